@@ -1,0 +1,60 @@
+#pragma once
+// The model description. It covers the families users load (GPT-2, Llama, GPT-NeoX/Pythia)
+// and our own trained models; the attention variant is chosen per layer.
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+namespace attnlab {
+
+enum class PosEncoding { none, learned, rope, alibi };
+// How RoPE pairs dimensions: interleaved pairs (2i, 2i+1) as in GPT-J, llama2.c and GGUF,
+// or halves (i, i + rot/2) as in GPT-NeoX and Hugging Face Llama.
+enum class RopeStyle { interleaved, half };
+enum class NormKind { layernorm, rmsnorm };
+enum class MlpKind { gelu, gelu_tanh, swiglu };
+
+struct ModelConfig {
+  std::string family = "custom";  // gpt2 | llama | gpt_neox | custom (informational)
+  int vocab_size = 256;
+  int context = 256;              // maximum sequence length
+  int d_model = 128;
+  int n_layers = 2;
+  int n_heads = 4;
+  int n_kv_heads = 4;             // < n_heads: grouped-query attention
+  int d_ff = 512;
+  PosEncoding pos = PosEncoding::rope;
+  RopeStyle rope_style = RopeStyle::interleaved;
+  float rope_theta = 10000.0f;
+  float rotary_pct = 1.0f;        // fraction of each head's dims that rotate (GPT-NeoX: 0.25)
+  NormKind norm = NormKind::rmsnorm;
+  float norm_eps = 1e-5f;
+  MlpKind mlp = MlpKind::swiglu;
+  bool bias = false;              // biases on linear layers (GPT-2, NeoX)
+  bool parallel_residual = false; // x + attn(ln1(x)) + mlp(ln2(x)) (GPT-NeoX)
+  bool tied_embeddings = true;
+  // One attention spec per layer; a single entry applies to every layer.
+  std::vector<std::string> attention = {"softmax"};
+  int bos_token = -1;             // -1: the model has no BOS token
+  std::string bos_policy = "none";  // "prepend" (Llama) or "none" (GPT-2): recorded with analyses
+
+  int head_dim() const { return d_model / n_heads; }
+  int rotary_dims() const;
+  const std::string& attention_for_layer(int layer) const;
+
+  // Throws attnlab::Error naming the inconsistency (d_model % n_heads, n_heads % n_kv_heads, ...).
+  void validate() const;
+};
+
+void to_json(nlohmann::json& j, const ModelConfig& c);
+void from_json(const nlohmann::json& j, ModelConfig& c);  // unknown keys are an error
+
+// Named presets: "tiny", "small", "gpt2-bench", "llama-tiny".
+ModelConfig preset_config(const std::string& name);
+
+std::string to_string(PosEncoding p);
+std::string to_string(NormKind n);
+std::string to_string(MlpKind m);
+std::string to_string(RopeStyle r);
+
+}  // namespace attnlab

@@ -1,0 +1,206 @@
+#include "core/model/transformer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/layers/cross_entropy.h"
+#include "core/layers/linear.h"
+#include "core/layers/norm.h"
+#include "core/model/block.h"
+#include "core/tensor/error.h"
+#include "core/tensor/rng.h"
+
+namespace attnlab {
+
+Transformer::Transformer(const ModelConfig& config) : config_(config) {
+  config_.validate();
+  const int V = config_.vocab_size, D = config_.d_model;
+  tok_emb_ = Tensor({V, D});
+  tok_emb_grad_ = Tensor({V, D});
+  if (config_.pos == PosEncoding::learned) {
+    pos_emb_ = Tensor({config_.context, D});
+    pos_emb_grad_ = Tensor({config_.context, D});
+  }
+  for (int l = 0; l < config_.n_layers; ++l) blocks_.push_back(std::make_unique<Block>(config_, l));
+  final_norm_w_ = Tensor({D}, 1.0f);
+  final_norm_w_grad_ = Tensor({D});
+  if (config_.norm == NormKind::layernorm) {
+    final_norm_b_ = Tensor({D});
+    final_norm_b_grad_ = Tensor({D});
+  }
+  if (!config_.tied_embeddings) {
+    lm_head_ = Tensor({V, D});
+    lm_head_grad_ = Tensor({V, D});
+  }
+}
+
+Transformer::~Transformer() = default;
+
+void Transformer::init_weights(uint64_t seed) {
+  Rng rng(seed);
+  const float std = 0.02f;
+  const float residual_std = std / std::sqrt(2.0f * config_.n_layers);
+  for (float& w : tok_emb_.data) w = float(rng.normal() * std);
+  for (float& w : pos_emb_.data) w = float(rng.normal() * std);
+  for (auto& b : blocks_) b->init(rng, std, residual_std);
+  for (float& w : lm_head_.data) w = float(rng.normal() * std);
+}
+
+std::vector<Param> Transformer::params() {
+  std::vector<Param> ps;
+  ps.push_back({"tok_emb.weight", &tok_emb_, &tok_emb_grad_, true});
+  if (pos_emb_.numel()) ps.push_back({"pos_emb.weight", &pos_emb_, &pos_emb_grad_, true});
+  for (auto& b : blocks_) b->append_params(ps);
+  ps.push_back({"final_norm.weight", &final_norm_w_, &final_norm_w_grad_, false});
+  if (final_norm_b_.numel())
+    ps.push_back({"final_norm.bias", &final_norm_b_, &final_norm_b_grad_, false});
+  if (lm_head_.numel()) ps.push_back({"lm_head.weight", &lm_head_, &lm_head_grad_, true});
+  return ps;
+}
+
+int64_t Transformer::num_params() {
+  int64_t n = 0;
+  for (const Param& p : params()) n += p.value->numel();
+  return n;
+}
+
+Attention& Transformer::attention(int layer) {
+  if (layer < 0 || layer >= int(blocks_.size()))
+    throw Error("layer " + std::to_string(layer) + " does not exist (the model has " +
+                std::to_string(blocks_.size()) + " layers)");
+  return blocks_[size_t(layer)]->attention();
+}
+
+void Transformer::add_observer(ForwardObserver* obs) { observers_.push_back(obs); }
+
+void Transformer::remove_observer(ForwardObserver* obs) {
+  observers_.erase(std::remove(observers_.begin(), observers_.end(), obs), observers_.end());
+}
+
+const Tensor& Transformer::forward(const int32_t* tokens, int B, int T, bool keep_activations) {
+  (void)keep_activations;  // activations are always kept: the memory is small next to T x T
+  if (B <= 0 || T <= 0) throw Error("forward: empty batch");
+  if (T > config_.context)
+    throw Error("sequence of " + std::to_string(T) + " tokens is longer than the model's context (" +
+                std::to_string(config_.context) + ")");
+  const int V = config_.vocab_size, D = config_.d_model, N = B * T;
+  for (int i = 0; i < N; ++i)
+    if (tokens[i] < 0 || tokens[i] >= V)
+      throw Error("token id " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
+                  " is outside the vocabulary [0, " + std::to_string(V) + ")");
+  B_ = B;
+  T_ = T;
+  tokens_.assign(tokens, tokens + N);
+  x0_.resize({N, D});
+  for (int n = 0; n < N; ++n) {
+    float* row = x0_.ptr() + int64_t(n) * D;
+    std::memcpy(row, tok_emb_.ptr() + int64_t(tokens[n]) * D, sizeof(float) * D);
+    if (pos_emb_.numel()) {
+      const float* p = pos_emb_.ptr() + int64_t(n % T) * D;
+      for (int d = 0; d < D; ++d) row[d] += p[d];
+    }
+  }
+  Tensor x0_view = x0_;
+  x0_view.shape = {B, T, D};
+  for (ForwardObserver* o : observers_) o->on_residual(-1, x0_view);
+  Tensor cur = x0_, next({N, D});
+  for (size_t l = 0; l < blocks_.size(); ++l) {
+    blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_);
+    std::swap(cur, next);
+    if (!observers_.empty()) {
+      Tensor view = cur;
+      view.shape = {B, T, D};
+      for (ForwardObserver* o : observers_) o->on_residual(int(l), view);
+    }
+  }
+  xf_ = std::move(cur);
+  xf_norm_.resize({N, D});
+  final_norm_cache_.resize({2, N});
+  if (config_.norm == NormKind::layernorm)
+    layernorm_forward(xf_norm_.ptr(), final_norm_cache_.ptr(), final_norm_cache_.ptr() + N,
+                      xf_.ptr(), final_norm_w_.ptr(), final_norm_b_.ptr(), N, D, config_.norm_eps);
+  else
+    rmsnorm_forward(xf_norm_.ptr(), final_norm_cache_.ptr() + N, xf_.ptr(), final_norm_w_.ptr(),
+                    N, D, config_.norm_eps);
+  logits_.resize({B, T, V});
+  const Tensor& head = config_.tied_embeddings ? tok_emb_ : lm_head_;
+  linear_forward(logits_.ptr(), xf_norm_.ptr(), head.ptr(), nullptr, N, D, V);
+  return logits_;
+}
+
+float Transformer::forward_loss(const Batch& batch) {
+  const int N = batch.B * batch.T;
+  if (int(batch.tokens.size()) != N || int(batch.targets.size()) != N ||
+      int(batch.mask.size()) != N)
+    throw Error("batch: tokens, targets and mask must each hold B*T = " + std::to_string(N) +
+                " entries");
+  forward(batch.tokens.data(), batch.B, batch.T, true);
+  loss_mask_ = batch.mask;
+  token_losses_.resize({batch.B, batch.T});
+  dlogits_.resize(logits_.shape);
+  targets_ = batch.targets;
+  return cross_entropy_forward(token_losses_.ptr(), logits_.ptr(), batch.targets.data(),
+                               batch.mask.data(), N, config_.vocab_size);
+}
+
+void Transformer::backward() {
+  if (targets_.empty()) throw Error("backward() needs a forward_loss() first");
+  const int V = config_.vocab_size, D = config_.d_model, N = B_ * T_;
+  cross_entropy_backward(dlogits_.ptr(), logits_.ptr(), targets_.data(), loss_mask_.data(), N, V);
+  Tensor dxf_norm({N, D}), dx({N, D});
+  const Tensor& head = config_.tied_embeddings ? tok_emb_ : lm_head_;
+  Tensor& head_grad = config_.tied_embeddings ? tok_emb_grad_ : lm_head_grad_;
+  linear_backward(dxf_norm.ptr(), head_grad.ptr(), nullptr, dlogits_.ptr(), xf_norm_.ptr(),
+                  head.ptr(), N, D, V);
+  if (config_.norm == NormKind::layernorm)
+    layernorm_backward(dx.ptr(), final_norm_w_grad_.ptr(), final_norm_b_grad_.ptr(),
+                       dxf_norm.ptr(), xf_.ptr(), final_norm_w_.ptr(), final_norm_cache_.ptr(),
+                       final_norm_cache_.ptr() + N, N, D);
+  else
+    rmsnorm_backward(dx.ptr(), final_norm_w_grad_.ptr(), dxf_norm.ptr(), xf_.ptr(),
+                     final_norm_w_.ptr(), final_norm_cache_.ptr() + N, N, D);
+  Tensor dprev({N, D});
+  for (int l = int(blocks_.size()) - 1; l >= 0; --l) {
+    blocks_[size_t(l)]->backward(dx.ptr(), dprev.ptr());
+    std::swap(dx, dprev);
+  }
+  // Embedding gradients: serial so the sum order is fixed (determinism).
+  for (int n = 0; n < N; ++n) {
+    float* g = tok_emb_grad_.ptr() + int64_t(tokens_[size_t(n)]) * D;
+    const float* d = dx.ptr() + int64_t(n) * D;
+    for (int i = 0; i < D; ++i) g[i] += d[i];
+    if (pos_emb_.numel()) {
+      float* pg = pos_emb_grad_.ptr() + int64_t(n % T_) * D;
+      for (int i = 0; i < D; ++i) pg[i] += d[i];
+    }
+  }
+}
+
+void Transformer::zero_grad() {
+  for (const Param& p : params()) p.grad->zero();
+}
+
+void Transformer::load_weights(const std::map<std::string, Tensor>& weights) {
+  std::vector<Param> ps = params();
+  for (const Param& p : ps) {
+    auto it = weights.find(p.name);
+    if (it == weights.end()) throw Error("weights: missing tensor '" + p.name + "'");
+    if (it->second.shape != p.value->shape)
+      throw Error("weights: tensor '" + p.name + "' has shape " + it->second.shape_str() +
+                  ", the model expects " + p.value->shape_str());
+  }
+  for (const auto& [name, t] : weights) {
+    bool known = std::any_of(ps.begin(), ps.end(), [&](const Param& p) { return p.name == name; });
+    if (!known) throw Error("weights: unexpected tensor '" + name + "' (not a parameter of this model)");
+  }
+  for (const Param& p : ps) p.value->data = weights.at(p.name).data;
+}
+
+std::map<std::string, Tensor> Transformer::weights() {
+  std::map<std::string, Tensor> w;
+  for (const Param& p : params()) w[p.name] = *p.value;
+  return w;
+}
+
+}  // namespace attnlab

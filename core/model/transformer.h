@@ -1,0 +1,97 @@
+#pragma once
+// A decoder-only transformer with explicit forward and backward (the llm.c way).
+// Parameter names (used by checkpoints and every loader):
+//   tok_emb.weight [V, D]          pos_emb.weight [context, D]  (learned positions only)
+//   layers.{l}.attn_norm.weight/.bias [D]
+//   layers.{l}.attn.wq.weight [H*Dh, D]  wk/wv.weight [Hkv*Dh, D]  wo.weight [D, H*Dh]  (+ .bias)
+//   layers.{l}.attn.variant.<name>        parameters owned by the attention variant
+//   layers.{l}.mlp_norm.weight/.bias [D]
+//   layers.{l}.mlp.w1.weight [F, D] (fc, or gate for SwiGLU)  w3.weight [F, D] (SwiGLU up)
+//   layers.{l}.mlp.w2.weight [D, F]  (+ .bias)
+//   final_norm.weight/.bias [D]      lm_head.weight [V, D]  (untied only)
+// Linear weights are [out, in] as in PyTorch; RoPE pairs follow config.rope_style.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/attention/attention.h"
+#include "core/model/config.h"
+#include "core/model/observer.h"
+#include "core/tensor/tensor.h"
+#include "core/train/batch.h"
+
+namespace attnlab {
+
+class Block;
+
+class Transformer {
+ public:
+  explicit Transformer(const ModelConfig& config);  // validates the config
+  ~Transformer();
+  Transformer(const Transformer&) = delete;
+  Transformer& operator=(const Transformer&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+
+  // GPT-2 style init: N(0, 0.02), residual projections scaled by 1/sqrt(2 * n_layers).
+  void init_weights(uint64_t seed);
+
+  std::vector<Param> params();
+  int64_t num_params();
+
+  // tokens [B, T] -> logits [B, T, vocab]. Throws if T > context or a token is out of range.
+  // With keep_activations the activations backward needs are kept.
+  const Tensor& forward(const int32_t* tokens, int B, int T, bool keep_activations = false);
+
+  // Forward plus masked mean cross-entropy (sum(mask * nll) / sum(mask)); keeps activations.
+  float forward_loss(const Batch& batch);
+  // Gradients of the last forward_loss into every Param::grad (accumulating).
+  void backward();
+  void zero_grad();
+
+  const Tensor& logits() const { return logits_; }
+  // Per-position cross-entropy of the last forward_loss, [B, T] (masked positions hold 0).
+  const Tensor& token_losses() const { return token_losses_; }
+
+  void add_observer(ForwardObserver* obs);
+  void remove_observer(ForwardObserver* obs);
+  void clear_observers() { observers_.clear(); }
+
+  Attention& attention(int layer);
+
+  // Copies named weights into the parameters. Every parameter must be present with the right
+  // shape; unknown names are an error too. Messages name the tensor.
+  void load_weights(const std::map<std::string, Tensor>& weights);
+  std::map<std::string, Tensor> weights();  // copies, keyed by parameter name
+
+ private:
+  ModelConfig config_;
+  Tensor tok_emb_, tok_emb_grad_;
+  Tensor pos_emb_, pos_emb_grad_;
+  std::vector<std::unique_ptr<Block>> blocks_;
+  Tensor final_norm_w_, final_norm_b_, final_norm_w_grad_, final_norm_b_grad_;
+  Tensor lm_head_, lm_head_grad_;
+  // activations of the last forward
+  int B_ = 0, T_ = 0;
+  std::vector<int32_t> tokens_, targets_;
+  Tensor x0_, xf_, xf_norm_, logits_, dlogits_, token_losses_;
+  Tensor final_norm_cache_;  // [2, N]: mean (LayerNorm only) and rstd of the final norm
+  std::vector<float> loss_mask_;
+  float mask_sum_ = 0;
+  std::vector<ForwardObserver*> observers_;
+};
+
+// Sampling. temperature 0 means greedy argmax. Stops after max_new tokens, or at `stop_token`
+// (>= 0). The prompt must fit in the context: a longer one is an error, never truncated silently.
+struct SampleOptions {
+  int max_new = 256;
+  float temperature = 0.0f;
+  float top_p = 1.0f;
+  uint64_t seed = 0;
+  int stop_token = -1;
+};
+std::vector<int32_t> generate(Transformer& model, const std::vector<int32_t>& prompt,
+                              const SampleOptions& opts);
+
+}  // namespace attnlab

@@ -1,0 +1,115 @@
+#include "core/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/io/checkpoint.h"
+#include "core/tensor/error.h"
+
+namespace attnlab {
+
+float lr_at_step(const TrainConfig& cfg, int64_t step) {
+  if (step < cfg.warmup) return cfg.lr * float(step + 1) / float(cfg.warmup);
+  int64_t decay_steps = std::max<int64_t>(1, cfg.steps - cfg.warmup);
+  double progress = std::min(1.0, double(step - cfg.warmup) / double(decay_steps));
+  double cosine = 0.5 * (1.0 + std::cos(M_PI * progress));
+  double min_lr = cfg.lr * cfg.min_lr_ratio;
+  return float(min_lr + (cfg.lr - min_lr) * cosine);
+}
+
+static AdamWConfig adam_config(const TrainConfig& c) {
+  return {c.beta1, c.beta2, c.eps, c.weight_decay};
+}
+
+static void validate(const TrainConfig& c, const ModelConfig& m) {
+  if (c.steps < 0) throw Error("train config: steps must be >= 0");
+  if (c.batch_size <= 0) throw Error("train config: batch_size must be positive");
+  if (c.seq_len < 0 || c.seq_len > m.context)
+    throw Error("train config: seq_len " + std::to_string(c.seq_len) +
+                " must be between 1 and the model's context (" + std::to_string(m.context) + ")");
+  if (!(c.lr > 0)) throw Error("train config: lr must be positive");
+  if (c.warmup < 0) throw Error("train config: warmup must be >= 0");
+}
+
+Trainer::Trainer(Transformer& model, const TrainConfig& cfg, BatchSource& train, BatchSource* eval)
+    : model_(model), cfg_(cfg), train_(train), eval_(eval), opt_(model.params(), adam_config(cfg)) {
+  validate(cfg_, model.config());
+  if (train_.vocab_size() > model.config().vocab_size)
+    throw Error("the task's vocabulary (" + std::to_string(train_.vocab_size()) +
+                " tokens) is larger than the model's (" +
+                std::to_string(model.config().vocab_size) + ")");
+  train_.seek(0);
+}
+
+StepInfo Trainer::step() {
+  auto t0 = std::chrono::steady_clock::now();
+  train_.next(batch_);
+  model_.zero_grad();
+  StepInfo info;
+  info.loss = model_.forward_loss(batch_);
+  if (!std::isfinite(info.loss))
+    throw Error("training diverged: loss is " + std::to_string(info.loss) + " at step " +
+                std::to_string(step_ + 1) + " (lower the learning rate)");
+  model_.backward();
+  info.grad_norm = opt_.clip_grad_norm(cfg_.grad_clip);
+  info.lr = lr_at_step(cfg_, step_);
+  opt_.step(info.lr);
+  ++step_;
+  info.step = step_;
+  double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  info.tokens_per_s = dt > 0 ? double(batch_.B) * batch_.T / dt : 0;
+  return info;
+}
+
+float Trainer::evaluate() {
+  if (!eval_) throw Error("evaluate(): no evaluation data was given");
+  eval_->seek(0);  // the same batches every time, so eval losses are comparable across steps
+  Batch b;
+  double sum = 0;
+  for (int i = 0; i < cfg_.eval_batches; ++i) {
+    eval_->next(b);
+    sum += model_.forward_loss(b);
+  }
+  return float(sum / std::max(1, cfg_.eval_batches));
+}
+
+void Trainer::run() {
+  while (step_ < cfg_.steps) {
+    StepInfo info = step();
+    bool keep_going = on_step ? on_step(info) : true;
+    if (eval_ && cfg_.eval_every > 0 && (step_ % cfg_.eval_every == 0 || step_ == cfg_.steps)) {
+      EvalInfo e{step_, evaluate()};
+      if (on_eval) on_eval(e);
+    }
+    if (!cfg_.checkpoint_path.empty() && cfg_.checkpoint_every > 0 &&
+        step_ % cfg_.checkpoint_every == 0)
+      save_checkpoint(cfg_.checkpoint_path);
+    if (!keep_going) break;
+  }
+  if (!cfg_.checkpoint_path.empty()) save_checkpoint(cfg_.checkpoint_path);
+}
+
+void Trainer::save_checkpoint(const std::string& path) {
+  CheckpointExtras extras;
+  extras.tensors = opt_.state();
+  extras.metadata["attnlab.train"] =
+      nlohmann::json{{"step", step_}, {"adam_t", opt_.t()}, {"data", train_.describe()}}.dump();
+  ::attnlab::save_checkpoint(path, model_, extras);
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+  LoadedAttnlabCheckpoint ck = load_attnlab_checkpoint(path);
+  auto it = ck.extras.metadata.find("attnlab.train");
+  if (it == ck.extras.metadata.end())
+    throw Error(path + ": holds model weights only, no training state to resume from");
+  nlohmann::json st = nlohmann::json::parse(it->second);
+  if (nlohmann::json(ck.model->config()) != nlohmann::json(model_.config()))
+    throw Error(path + ": the checkpoint's model config differs from this run's");
+  model_.load_weights(ck.model->weights());
+  opt_.load_state(ck.extras.tensors, st.at("adam_t").get<int64_t>());
+  step_ = st.at("step").get<int64_t>();
+  train_.seek(step_);
+}
+
+}  // namespace attnlab

@@ -1,0 +1,79 @@
+#pragma once
+// The training loop: AdamW with decoupled weight decay (none on norms and biases), linear
+// warmup then cosine decay, global-norm gradient clipping, periodic evaluation, callbacks
+// (analysis hooks metric logging here), and checkpoints that resume bit-identically.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/model/transformer.h"
+#include "core/train/adamw.h"
+#include "core/train/batch.h"
+
+namespace attnlab {
+
+struct TrainConfig {
+  int64_t steps = 1000;
+  int batch_size = 16;
+  int seq_len = 0;            // 0: the model's context
+  float lr = 3e-4f;
+  float min_lr_ratio = 0.1f;  // cosine decays to lr * min_lr_ratio
+  int64_t warmup = 100;
+  float weight_decay = 0.1f;
+  float beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f;
+  float grad_clip = 1.0f;     // <= 0: no clipping
+  uint64_t seed = 0;
+  int64_t eval_every = 100;   // 0: never
+  int eval_batches = 4;
+  int64_t checkpoint_every = 0;  // 0: only at the end (when a checkpoint path is set)
+  std::string checkpoint_path;   // empty: no checkpoints
+};
+
+float lr_at_step(const TrainConfig& cfg, int64_t step);
+
+struct StepInfo {
+  int64_t step = 0;        // 1-based count of finished steps
+  float loss = 0;
+  float lr = 0;
+  float grad_norm = 0;
+  double tokens_per_s = 0;
+};
+
+struct EvalInfo {
+  int64_t step = 0;
+  float loss = 0;
+};
+
+class Trainer {
+ public:
+  // `train` and `eval` must outlive the trainer; eval may be null (no evaluation).
+  Trainer(Transformer& model, const TrainConfig& cfg, BatchSource& train, BatchSource* eval);
+
+  // Runs from the current step to cfg.steps. A callback returning false stops training early
+  // (the state stays consistent and a checkpoint is written if a path is set).
+  std::function<bool(const StepInfo&)> on_step;
+  std::function<void(const EvalInfo&)> on_eval;
+
+  void run();
+  // One optimizer step; returns its info.
+  StepInfo step();
+  float evaluate();
+
+  int64_t current_step() const { return step_; }
+  // Writes model, optimizer state, step and data position atomically.
+  void save_checkpoint(const std::string& path);
+  // Restores everything save_checkpoint wrote; training then continues bit-identically.
+  void load_checkpoint(const std::string& path);
+
+ private:
+  Transformer& model_;
+  TrainConfig cfg_;
+  BatchSource& train_;
+  BatchSource* eval_;
+  AdamW opt_;
+  Batch batch_;
+  int64_t step_ = 0;
+};
+
+}  // namespace attnlab

@@ -1,0 +1,14 @@
+#pragma once
+// What a model trained on a task needs to be read back by people and tools: the task spec and
+// the text of every token id, stored in the checkpoint metadata ("attnlab.task",
+// "attnlab.vocab" = JSON list of strings). core/tokenizer builds a tokenizer from it.
+#include <map>
+#include <string>
+
+#include "datasets/task.h"
+
+namespace attnlab {
+
+std::map<std::string, std::string> training_vocab_metadata(const Task& task);
+
+}  // namespace attnlab
