@@ -1,0 +1,94 @@
+#include "datasets/induction.h"
+
+#include "core/tensor/error.h"
+#include "core/tensor/rng.h"
+#include "datasets/sampling.h"
+#include "datasets/task_registry.h"
+
+namespace attnlab {
+
+InductionTask::InductionTask(const InductionConfig& cfg)
+    : SeededTask(cfg.seed, cfg.batch, cfg.block * cfg.repeats), cfg_(cfg) {
+  auto fail = [](const std::string& m) { throw Error("induction: " + m); };
+  if (cfg.batch < 1) fail("batch must be >= 1");
+  if (cfg.vocab < 2) fail("vocab must be >= 2 (BOS + at least one token)");
+  if (cfg.block < 1) fail("block must be >= 1");
+  if (cfg.repeats < 2) fail("repeats must be >= 2 (nothing repeats otherwise)");
+  if (cfg.distinct && cfg.block > cfg.vocab - 1)
+    fail("distinct=true needs block <= vocab - 1 = " + std::to_string(cfg.vocab - 1));
+}
+
+void InductionTask::generate_row(Rng& rng, int32_t* tokens, int32_t* targets, float* mask,
+                                 SampleMeta& meta) {
+  const int n = cfg_.block, T = T_;
+  std::vector<int32_t> block(n);
+  if (cfg_.distinct) {
+    std::vector<int> d = sample_distinct(rng, cfg_.vocab - 1, n);
+    for (int i = 0; i < n; ++i) block[i] = d[i] + 1;
+  } else {
+    for (int i = 0; i < n; ++i) block[i] = int32_t(1 + rng.below(cfg_.vocab - 1));
+  }
+  // Full sequence: BOS + repeats * block (T + 1 tokens).
+  auto at = [&](int s) { return s == 0 ? 0 : block[(s - 1) % n]; };
+  for (int t = 0; t < T; ++t) {
+    tokens[t] = at(t);
+    targets[t] = at(t + 1);
+    const bool predictable = t >= n + 1;  // the token at t is in copy 2 or later
+    if (predictable) meta.query_positions.push_back(t);
+    mask[t] = (!cfg_.mask_repeats || predictable) ? 1.0f : 0.0f;
+  }
+}
+
+std::vector<TaskMetric> InductionTask::score_rows(const Batch& batch,
+                                             const std::vector<SampleMeta>& meta,
+                                             const Tensor& logits) const {
+  check_logits(batch, logits, cfg_.vocab, "induction");
+  return {position_accuracy("accuracy", batch, meta, logits, &SampleMeta::query_positions)};
+}
+
+std::string InductionTask::token_text(int id) const {
+  return id == 0 ? "<bos>" : std::to_string(id);
+}
+
+std::string InductionTask::describe() const {
+  return "induction(vocab=" + std::to_string(cfg_.vocab) + ",block=" + std::to_string(cfg_.block) +
+         ",repeats=" + std::to_string(cfg_.repeats) +
+         ",distinct=" + (cfg_.distinct ? "true" : "false") +
+         ",mask_repeats=" + (cfg_.mask_repeats ? "true" : "false") +
+         ",batch=" + std::to_string(cfg_.batch) + ",seed=" + std::to_string(cfg_.seed) + ")";
+}
+
+InductionConfig InductionTask::config_from(const TaskParams& p) {
+  InductionConfig c;
+  c.vocab = int(p.integer("vocab"));
+  c.block = int(p.integer("block"));
+  c.repeats = int(p.integer("repeats"));
+  c.distinct = p.boolean("distinct");
+  c.mask_repeats = p.boolean("mask_repeats");
+  c.batch = int(p.integer("batch"));
+  c.seed = p.seed("seed");
+  return c;
+}
+
+TaskInfo InductionTask::info() {
+  const InductionConfig d;
+  auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  return TaskInfo{
+      "induction",
+      "repeated random tokens (Olsson et al. 2022): BOS + a random block repeated; scored on "
+      "copies 2.. where induction predicts the next token",
+      {
+          {"vocab", std::to_string(d.vocab), "vocabulary (0 = BOS, tokens from [1, vocab))"},
+          {"block", std::to_string(d.block), "random tokens per block"},
+          {"repeats", std::to_string(d.repeats), "copies of the block (len = block * repeats)"},
+          {"distinct", b(d.distinct), "no repeated token inside a block"},
+          {"mask_repeats", b(d.mask_repeats), "loss only on copies 2.. (else every position)"},
+          {"batch", std::to_string(d.batch), "sequences per batch"},
+          {"seed", std::to_string(d.seed), "random seed"},
+      },
+      [](const TaskParams& p) -> std::unique_ptr<Task> {
+        return std::make_unique<InductionTask>(config_from(p));
+      }};
+}
+
+}  // namespace attnlab

@@ -1,0 +1,44 @@
+#pragma once
+// Repeated random token blocks: BOS, then one random block repeated (Olsson et al. 2022; the
+// TransformerLens induction loss uses two copies, the Anthropic prefix-matching probe 25 tokens
+// x 4). From the second copy on, each next token is predictable by an induction head.
+#include "datasets/task.h"
+
+namespace attnlab {
+
+struct TaskInfo;
+class TaskParams;
+
+struct InductionConfig {
+  int vocab = 64;          // token 0 is BOS; block tokens are uniform in [1, vocab)
+  int block = 25;          // random tokens per block
+  int repeats = 4;         // copies of the block; len = block * repeats
+  bool distinct = false;   // draw each block's tokens without replacement
+  bool mask_repeats = false;  // train only on the predictable positions (else on all)
+  int batch = 32;
+  uint64_t seed = 0;
+};
+
+class InductionTask : public SeededTask {
+ public:
+  explicit InductionTask(const InductionConfig& cfg);
+  static TaskInfo info();
+  static InductionConfig config_from(const TaskParams& p);
+
+  std::string name() const override { return "induction"; }
+  int vocab_size() const override { return cfg_.vocab; }
+  std::string describe() const override;
+  // "accuracy": argmax accuracy at the query positions (tokens of copies 2, 3, ...).
+  std::vector<TaskMetric> score_rows(const Batch& batch, const std::vector<SampleMeta>& meta,
+                                const Tensor& logits) const override;
+  std::string token_text(int id) const override;
+
+ protected:
+  void generate_row(Rng& rng, int32_t* tokens, int32_t* targets, float* mask,
+                    SampleMeta& meta) override;
+
+ private:
+  InductionConfig cfg_;
+};
+
+}  // namespace attnlab

@@ -1,0 +1,114 @@
+// Needle in a haystack: span metadata points at the needle, the question names its key, the
+// answer is its value; depth control; the text haystack.
+#include <catch2/catch.hpp>
+
+#include "core/tensor/error.h"
+#include "datasets/needle.h"
+#include "tests/datasets/task_test_helpers.h"
+#include "tests/test_support.h"
+
+using namespace attnlab;
+
+namespace {
+
+void check_needle_rows(const NeedleTask& task, const Batch& batch, int key_len, int value_len) {
+  const int T = batch.T;
+  for (int b = 0; b < batch.B; ++b) {
+    const int32_t* x = batch.tokens.data() + b * T;
+    const int32_t* y = batch.targets.data() + b * T;
+    const SampleMeta& m = task.meta()[b];
+    CHECK(x[0] == task.bos_token());
+    REQUIRE(m.needle.size() == 1 + key_len + value_len);
+    REQUIRE(m.needle_value.size() == value_len);
+    CHECK(x[m.needle.begin] == task.needle_token());
+    CHECK(m.needle_value.end == m.needle.end);
+    // The question: <q> key, at T - value_len - key_len - 1 (the last answer token is a target).
+    const int q = T - value_len - key_len;
+    CHECK(x[q] == task.question_token());
+    for (int i = 0; i < key_len; ++i) CHECK(x[q + 1 + i] == x[m.needle.begin + 1 + i]);
+    REQUIRE(int(m.query_positions.size()) == value_len);
+    for (int i = 0; i < value_len; ++i) {
+      const int t = m.query_positions[i];
+      CHECK(t == T - value_len + i);
+      CHECK(y[t] == x[m.needle_value.begin + i]);  // the answer is the needle's value
+      CHECK(batch.mask[b * T + t] == 1.0f);
+    }
+    int scored = 0;
+    for (int t = 0; t < T; ++t) scored += batch.mask[b * T + t] > 0;
+    CHECK(scored == value_len);
+    // Specials appear only where they belong.
+    for (int t = 1; t < T; ++t) {
+      if (t == m.needle.begin || t == q) continue;
+      CHECK(x[t] != task.needle_token());
+      CHECK(x[t] != task.question_token());
+      CHECK(x[t] != task.bos_token());
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("needle: random haystack, span metadata points at the needle tokens") {
+  NeedleConfig c;
+  c.len = 96;
+  c.vocab = 20;
+  c.batch = 16;
+  NeedleTask task(c);
+  Batch batch;
+  task.next(batch);
+  check_needle_rows(task, batch, c.key_len, c.value_len);
+  CHECK(task.score(batch, test::perfect_logits(batch, 20))[1].value == 1.0);
+  // Random depth: the needle moves between rows.
+  int lo = 1 << 30, hi = -1;
+  for (const SampleMeta& m : task.meta()) {
+    lo = std::min(lo, m.needle.begin);
+    hi = std::max(hi, m.needle.begin);
+  }
+  CHECK(hi - lo > 20);
+}
+
+TEST_CASE("needle: depth places the needle; 0 is the start, 1 the end of the haystack") {
+  NeedleConfig c;
+  c.len = 100;
+  c.batch = 2;
+  for (double depth : {0.0, 0.5, 1.0}) {
+    c.depth = depth;
+    NeedleTask task(c);
+    Batch batch;
+    task.next(batch);
+    check_needle_rows(task, batch, c.key_len, c.value_len);
+    const int H = task.haystack_len();
+    for (const SampleMeta& m : task.meta()) {
+      CHECK(m.needle.begin == 1 + int(std::lround(depth * H)));
+      CHECK(m.depth == Approx(depth).margin(1.0 / H));
+    }
+  }
+  c.len = 14;
+  CHECK_THROWS_WITH(NeedleTask(c), Catch::Contains("no haystack"));
+  c.len = 100;
+  c.haystack = "noise";
+  CHECK_THROWS_WITH(NeedleTask(c), Catch::Contains("random or text"));
+}
+
+TEST_CASE("needle: text haystack from Tiny Shakespeare, inserted after a sentence end") {
+  NeedleConfig c;
+  c.haystack = "text";
+  c.corpus = test::shared_file("corpora/tinyshakespeare/input.txt").string();
+  c.len = 256;
+  c.key_len = 4;
+  c.batch = 8;
+  c.depth = 0.5;
+  NeedleTask task(c);
+  CHECK(task.vocab_size() == 65 + 3);
+  Batch batch;
+  task.next(batch);
+  check_needle_rows(task, batch, c.key_len, c.value_len);
+  for (int b = 0; b < batch.B; ++b) {
+    const SampleMeta& m = task.meta()[b];
+    CHECK(m.depth <= 0.5 + 1e-6);
+    if (m.needle.begin > 1 && m.depth > 0) {
+      const std::string before = task.token_text(batch.tokens[b * batch.T + m.needle.begin - 1]);
+      CHECK((before == "." || before == "\n"));
+    }
+  }
+}
