@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libeigen3-dev libboost-dev libboost-program-options-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
-  catch2 libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev sqlite3
+  catch2 libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libicu-dev
   python3-torch python3-numpy libopenblas0-pthread
   xvfb xauth poppler-utils
 )
