@@ -51,6 +51,10 @@ CopyConfig CopyTask::config_from(const TaskParams& p) {
   CopyConfig c;
   c.vocab = int(p.integer("vocab"));
   c.n = int(p.integer("n"));
+  if (int64_t len = p.integer("len"); len > 0) {
+    if (len % 2 == 0 || len < 3) p.fail("len=" + std::to_string(len) + " must be odd and >= 3 (len = 2n + 1)");
+    c.n = int((len - 1) / 2);
+  }
   c.batch = int(p.integer("batch"));
   c.seed = p.seed("seed");
   return c;
@@ -63,6 +67,7 @@ TaskInfo CopyTask::info() {
                   {
                       {"vocab", std::to_string(d.vocab), "vocabulary (0 = BOS, 1 = SEP, data [2, vocab))"},
                       {"n", std::to_string(d.n), "tokens to copy (len = 2n + 1)"},
+                      {"len", "0", "> 0: sequence length, sets n = (len - 1) / 2"},
                       {"batch", std::to_string(d.batch), "sequences per batch"},
                       {"seed", std::to_string(d.seed), "random seed"},
                   },

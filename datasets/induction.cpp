@@ -8,12 +8,15 @@
 namespace attnlab {
 
 InductionTask::InductionTask(const InductionConfig& cfg)
-    : SeededTask(cfg.seed, cfg.batch, cfg.block * cfg.repeats), cfg_(cfg) {
+    : SeededTask(cfg.seed, cfg.batch, cfg.len > 0 ? cfg.len : cfg.block * cfg.repeats),
+      cfg_(cfg) {
   auto fail = [](const std::string& m) { throw Error("induction: " + m); };
   if (cfg.batch < 1) fail("batch must be >= 1");
   if (cfg.vocab < 2) fail("vocab must be >= 2 (BOS + at least one token)");
   if (cfg.block < 1) fail("block must be >= 1");
-  if (cfg.repeats < 2) fail("repeats must be >= 2 (nothing repeats otherwise)");
+  if (cfg.len <= 0 && cfg.repeats < 2) fail("repeats must be >= 2 (nothing repeats otherwise)");
+  if (cfg.len > 0 && cfg.len < cfg.block + 2)
+    fail("len=" + std::to_string(cfg.len) + " must be >= block + 2 so that the block repeats");
   if (cfg.distinct && cfg.block > cfg.vocab - 1)
     fail("distinct=true needs block <= vocab - 1 = " + std::to_string(cfg.vocab - 1));
 }
@@ -52,7 +55,7 @@ std::string InductionTask::token_text(int id) const {
 
 std::string InductionTask::describe() const {
   return "induction(vocab=" + std::to_string(cfg_.vocab) + ",block=" + std::to_string(cfg_.block) +
-         ",repeats=" + std::to_string(cfg_.repeats) +
+         (cfg_.len > 0 ? ",len=" + std::to_string(cfg_.len) : ",repeats=" + std::to_string(cfg_.repeats)) +
          ",distinct=" + (cfg_.distinct ? "true" : "false") +
          ",mask_repeats=" + (cfg_.mask_repeats ? "true" : "false") +
          ",batch=" + std::to_string(cfg_.batch) + ",seed=" + std::to_string(cfg_.seed) + ")";
@@ -63,6 +66,7 @@ InductionConfig InductionTask::config_from(const TaskParams& p) {
   c.vocab = int(p.integer("vocab"));
   c.block = int(p.integer("block"));
   c.repeats = int(p.integer("repeats"));
+  c.len = int(p.integer("len"));
   c.distinct = p.boolean("distinct");
   c.mask_repeats = p.boolean("mask_repeats");
   c.batch = int(p.integer("batch"));
@@ -81,6 +85,7 @@ TaskInfo InductionTask::info() {
           {"vocab", std::to_string(d.vocab), "vocabulary (0 = BOS, tokens from [1, vocab))"},
           {"block", std::to_string(d.block), "random tokens per block"},
           {"repeats", std::to_string(d.repeats), "copies of the block (len = block * repeats)"},
+          {"len", std::to_string(d.len), "> 0: repeat the block up to this length instead"},
           {"distinct", b(d.distinct), "no repeated token inside a block"},
           {"mask_repeats", b(d.mask_repeats), "loss only on copies 2.. (else every position)"},
           {"batch", std::to_string(d.batch), "sequences per batch"},

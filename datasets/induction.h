@@ -13,6 +13,7 @@ struct InductionConfig {
   int vocab = 64;          // token 0 is BOS; block tokens are uniform in [1, vocab)
   int block = 25;          // random tokens per block
   int repeats = 4;         // copies of the block; len = block * repeats
+  int len = 0;             // > 0: the block repeats until len tokens (overrides repeats)
   bool distinct = false;   // draw each block's tokens without replacement
   bool mask_repeats = false;  // train only on the predictable positions (else on all)
   int batch = 32;

@@ -147,6 +147,10 @@ LinearRegressionConfig LinearRegressionTask::config_from(const TaskParams& p) {
   LinearRegressionConfig c;
   c.dim = int(p.integer("dim"));
   c.points = int(p.integer("points"));
+  if (int64_t len = p.integer("len"); len > 0) {
+    if (len % 2 != 0) p.fail("len=" + std::to_string(len) + " must be even (len = 2 * points)");
+    c.points = int(len / 2);
+  }
   c.noise = p.real("noise");
   c.batch = int(p.integer("batch"));
   c.seed = p.seed("seed");
@@ -162,6 +166,7 @@ TaskInfo LinearRegressionTask::info() {
       {
           {"dim", std::to_string(d.dim), "input dimension d"},
           {"points", std::to_string(d.points), "in-context examples (len = 2 * points)"},
+          {"len", "0", "> 0: sequence length, sets points = len / 2"},
           {"noise", format_number(d.noise), "std of noise added to y"},
           {"batch", std::to_string(d.batch), "prompts per batch"},
           {"seed", std::to_string(d.seed), "random seed"},

@@ -65,6 +65,7 @@ SelectiveCopyConfig SelectiveCopyTask::config_from(const TaskParams& p) {
   c.vocab = int(p.integer("vocab"));
   c.region = int(p.integer("region"));
   c.n = int(p.integer("n"));
+  if (int64_t len = p.integer("len"); len > 0) c.region = int(len - c.n);
   c.batch = int(p.integer("batch"));
   c.seed = p.seed("seed");
   return c;
@@ -80,6 +81,7 @@ TaskInfo SelectiveCopyTask::info() {
           {"vocab", std::to_string(d.vocab), "vocabulary (0 = blank, 1 = marker, data [2, vocab))"},
           {"region", std::to_string(d.region), "positions the data is scattered over"},
           {"n", std::to_string(d.n), "data tokens (len = region + n)"},
+          {"len", "0", "> 0: sequence length, sets region = len - n"},
           {"batch", std::to_string(d.batch), "sequences per batch"},
           {"seed", std::to_string(d.seed), "random seed"},
       },

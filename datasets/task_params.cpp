@@ -113,12 +113,6 @@ std::string TaskParams::spec() const {
   return s + ")";
 }
 
-std::string format_number(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", x);
-  return buf;
-}
-
 void TaskParams::fail(const std::string& message) const { throw Error(task_ + ": " + message); }
 
 }  // namespace attnlab

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/attention/spec.h"  // format_number: numbers as specs write them
+
 namespace attnlab {
 
 struct TaskParamInfo {
@@ -44,8 +46,5 @@ class TaskParams {
   std::vector<std::string> order_;
   std::map<std::string, std::string> values_;
 };
-
-// A number as a spec writes it: shortest form, no trailing zeros ("0.01", "3", "-1.5").
-std::string format_number(double x);
 
 }  // namespace attnlab

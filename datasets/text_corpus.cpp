@@ -25,7 +25,7 @@ std::string resolve_data_path(const std::string& path) {
     tried.push_back(fs::path(ATTNLAB_SHARED_DIR_DEFAULT) / path);
   }
   for (const fs::path& p : tried)
-    if (fs::is_regular_file(p)) return p.string();
+    if (fs::exists(p)) return p.string();
   std::string list;
   for (const fs::path& p : tried) list += (list.empty() ? "" : ", ") + p.string();
   throw Error("data file '" + path + "' not found (tried: " + list + ")");
@@ -33,6 +33,7 @@ std::string resolve_data_path(const std::string& path) {
 
 std::string read_text_file(const std::string& path) {
   const std::string p = resolve_data_path(path);
+  if (fs::is_directory(p)) throw Error("'" + p + "' is a folder, not a text file");
   std::ifstream in(p, std::ios::binary);
   if (!in) throw Error("cannot open '" + p + "'");
   std::ostringstream ss;

@@ -8,7 +8,7 @@
 
 namespace attnlab {
 
-// `path` if it names a file; otherwise `path` under $ATTNLAB_SHARED_DIR or the shared folder
+// `path` if it exists (a file or folder); otherwise `path` under $ATTNLAB_SHARED_DIR or the shared folder
 // configured at build time (../shared). Throws attnlab::Error listing the places tried.
 std::string resolve_data_path(const std::string& path);
 std::string read_text_file(const std::string& path);  // resolves, then reads; throws if missing

@@ -4,41 +4,26 @@
 
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
+#include "core/tokenizer/hf_tokenizer.h"
+#include "core/tokenizer/sentencepiece_bpe.h"
 #include "datasets/task_registry.h"
 #include "datasets/text_corpus.h"
 
 namespace attnlab {
 
-TextCodec make_text_codec(const std::string& tokenizer, const std::string& text) {
-  TextCodec c;
-  c.name = tokenizer;
-  if (tokenizer == "byte") {
-    c.vocab = 256;
-    c.encode = [](const std::string& s) {
-      std::vector<int32_t> ids(s.size());
-      for (size_t i = 0; i < s.size(); ++i) ids[i] = (unsigned char)s[i];
-      return ids;
-    };
-    c.token_text = [](int id) {
-      if (id < 0 || id > 255) return std::string("<?>");
-      if (id >= 32 && id < 127) return std::string(1, char(id));
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "<%02X>", id);
-      return std::string(buf);
-    };
-    return c;
+std::unique_ptr<Tokenizer> make_text_tokenizer(const std::string& tokenizer,
+                                               const std::string& text) {
+  if (tokenizer == "byte") return make_byte_tokenizer();
+  if (tokenizer == "char") return make_char_tokenizer(char_alphabet_of(text));
+  std::string path;
+  try {
+    path = resolve_data_path(tokenizer);
+  } catch (const Error& e) {
+    throw Error("text: tokenizer '" + tokenizer +
+                "' is neither byte, char nor a tokenizer file: " + e.what());
   }
-  if (tokenizer == "char") {
-    auto vocab = std::make_shared<CharVocab>(text);
-    c.vocab = vocab->size();
-    c.encode = [vocab](const std::string& s) { return vocab->encode(s); };
-    c.token_text = [vocab](int id) {
-      return id >= 0 && id < vocab->size() ? vocab->char_text(id) : std::string("<?>");
-    };
-    return c;
-  }
-  throw Error("text: tokenizer '" + tokenizer +
-              "' is not available (use byte or char; tokenizer files arrive with core/tokenizer)");
+  if (path.size() >= 4 && path.substr(path.size() - 4) == ".bin") return load_llama2c_tokenizer(path);
+  return load_hf_tokenizer(path);  // tokenizer.json or a folder holding one
 }
 
 TextTask::TextTask(const TextConfig& cfg) : cfg_(cfg) {
@@ -49,19 +34,19 @@ TextTask::TextTask(const TextConfig& cfg) : cfg_(cfg) {
     fail("split='" + cfg.split + "' (expected train or val)");
   if (cfg.gutenberg != "auto" && cfg.gutenberg != "true" && cfg.gutenberg != "false")
     fail("gutenberg='" + cfg.gutenberg + "' (expected auto, true or false)");
-  std::string text = read_text_file(cfg.path);
+  std::string text = read_text_file(cfg.file);
   if (cfg.gutenberg != "false") {
     stripped_ = strip_gutenberg(text);
     if (!stripped_ && cfg.gutenberg == "true")
-      fail("'" + cfg.path + "' has no '*** START OF' Project Gutenberg marker");
+      fail("'" + cfg.file + "' has no '*** START OF' Project Gutenberg marker");
   }
-  codec_ = make_text_codec(cfg.tokenizer, text);
-  tokens_ = codec_.encode(text);
+  tokenizer_ = make_text_tokenizer(cfg.tokenizer, text);
+  tokens_ = tokenizer_->encode(text, false);
   SplitRange r = split_range(int64_t(tokens_.size()), cfg.val_fraction, cfg.split == "val");
   begin_ = r.begin;
   end_ = r.end;
   if (end_ - begin_ < cfg.len + 1)
-    fail("the " + cfg.split + " split of '" + cfg.path + "' has " +
+    fail("the " + cfg.split + " split of '" + cfg.file + "' has " +
          std::to_string(end_ - begin_) + " tokens, fewer than len + 1 = " +
          std::to_string(cfg.len + 1));
 }
@@ -85,8 +70,8 @@ void TextTask::next(Batch& batch) {
 
 std::vector<TaskMetric> TextTask::score_rows(const Batch& batch, const std::vector<SampleMeta>& meta,
                                         const Tensor& logits) const {
-  check_logits(batch, logits, codec_.vocab, "text");
-  const int V = codec_.vocab;
+  const int V = vocab_size();
+  check_logits(batch, logits, V, "text");
   TaskMetric m{"accuracy", 0, 0};
   double ok = 0;
   for (int64_t i = 0; i < int64_t(batch.B) * batch.T; ++i) {
@@ -102,8 +87,13 @@ std::vector<TaskMetric> TextTask::score_rows(const Batch& batch, const std::vect
   return {m};
 }
 
+std::string TextTask::token_text(int id) const {
+  if (id < 0 || id >= vocab_size()) return "<" + std::to_string(id) + "?>";
+  return tokenizer_->decode_token(id);
+}
+
 std::string TextTask::describe() const {
-  return "text(path=" + cfg_.path + ",tokenizer=" + cfg_.tokenizer + ",split=" + cfg_.split +
+  return "text(file=" + cfg_.file + ",tokenizer=" + cfg_.tokenizer + ",split=" + cfg_.split +
          ",val_fraction=" + format_number(cfg_.val_fraction) + ",gutenberg=" + cfg_.gutenberg +
          ",len=" + std::to_string(cfg_.len) + ",batch=" + std::to_string(cfg_.batch) +
          ",seed=" + std::to_string(cfg_.seed) + ")";
@@ -111,7 +101,7 @@ std::string TextTask::describe() const {
 
 TextConfig TextTask::config_from(const TaskParams& p) {
   TextConfig c;
-  c.path = p.str("path");
+  c.file = p.str("file");
   c.tokenizer = p.str("tokenizer");
   c.split = p.str("split");
   c.val_fraction = p.real("val_fraction");
@@ -129,7 +119,7 @@ TaskInfo TextTask::info() {
       "language modelling on a text file: random windows of its byte/char/tokenizer stream; "
       "the last val_fraction is the validation split",
       {
-          {"path", d.path, "text file (relative paths are also looked up in the shared folder)"},
+          {"file", d.file, "text file (relative paths are also looked up in the shared folder)"},
           {"tokenizer", d.tokenizer, "byte | char | a tokenizer file"},
           {"split", d.split, "train | val"},
           {"val_fraction", format_number(d.val_fraction), "held-out fraction at the end"},

@@ -2,9 +2,10 @@
 // Language modelling on a text corpus: random windows of a token stream, with the last
 // `val_fraction` of the stream held out as the validation split. Text is tokenized by bytes,
 // by characters (nanoGPT char level), or by a tokenizer file through TextCodec.
-#include <functional>
+#include <memory>
 #include <string>
 
+#include "core/tokenizer/tokenizer.h"
 #include "datasets/task.h"
 
 namespace attnlab {
@@ -12,20 +13,13 @@ namespace attnlab {
 struct TaskInfo;
 class TaskParams;
 
-// How text becomes tokens and back.
-struct TextCodec {
-  std::string name;  // "byte", "char", or the tokenizer file
-  int vocab = 0;
-  std::function<std::vector<int32_t>(const std::string&)> encode;
-  std::function<std::string(int)> token_text;
-};
-
-// "byte" (vocab 256), "char" (the text's sorted characters), or a tokenizer file (built with
-// core/tokenizer when available). `text` is the corpus the char vocabulary is taken from.
-TextCodec make_text_codec(const std::string& tokenizer, const std::string& text);
+// "byte" (vocab 256), "char" (the sorted characters of `text`, nanoGPT style), or a tokenizer
+// file: a Hugging Face tokenizer.json (or a folder holding one) or a llama2.c tokenizer .bin.
+std::unique_ptr<Tokenizer> make_text_tokenizer(const std::string& tokenizer,
+                                               const std::string& text);
 
 struct TextConfig {
-  std::string path = "corpora/tinyshakespeare/input.txt";
+  std::string file = "corpora/tinyshakespeare/input.txt";
   std::string tokenizer = "char";
   std::string split = "train";    // train | val
   double val_fraction = 0.1;      // the last 10% of the tokens are validation
@@ -42,7 +36,7 @@ class TextTask : public Task {
   static TextConfig config_from(const TaskParams& p);
 
   std::string name() const override { return "text"; }
-  int vocab_size() const override { return codec_.vocab; }
+  int vocab_size() const override { return tokenizer_->vocab_size(); }
   int batch_size() const override { return cfg_.batch; }
   int seq_len() const override { return cfg_.len; }
   void next(Batch& batch) override;
@@ -51,7 +45,8 @@ class TextTask : public Task {
   // "accuracy": next-token argmax accuracy over all positions.
   std::vector<TaskMetric> score_rows(const Batch& batch, const std::vector<SampleMeta>& meta,
                                 const Tensor& logits) const override;
-  std::string token_text(int id) const override { return codec_.token_text(id); }
+  std::string token_text(int id) const override;
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
 
   int64_t split_tokens() const { return end_ - begin_; }
   const std::vector<int32_t>& stream() const { return tokens_; }  // both splits
@@ -59,7 +54,7 @@ class TextTask : public Task {
 
  private:
   TextConfig cfg_;
-  TextCodec codec_;
+  std::shared_ptr<Tokenizer> tokenizer_;
   std::vector<int32_t> tokens_;
   int64_t begin_ = 0, end_ = 0;
   int64_t index_ = 0;

@@ -89,3 +89,24 @@ TEST_CASE("registry: every task builds with small params, is deterministic and s
     CHECK((z.tokens != x.tokens || z.features != x.features));
   }
 }
+
+TEST_CASE("registry: every task accepts len, as the trainer and sweeps set it") {
+  for (const TaskInfo& info : task_catalog()) {
+    bool has_len = false;
+    for (const TaskParamInfo& p : info.params) has_len |= p.name == "len";
+    INFO("task " << info.name);
+    CHECK(has_len);
+  }
+  auto ind = make_task("induction(block=5,len=23)");
+  CHECK(ind->seq_len() == 23);
+  Batch b;
+  ind->next(b);
+  for (int t = 6; t < 23; ++t) CHECK(b.tokens[t] == b.tokens[t - 5]);
+  CHECK(make_task("copy(len=13)")->seq_len() == 13);
+  CHECK_THROWS_WITH(make_task("copy(len=12)"), Catch::Contains("odd"));
+  CHECK(make_task("selective_copy(n=4,len=30)")->seq_len() == 30);
+  CHECK_THROWS_WITH(make_task("selective_copy(n=4,len=6)"), Catch::Contains("do not fit"));
+  CHECK(make_task("linear_regression(len=10)")->seq_len() == 10);
+  CHECK_THROWS_WITH(make_task("linear_regression(len=9)"), Catch::Contains("even"));
+  CHECK_THROWS_WITH(make_task("induction(block=5,len=6)"), Catch::Contains("block + 2"));
+}

@@ -52,7 +52,7 @@ TEST_CASE("text: split keeps the last fraction for validation") {
 
 TEST_CASE("text: windows come from their split, targets are the next tokens") {
   TextConfig c;
-  c.path = test::shared_file("corpora/tinyshakespeare/input.txt").string();
+  c.file = test::shared_file("corpora/tinyshakespeare/input.txt").string();
   c.len = 64;
   c.batch = 8;
   TextTask train(c);
@@ -89,19 +89,41 @@ TEST_CASE("text: windows come from their split, targets are the next tokens") {
 
 TEST_CASE("text: byte tokens and a stripped Gutenberg book") {
   TextConfig c;
-  c.path = test::shared_file("corpora/gutenberg/pg1342.txt").string();
+  c.file = test::shared_file("corpora/gutenberg/pg1342.txt").string();
   c.tokenizer = "byte";
   c.len = 32;
   TextTask task(c);
   CHECK(task.vocab_size() == 256);
   CHECK(task.stripped_gutenberg());
-  c.path = test::shared_file("corpora/gutenberg/jekyll.txt").string();
+  c.file = test::shared_file("corpora/gutenberg/jekyll.txt").string();
   c.gutenberg = "true";
   CHECK_THROWS_WITH(TextTask(c), Catch::Contains("START OF"));
-  c.path = "/nonexistent/book.txt";
+  c.file = "/nonexistent/book.txt";
   CHECK_THROWS_WITH(TextTask(c), Catch::Contains("not found"));
-  c.path = "corpora/tinyshakespeare/input.txt";  // found under the shared folder
+  c.file = "corpora/tinyshakespeare/input.txt";  // found under the shared folder
   c.gutenberg = "auto";
   c.tokenizer = "sentencepiece";
   CHECK_THROWS_WITH(TextTask(c), Catch::Contains("tokenizer"));
+}
+
+TEST_CASE("text: a Hugging Face BPE tokenizer file tokenizes the corpus") {
+  std::string dir = test::temp_dir("bpe").string();
+  std::string body;
+  for (int i = 0; i < 40; ++i) body += "The quick brown fox jumps over the lazy dog number " + std::to_string(i) + ".\n";
+  {
+    std::ofstream(dir + "/small.txt") << body;
+  }
+  TextConfig c;
+  c.file = dir + "/small.txt";
+  c.tokenizer = test::shared_file("tokenizers/gpt-neox/tokenizer.json").string();
+  c.len = 16;
+  c.batch = 4;
+  TextTask task(c);
+  CHECK(task.vocab_size() > 50000);
+  CHECK(task.tokenizer().decode(task.stream()) == body);
+  Batch batch;
+  task.next(batch);
+  std::vector<int32_t> row(batch.tokens.begin(), batch.tokens.begin() + 16);
+  CHECK(body.find(task.tokenizer().decode(row)) != std::string::npos);
+  CHECK(task.token_text(row[0]) == task.tokenizer().decode_token(row[0]));
 }
