@@ -38,7 +38,7 @@ class Reader {
   }
   std::string str(const std::string& what) {
     uint64_t n = pod<uint64_t>(what + " length");
-    if (n > size_ - pos_) fail("string length " + std::to_string(n) + " of " + what + " runs past the end of the file");
+    if (n > size_ - pos_) fail("string length " + std::to_string(n) + " of " + what + " runs past the end of the file (truncated?)");
     std::string s(n, '\0');
     bytes(s.data(), n, what);
     return s;
@@ -75,7 +75,7 @@ json read_value(Reader& r, uint32_t type, const std::string& key) {
   if (type != ARRAY) return read_scalar(r, type, key);
   uint32_t elem = r.pod<uint32_t>(key + " array type");
   uint64_t n = r.pod<uint64_t>(key + " array length");
-  if (n > r.size() - r.pos()) r.fail("array length " + std::to_string(n) + " of '" + key + "' runs past the end of the file");
+  if (n > r.size() - r.pos()) r.fail("array length " + std::to_string(n) + " of '" + key + "' runs past the end of the file (truncated?)");
   json arr = json::array();
   for (uint64_t i = 0; i < n; ++i) arr.push_back(read_value(r, elem, key));
   return arr;
