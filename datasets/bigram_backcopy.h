@@ -37,6 +37,7 @@ class BigramBackcopyTask : public SeededTask {
   std::vector<TaskMetric> score_rows(const Batch& batch, const std::vector<SampleMeta>& meta,
                                 const Tensor& logits) const override;
   std::string token_text(int id) const override;
+  bool text_tokens() const override { return true; }
 
   int bos_token() const { return n_chars_; }
   int delimiter_token() const { return n_chars_ + 1; }

@@ -41,6 +41,7 @@ class NeedleTask : public SeededTask {
   std::vector<TaskMetric> score_rows(const Batch& batch, const std::vector<SampleMeta>& meta,
                                 const Tensor& logits) const override;
   std::string token_text(int id) const override;
+  bool text_tokens() const override { return text_; }
 
   int bos_token() const { return bos_; }
   int needle_token() const { return needle_; }

@@ -63,6 +63,9 @@ class Task : public BatchSource {
 
   // Human-readable form of a token id for `attnlab sample` and the GUI.
   virtual std::string token_text(int id) const;
+  // True when tokens are pieces of text (characters, bytes, BPE pieces) that read best joined
+  // without separators.
+  virtual bool text_tokens() const { return false; }
 
  protected:
   std::vector<SampleMeta> meta_;

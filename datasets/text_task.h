@@ -46,6 +46,7 @@ class TextTask : public Task {
   std::vector<TaskMetric> score_rows(const Batch& batch, const std::vector<SampleMeta>& meta,
                                 const Tensor& logits) const override;
   std::string token_text(int id) const override;
+  bool text_tokens() const override { return true; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
 
   int64_t split_tokens() const { return end_ - begin_; }
