@@ -243,8 +243,9 @@ void map_llama(const json& cfg, TensorTaker& T, LoadedModel& m, const std::strin
   if (cfg.contains("rope_scaling") && !cfg["rope_scaling"].is_null()) throw Error(where + ": rope_scaling is not supported");
   std::string act = get_or<std::string>(cfg, "hidden_act", "silu", where);
   if (act != "silu") throw Error(where + ": hidden_act '" + act + "' is not supported (silu)");
-  if (get_or<bool>(cfg, "mlp_bias", false, where)) throw Error(where + ": mlp_bias is not supported");
-  bool qkv_bias = type == "qwen2" || get_or<bool>(cfg, "attention_bias", false, where);
+  const bool mlp_bias = get_or<bool>(cfg, "mlp_bias", false, where);
+  const bool attn_bias = get_or<bool>(cfg, "attention_bias", false, where);  // q, k, v and o
+  const bool qkv_bias = type == "qwen2" || attn_bias;
   c.tied_embeddings = get_or<bool>(cfg, "tie_word_embeddings", type == "qwen2" ? false : false, where);
   c.bos_token = get_or<int>(cfg, "bos_token_id", 1, where);
   if (c.bos_token >= c.vocab_size) c.bos_token = -1;
@@ -274,18 +275,21 @@ void map_llama(const json& cfg, TensorTaker& T, LoadedModel& m, const std::strin
     W[o + "mlp.w1.weight"] = T.take(h + "mlp.gate_proj.weight", {F, D});
     W[o + "mlp.w3.weight"] = T.take(h + "mlp.up_proj.weight", {F, D});
     W[o + "mlp.w2.weight"] = T.take(h + "mlp.down_proj.weight", {D, F});
-    if (qkv_bias) {
-      // Our linears have biases on all or none; o_proj and the MLP get exact zeros.
-      W[o + "attn.wq.bias"] = T.take(h + "self_attn.q_proj.bias", {D});
-      W[o + "attn.wk.bias"] = T.take(h + "self_attn.k_proj.bias", {KV});
-      W[o + "attn.wv.bias"] = T.take(h + "self_attn.v_proj.bias", {KV});
-      W[o + "attn.wo.bias"] = T.has(h + "self_attn.o_proj.bias") ? T.take(h + "self_attn.o_proj.bias", {D}) : Tensor({D});
-      W[o + "mlp.w1.bias"] = Tensor({F});
-      W[o + "mlp.w3.bias"] = Tensor({F});
-      W[o + "mlp.w2.bias"] = Tensor({D});
+    if (qkv_bias || mlp_bias) {
+      // Our linears have biases on all or none; the ones the checkpoint lacks are exact zeros.
+      auto bias = [&](const std::string& ours, const std::string& theirs, int64_t n, bool present) {
+        W[o + ours + ".bias"] = present ? T.take(h + theirs + ".bias", {n}) : Tensor({n});
+      };
+      bias("attn.wq", "self_attn.q_proj", D, qkv_bias);
+      bias("attn.wk", "self_attn.k_proj", KV, qkv_bias);
+      bias("attn.wv", "self_attn.v_proj", KV, qkv_bias);
+      bias("attn.wo", "self_attn.o_proj", D, attn_bias);
+      bias("mlp.w1", "mlp.gate_proj", F, mlp_bias);
+      bias("mlp.w3", "mlp.up_proj", F, mlp_bias);
+      bias("mlp.w2", "mlp.down_proj", D, mlp_bias);
     }
   }
-  c.bias = qkv_bias;
+  c.bias = qkv_bias || mlp_bias;
   W["final_norm.weight"] = T.take(p + "norm.weight", {D});
   if (c.tied_embeddings) {
     if (T.has("lm_head.weight")) T.take("lm_head.weight", {V, D});

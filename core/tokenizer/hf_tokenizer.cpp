@@ -96,6 +96,8 @@ class HfBpe : public Tokenizer {
     byte_level_ = mentions(pre, "ByteLevel") || mentions(j.value("decoder", json()), "ByteLevel");
     if (byte_level_) {
       add_prefix_space_ = find_bool(pre, "ByteLevel", "add_prefix_space");
+      const json* bl = find_type(pre, "ByteLevel");
+      use_regex_ = !bl || !bl->contains("use_regex") || (*bl)["use_regex"].get<bool>();
       auto b2u = byte_to_unicode();
       for (int b = 0; b < 256; ++b) {
         byte_char_[b].clear();
@@ -105,6 +107,7 @@ class HfBpe : public Tokenizer {
     } else {
       // Metaspace: either pre_tokenizer Metaspace, or normalizer Prepend + Replace.
       prepend_metaspace_ = mentions(j.value("normalizer", json()), "Prepend") || mentions(pre, "Metaspace");
+      replace_spaces_ = mentions(j.value("normalizer", json()), "Replace") || mentions(pre, "Metaspace");
       if (mentions(pre, "Metaspace") && find_string(pre, "Metaspace", "prepend_scheme") == "never") prepend_metaspace_ = false;
       strip_decoded_space_ = mentions(j.value("decoder", json()), "Strip") || mentions(j.value("decoder", json()), "Metaspace");
       for (int b = 0; b < 256; ++b) {
@@ -154,7 +157,7 @@ class HfBpe : public Tokenizer {
       bos_policy_ = cfg["add_bos_token"].get<bool>() ? "prepend" : "none";
   }
 
-  std::string kind() const override { return byte_level_ ? "byte-level-bpe" : "metaspace-bpe"; }
+  std::string kind() const override { return byte_level_ ? "byte-level-bpe" : replace_spaces_ ? "metaspace-bpe" : "bpe"; }
   int vocab_size() const override { return static_cast<int>(pieces_.size()); }
 
   std::vector<int32_t> encode(const std::string& raw, bool add_bos) const override {
@@ -202,6 +205,7 @@ class HfBpe : public Tokenizer {
       return out;
     }
     if (p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>') return std::string(1, static_cast<char>(std::stoi(p.substr(3, 2), nullptr, 16)));
+    if (!replace_spaces_) return p;
     std::string out;
     for (size_t k = 0; k < p.size();) {
       if (p.compare(k, 3, kMetaspace) == 0) {
@@ -259,7 +263,8 @@ class HfBpe : public Tokenizer {
   void encode_segment(const std::string& s, bool first_segment, std::vector<int32_t>& out) const {
     if (byte_level_) {
       std::string text = add_prefix_space_ && first_segment && !s.empty() && s[0] != ' ' ? " " + s : s;
-      for (const std::string& word : gpt2_pretokenize(text)) {
+      std::vector<std::string> words = use_regex_ ? gpt2_pretokenize(text) : std::vector<std::string>{text};
+      for (const std::string& word : words) {
         std::vector<std::string> syms;
         for (unsigned char b : word) syms.push_back(byte_char_[b]);
         bpe(word, syms, out);
@@ -268,7 +273,7 @@ class HfBpe : public Tokenizer {
     }
     std::string t = prepend_metaspace_ && first_segment ? std::string(kMetaspace) : std::string();
     for (char c : s) {
-      if (c == ' ') t += kMetaspace;
+      if (c == ' ' && replace_spaces_) t += kMetaspace;
       else t += c;
     }
     bpe(t, utf8_chars(t), out);
@@ -336,7 +341,7 @@ class HfBpe : public Tokenizer {
   std::vector<bool> is_added_;
   std::vector<Added> added_;
   bool byte_level_ = true, add_prefix_space_ = false, nfc_ = false, byte_fallback_ = false;
-  bool prepend_metaspace_ = false, strip_decoded_space_ = false;
+  bool prepend_metaspace_ = false, strip_decoded_space_ = false, use_regex_ = true, replace_spaces_ = false;
   int unk_id_ = -1;
   std::array<std::string, 256> byte_char_;
   std::unordered_map<char32_t, unsigned char> char_byte_;
