@@ -1,0 +1,300 @@
+#include "gui/attention_map_view.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMouseEvent>
+#include <QPushButton>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+#include <qcustomplot.h>
+
+#include "gui/color_lut.h"
+#include "gui/pattern_plottable.h"
+#include "gui/plot_style.h"
+#include "gui/token_axis.h"
+
+namespace attnlab::gui {
+namespace {
+
+const char* kHint = "Wheel: zoom · drag: pan · click a row: show that query in the token view";
+
+QCPRange clamp_range(const QCPRange& r, double lo, double hi) {
+  QCPRange out = r;
+  if (out.size() > hi - lo) return QCPRange(lo, hi);
+  if (out.lower < lo) out = QCPRange(lo, lo + r.size());
+  if (out.upper > hi) out = QCPRange(hi - r.size(), hi);
+  return out;
+}
+
+}  // namespace
+
+AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
+  plot_ = new QCustomPlot(this);
+  plot_->setMinimumSize(420, 380);
+  plot_->plotLayout()->clear();
+  title_ = new QCPTextElement(plot_, "no head selected", title_font());
+  map_rect_ = new QCPAxisRect(plot_);
+  entropy_rect_ = new QCPAxisRect(plot_);
+  alpha_rect_ = new QCPAxisRect(plot_);
+  color_scale_ = new QCPColorScale(plot_);
+  QCPLayoutGrid* grid = plot_->plotLayout();
+  grid->addElement(0, 0, title_);
+  grid->addElement(1, 0, map_rect_);
+  grid->addElement(1, 1, entropy_rect_);
+  grid->addElement(1, 2, color_scale_);
+  grid->addElement(2, 0, alpha_rect_);
+  grid->setColumnStretchFactors({6.0, 1.3, 0.25});
+  grid->setRowStretchFactors({0.01, 6.0, 1.4});
+  grid->setRowSpacing(2);
+  grid->setColumnSpacing(4);
+
+  auto* cols = new QCPMarginGroup(plot_);
+  map_rect_->setMarginGroup(QCP::msLeft | QCP::msRight, cols);
+  alpha_rect_->setMarginGroup(QCP::msLeft | QCP::msRight, cols);
+  auto* rows = new QCPMarginGroup(plot_);
+  map_rect_->setMarginGroup(QCP::msTop | QCP::msBottom, rows);
+  entropy_rect_->setMarginGroup(QCP::msTop | QCP::msBottom, rows);
+  color_scale_->setMarginGroup(QCP::msTop | QCP::msBottom, rows);
+
+  QCPAxis* key_axis = map_rect_->axis(QCPAxis::atTop);
+  QCPAxis* query_axis = map_rect_->axis(QCPAxis::atLeft);
+  map_rect_->axis(QCPAxis::atBottom)->setVisible(false);
+  map_rect_->axis(QCPAxis::atRight)->setVisible(false);
+  key_axis->setVisible(true);
+  key_axis->setTickLabelRotation(-90);
+  key_axis->setLabel("key");
+  query_axis->setLabel("query");
+  query_axis->setRangeReversed(true);
+  for (QCPAxis* a : {key_axis, query_axis}) {
+    style_axis(a);
+    a->grid()->setVisible(false);
+    a->setSubTicks(false);
+    a->setTicker(QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText));
+  }
+  map_ = new PatternPlottable(key_axis, query_axis);
+  map_rect_->setRangeDrag(Qt::Horizontal | Qt::Vertical);
+  map_rect_->setRangeZoom(Qt::Horizontal | Qt::Vertical);
+  map_rect_->setRangeDragAxes(key_axis, query_axis);
+  map_rect_->setRangeZoomAxes(key_axis, query_axis);
+  map_rect_->setBackground(QBrush(QColor(masked_cell_rgb())));
+
+  QCPAxis* alpha_x = alpha_rect_->axis(QCPAxis::atBottom);
+  QCPAxis* alpha_y = alpha_rect_->axis(QCPAxis::atLeft);
+  alpha_x->setLabel("key position");
+  alpha_y->setLabel("α_k");
+  alpha_y->ticker()->setTickCount(3);
+  alpha_bars_ = new QCPBars(alpha_x, alpha_y);
+  alpha_bars_->setWidthType(QCPBars::wtPlotCoords);
+  alpha_bars_->setWidth(1.0);
+  alpha_bars_->setPen(Qt::NoPen);
+  alpha_bars_->setBrush(accent_color());
+
+  QCPAxis* ent_query = entropy_rect_->axis(QCPAxis::atLeft);
+  QCPAxis* ent_value = entropy_rect_->axis(QCPAxis::atBottom);
+  ent_query->setRangeReversed(true);
+  ent_query->setTickLabels(false);
+  ent_value->setLabel("entropy");
+  ent_value->setRange(0, 1.05);
+  ent_value->ticker()->setTickCount(2);
+  entropy_graph_ = new QCPGraph(ent_query, ent_value);
+  entropy_graph_->setPen(QPen(accent_color(), 1.2));
+  for (QCPAxisRect* r : {alpha_rect_, entropy_rect_}) {
+    r->setRangeDrag(Qt::Orientations());
+    r->setRangeZoom(Qt::Orientations());
+    for (QCPAxis* a : r->axes()) style_axis(a);
+  }
+
+  color_scale_->setType(QCPAxis::atRight);
+  color_scale_->setGradient(viridis_gradient());
+  color_scale_->setBarWidth(10);
+  color_scale_->setRangeDrag(false);
+  color_scale_->setRangeZoom(false);
+  style_axis(color_scale_->axis());
+
+  plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  plot_->setMouseTracking(true);
+  plot_->installEventFilter(this);
+
+  connect(key_axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
+    if (pattern_) {
+      const QCPRange c = clamp_range(r, -0.5, pattern_->T - 0.5);
+      if (c != r) map_rect_->axis(QCPAxis::atTop)->setRange(c);
+    }
+    sync_side_ranges();
+  });
+  connect(query_axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
+    if (pattern_) {
+      const QCPRange c = clamp_range(r, -0.5, pattern_->T - 0.5);
+      if (c != r) map_rect_->axis(QCPAxis::atLeft)->setRange(c);
+    }
+    sync_side_ranges();
+  });
+  connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* ev) {
+    int t, j;
+    if (!cell_at(ev->position(), t, j)) {
+      QToolTip::hideText();
+      return;
+    }
+    const QString text = describe_cell(t, j);
+    readout_->setText(text);
+    QToolTip::showText(ev->globalPosition().toPoint(), text, plot_);
+    emit hovered(text);
+  });
+
+  scale_box_ = new QComboBox;
+  scale_box_->addItems({"linear colour scale", "log colour scale"});
+  connect(scale_box_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          [this](int i) { set_log_scale(i == 1); });
+  auto* fit = new QPushButton("Fit");
+  fit->setToolTip("Show the whole map");
+  connect(fit, &QPushButton::clicked, this, &AttentionMapView::reset_zoom);
+  readout_ = new QLabel(kHint);
+  readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(scale_box_);
+  bar->addWidget(fit);
+  bar->addWidget(readout_, 1);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addLayout(bar);
+  layout->addWidget(plot_, 1);
+  clear();
+}
+
+const QImage& AttentionMapView::image() const { return map_->image(); }
+
+void AttentionMapView::set_tokens(const QStringList& labels) { labels_ = labels; }
+
+void AttentionMapView::clear() {
+  pattern_.reset();
+  map_->set_image(QImage());
+  alpha_bars_->data()->clear();
+  entropy_graph_->data()->clear();
+  title_->setText("No head selected: click a cell of the head grid");
+  plot_->replot();
+}
+
+void AttentionMapView::set_pattern(std::shared_ptr<const HeadPattern> p, const QString& title) {
+  const bool same_size = pattern_ && p && pattern_->T == p->T;
+  pattern_ = std::move(p);
+  title_->setText(title);
+  if (!pattern_) return clear();
+  const int T = pattern_->T;
+  rebuild_image();
+
+  const std::vector<double> alpha = key_importance(*pattern_);
+  const std::vector<double> ent = row_entropy(*pattern_);
+  QVector<double> pos(T), a(T), e(T);
+  double amax = 0;
+  for (int i = 0; i < T; ++i) {
+    pos[i] = i;
+    a[i] = alpha[i];
+    e[i] = ent[i];
+    amax = std::max(amax, alpha[i]);
+  }
+  alpha_bars_->setData(pos, a, true);
+  entropy_graph_->setData(pos, e, true);
+  alpha_rect_->axis(QCPAxis::atLeft)->setRange(0, amax > 0 ? amax * 1.08 : 1);
+  if (!same_size) {
+    reset_zoom();
+  } else {
+    sync_side_ranges();
+    plot_->replot();
+  }
+}
+
+void AttentionMapView::rebuild_image() {
+  if (!pattern_) return;
+  const ColorScale s = auto_scale(*pattern_, log_);
+  map_->set_image(build_pattern_image(*pattern_, s));
+  color_scale_->setDataScaleType(log_ ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  color_scale_->setDataRange(QCPRange(s.lo, s.hi));
+  color_scale_->axis()->setTicker(log_ ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
+                                       : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  color_scale_->axis()->ticker()->setTickCount(4);
+  color_scale_->axis()->setNumberFormat(log_ ? "eb" : "gb");
+  color_scale_->axis()->setNumberPrecision(log_ ? 0 : 2);
+}
+
+void AttentionMapView::set_log_scale(bool log) {
+  if (log == log_) return;
+  log_ = log;
+  scale_box_->blockSignals(true);
+  scale_box_->setCurrentIndex(log ? 1 : 0);
+  scale_box_->blockSignals(false);
+  rebuild_image();
+  plot_->replot();
+}
+
+void AttentionMapView::reset_zoom() {
+  const double T = pattern_ ? pattern_->T : 1;
+  map_rect_->axis(QCPAxis::atTop)->setRange(-0.5, T - 0.5);
+  map_rect_->axis(QCPAxis::atLeft)->setRange(-0.5, T - 0.5);
+  sync_side_ranges();
+  plot_->replot();
+}
+
+void AttentionMapView::sync_side_ranges() {
+  const QCPRange kr = map_rect_->axis(QCPAxis::atTop)->range();
+  const QCPRange qr = map_rect_->axis(QCPAxis::atLeft)->range();
+  alpha_rect_->axis(QCPAxis::atBottom)->setRange(kr);
+  entropy_rect_->axis(QCPAxis::atLeft)->setRange(qr);
+  update_ticks();
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void AttentionMapView::update_ticks() {
+  update_token_ticks(map_rect_->axis(QCPAxis::atTop), labels_);
+  update_token_ticks(map_rect_->axis(QCPAxis::atLeft), labels_);
+}
+
+bool AttentionMapView::cell_at(const QPointF& pos, int& t, int& j) const {
+  if (!pattern_ || !map_rect_->rect().contains(pos.toPoint())) return false;
+  j = int(std::lround(map_rect_->axis(QCPAxis::atTop)->pixelToCoord(pos.x())));
+  t = int(std::lround(map_rect_->axis(QCPAxis::atLeft)->pixelToCoord(pos.y())));
+  return t >= 0 && j >= 0 && t < pattern_->T && j < pattern_->T;
+}
+
+QString AttentionMapView::describe_cell(int t, int j) const {
+  if (!pattern_ || t < 0 || j < 0 || t >= pattern_->T || j >= pattern_->T) return {};
+  auto tok = [&](int i) { return i < labels_.size() ? labels_[i] : QString::number(i); };
+  if (j > t)
+    return QString("query %1 «%2» cannot see key %3 «%4» (masked)").arg(t).arg(tok(t)).arg(j).arg(tok(j));
+  return QString("query %1 «%2» → key %3 «%4»: %5")
+      .arg(t).arg(tok(t)).arg(j).arg(tok(j)).arg(double(pattern_->at(t, j)), 0, 'g', 4);
+}
+
+QString AttentionMapView::csv() const {
+  QString out = "query,key,query_token,key_token,weight\n";
+  if (!pattern_) return out;
+  auto quoted = [](QString s) { return "\"" + s.replace("\"", "\"\"") + "\""; };
+  for (int t = 0; t < pattern_->T; ++t)
+    for (int j = 0; j <= t; ++j)
+      out += QString("%1,%2,%3,%4,%5\n").arg(t).arg(j)
+                 .arg(quoted(t < labels_.size() ? labels_[t] : ""))
+                 .arg(quoted(j < labels_.size() ? labels_[j] : ""))
+                 .arg(double(pattern_->at(t, j)), 0, 'g', 8);
+  return out;
+}
+
+bool AttentionMapView::eventFilter(QObject* obj, QEvent* ev) {
+  if (obj == plot_) {
+    if (ev->type() == QEvent::Resize) {
+      // Labels that fit depend on the axis length: recompute after the layout settles.
+      QMetaObject::invokeMethod(this, [this] { update_ticks(); plot_->replot(QCustomPlot::rpQueuedReplot); },
+                                Qt::QueuedConnection);
+    } else if (ev->type() == QEvent::MouseButtonPress) {
+      press_ = static_cast<QMouseEvent*>(ev)->position();
+    } else if (ev->type() == QEvent::MouseButtonRelease) {
+      const QPointF p = static_cast<QMouseEvent*>(ev)->position();
+      int t, j;
+      if ((p - press_).manhattanLength() < 4 && cell_at(p, t, j)) emit query_clicked(t);
+    }
+  }
+  return QWidget::eventFilter(obj, ev);
+}
+
+}  // namespace attnlab::gui

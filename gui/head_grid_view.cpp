@@ -1,0 +1,188 @@
+#include "gui/head_grid_view.h"
+
+#include <QComboBox>
+#include <QLabel>
+#include <QHBoxLayout>
+#include <QMouseEvent>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <cmath>
+#include <qcustomplot.h>
+
+#include "gui/color_lut.h"
+#include "gui/plot_style.h"
+
+namespace attnlab::gui {
+
+HeadGridView::HeadGridView(QWidget* parent) : QWidget(parent) {
+  metric_box_ = new QComboBox;
+  metric_box_->setToolTip("Metric that colours the grid");
+  plot_ = new QCustomPlot(this);
+  plot_->setMinimumSize(260, 200);
+  plot_->plotLayout()->insertRow(0);
+  title_ = new QCPTextElement(plot_, "Open a model and type a prompt", title_font());
+  plot_->plotLayout()->addElement(0, 0, title_);
+  QCPAxis* x = plot_->xAxis;
+  QCPAxis* y = plot_->yAxis;
+  x->setLabel("head");
+  y->setLabel("layer");
+  y->setRangeReversed(true);
+  for (QCPAxis* a : {x, y}) {
+    style_axis(a);
+    a->grid()->setVisible(false);
+    a->setSubTicks(false);
+    QSharedPointer<QCPAxisTickerFixed> t(new QCPAxisTickerFixed);
+    t->setTickStep(1);
+    t->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    a->setTicker(t);
+  }
+  map_ = new QCPColorMap(x, y);
+  map_->setGradient(viridis_gradient());
+  map_->setInterpolate(false);
+  scale_ = new QCPColorScale(plot_);
+  plot_->plotLayout()->addElement(1, 1, scale_);
+  scale_->setBarWidth(10);
+  style_axis(scale_->axis());
+  map_->setColorScale(scale_);
+  auto* group = new QCPMarginGroup(plot_);
+  plot_->axisRect()->setMarginGroup(QCP::msTop | QCP::msBottom, group);
+  scale_->setMarginGroup(QCP::msTop | QCP::msBottom, group);
+  selection_ = new QCPItemRect(plot_);
+  selection_->setPen(QPen(QColor(0xd6, 0x27, 0x28), 2.5));
+  selection_->setBrush(Qt::NoBrush);
+  selection_->setVisible(false);
+  plot_->setMouseTracking(true);
+
+  connect(metric_box_, &QComboBox::currentTextChanged, this, [this] { redraw(); });
+  connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* ev) {
+    int l, h;
+    if (!cell_at(ev->position(), l, h)) return QToolTip::hideText();
+    const int m = metric_box_->currentIndex();
+    QToolTip::showText(ev->globalPosition().toPoint(),
+                       QString("L%1 H%2  %3 = %4").arg(l).arg(h).arg(metric_box_->currentText())
+                           .arg(grid_.at(m, l, h), 0, 'g', 4), plot_);
+  });
+  connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* ev) {
+    int l, h;
+    if (!cell_at(ev->position(), l, h)) return;
+    if (ev->modifiers() & Qt::ControlModifier)
+      emit compare_clicked(l, h);
+    else
+      emit head_clicked(l, h);
+  });
+
+  auto* top = new QHBoxLayout;
+  top->addWidget(new QLabel("Colour by"));
+  top->addWidget(metric_box_, 1);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addLayout(top);
+  layout->addWidget(plot_, 1);
+  auto* hint = new QLabel("Click a head to open it · Ctrl+click: compare");
+  hint->setStyleSheet("color: #666;");
+  layout->addWidget(hint);
+}
+
+void HeadGridView::clear() {
+  grid_ = MetricGrid{};
+  map_->data()->clear();
+  for (auto* t : cell_texts_) plot_->removeItem(t);
+  cell_texts_.clear();
+  selection_->setVisible(false);
+  title_->setText("Open a model and type a prompt");
+  plot_->replot();
+}
+
+void HeadGridView::set_grid(const MetricGrid& grid) {
+  const QString keep = metric_box_->currentText();
+  grid_ = grid;
+  metric_box_->blockSignals(true);
+  metric_box_->clear();
+  for (size_t i = 0; i < grid_.metrics.size(); ++i) {
+    metric_box_->addItem(QString::fromStdString(grid_.metrics[i].name));
+    metric_box_->setItemData(int(i), QString::fromStdString(grid_.metrics[i].help), Qt::ToolTipRole);
+  }
+  const int idx = metric_box_->findText(keep);
+  metric_box_->setCurrentIndex(idx >= 0 ? idx : 0);
+  metric_box_->blockSignals(false);
+  redraw();
+}
+
+void HeadGridView::select_metric(const QString& name) {
+  const int idx = metric_box_->findText(name);
+  if (idx >= 0) metric_box_->setCurrentIndex(idx);
+}
+
+QString HeadGridView::metric() const { return metric_box_->currentText(); }
+
+void HeadGridView::redraw() {
+  const int m = metric_box_->currentIndex();
+  for (auto* t : cell_texts_) plot_->removeItem(t);
+  cell_texts_.clear();
+  if (m < 0 || grid_.n_layers == 0) return;
+  const int L = grid_.n_layers, H = grid_.n_heads;
+  map_->data()->setSize(H, L);
+  map_->data()->setRange(QCPRange(0, H - 1), QCPRange(0, L - 1));
+  double hi = grid_.metrics[m].hi;
+  for (int l = 0; l < L; ++l)
+    for (int h = 0; h < H; ++h) {
+      map_->data()->setCell(h, l, grid_.at(m, l, h));
+      hi = std::max(hi, grid_.at(m, l, h));
+    }
+  map_->setDataRange(QCPRange(grid_.metrics[m].lo, hi));
+  plot_->xAxis->setRange(-0.5, H - 0.5);
+  plot_->yAxis->setRange(-0.5, L - 0.5);
+  title_->setText(metric_box_->currentText());
+  scale_->axis()->setLabel("");
+  // Values inside the cells while they are big enough to read.
+  if (L * H <= 256) {
+    for (int l = 0; l < L; ++l)
+      for (int h = 0; h < H; ++h) {
+        const double v = grid_.at(m, l, h);
+        const double f = (v - grid_.metrics[m].lo) / std::max(1e-12, hi - grid_.metrics[m].lo);
+        auto* t = new QCPItemText(plot_);
+        t->position->setCoords(h, l);
+        t->setText(QString::number(v, 'f', 2));
+        t->setFont(QFont("DejaVu Sans", 7));
+        t->setColor(f > 0.6 ? Qt::black : Qt::white);
+        t->setClipToAxisRect(true);
+        cell_texts_.push_back(t);
+      }
+  }
+  plot_->replot();
+}
+
+void HeadGridView::mark_selected(int layer, int head) {
+  selection_->topLeft->setCoords(head - 0.5, layer - 0.5);
+  selection_->bottomRight->setCoords(head + 0.5, layer + 0.5);
+  selection_->setVisible(layer >= 0);
+  plot_->replot();
+}
+
+bool HeadGridView::cell_at(const QPointF& pos, int& layer, int& head) const {
+  if (grid_.n_layers == 0 || !plot_->axisRect()->rect().contains(pos.toPoint())) return false;
+  head = int(std::lround(plot_->xAxis->pixelToCoord(pos.x())));
+  layer = int(std::lround(plot_->yAxis->pixelToCoord(pos.y())));
+  return layer >= 0 && head >= 0 && layer < grid_.n_layers && head < grid_.n_heads;
+}
+
+QPoint HeadGridView::cell_center(int layer, int head) const {
+  const QPoint p(int(plot_->xAxis->coordToPixel(head)), int(plot_->yAxis->coordToPixel(layer)));
+  return plot_->mapTo(const_cast<HeadGridView*>(this), p);
+}
+
+QString HeadGridView::csv() const {
+  QString out = "layer,head";
+  for (const auto& m : grid_.metrics) out += ",\"" + QString::fromStdString(m.name) + "\"";
+  out += "\n";
+  for (int l = 0; l < grid_.n_layers; ++l)
+    for (int h = 0; h < grid_.n_heads; ++h) {
+      out += QString("%1,%2").arg(l).arg(h);
+      for (size_t m = 0; m < grid_.metrics.size(); ++m)
+        out += "," + QString::number(grid_.at(int(m), l, h), 'g', 8);
+      out += "\n";
+    }
+  return out;
+}
+
+}  // namespace attnlab::gui

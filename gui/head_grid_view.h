@@ -1,0 +1,52 @@
+#pragma once
+// The layers x heads overview: each cell coloured by the chosen metric, the value on hover,
+// click to open that head (Ctrl+click: open it as the second head of the comparison).
+#include <QWidget>
+
+#include "gui/head_metrics.h"
+
+class QComboBox;
+class QCustomPlot;
+class QCPColorMap;
+class QCPColorScale;
+class QCPItemRect;
+class QCPTextElement;
+class QCPItemText;
+
+namespace attnlab::gui {
+
+class HeadGridView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit HeadGridView(QWidget* parent = nullptr);
+
+  void set_grid(const MetricGrid& grid);
+  void clear();
+  void select_metric(const QString& name);
+  QString metric() const;
+  void mark_selected(int layer, int head);
+  const MetricGrid& grid() const { return grid_; }
+  QCustomPlot* plot() const { return plot_; }
+  QString csv() const;  // layer,head,<every metric>
+  // Widget-local point at the centre of a cell (tests click it).
+  QPoint cell_center(int layer, int head) const;
+
+ signals:
+  void head_clicked(int layer, int head);
+  void compare_clicked(int layer, int head);
+
+ private:
+  void redraw();
+  bool cell_at(const QPointF& pos, int& layer, int& head) const;
+
+  QComboBox* metric_box_;
+  QCustomPlot* plot_;
+  QCPColorMap* map_;
+  QCPColorScale* scale_;
+  QCPItemRect* selection_;
+  QCPTextElement* title_;
+  QList<QCPItemText*> cell_texts_;
+  MetricGrid grid_;
+};
+
+}  // namespace attnlab::gui

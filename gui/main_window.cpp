@@ -1,0 +1,336 @@
+#include "gui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+
+#include "gui/attention_map_view.h"
+#include "gui/figure_export.h"
+#include "gui/head_grid_view.h"
+#include "gui/job_runner.h"
+#include "gui/prompt_panel.h"
+#include "gui/sweep_browser.h"
+#include "gui/token_view.h"
+#include "gui/train_panel.h"
+
+namespace attnlab::gui {
+namespace {
+constexpr int kMaxRecent = 8;
+constexpr size_t kPatternCache = 6;
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle("attnlab");
+  setAcceptDrops(true);
+  resize(1400, 900);
+  jobs_ = new JobRunner(this);
+
+  map_ = new AttentionMapView;
+  compare_ = new AttentionMapView;
+  compare_->hide();
+  auto* maps = new QSplitter(Qt::Horizontal);
+  maps->addWidget(map_);
+  maps->addWidget(compare_);
+  train_ = new TrainPanel;
+  sweeps_ = new SweepBrowser;
+  auto* tabs = new QTabWidget;
+  tabs->addTab(maps, "Explore");
+  tabs->addTab(train_, "Train");
+  tabs->addTab(sweeps_, "Sweeps");
+  setCentralWidget(tabs);
+
+  prompt_ = new PromptPanel;
+  grid_ = new HeadGridView;
+  tokens_ = new TokenView;
+  auto dock = [this](const QString& title, QWidget* w, Qt::DockWidgetArea area) {
+    auto* d = new QDockWidget(title, this);
+    d->setObjectName(title);
+    d->setWidget(w);
+    d->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(area, d);
+    return d;
+  };
+  dock("Model and prompt", prompt_, Qt::LeftDockWidgetArea);
+  dock("Heads", grid_, Qt::LeftDockWidgetArea);
+  dock("Token view", tokens_, Qt::RightDockWidgetArea);
+
+  progress_ = new QProgressBar;
+  progress_->setRange(0, 1000);
+  progress_->setMaximumWidth(220);
+  progress_->setTextVisible(false);
+  progress_->hide();
+  cancel_ = new QPushButton("Cancel");
+  cancel_->hide();
+  status_label_ = new QLabel("Open a model to start (File › Open, drag and drop, or a path on the command line).");
+  statusBar()->addWidget(status_label_, 1);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(cancel_);
+  connect(cancel_, &QPushButton::clicked, jobs_, &JobRunner::cancel);
+  connect(jobs_, &JobRunner::started, this, [this](const QString& label) {
+    status_label_->setText(label + "…");
+    progress_->setValue(0);
+    progress_->show();
+    cancel_->show();
+  });
+  connect(jobs_, &JobRunner::progress, this, [this](double f) { progress_->setValue(int(f * 1000)); });
+  connect(jobs_, &JobRunner::idle, this, [this] {
+    progress_->hide();
+    cancel_->hide();
+  });
+
+  connect(prompt_, &PromptPanel::open_requested, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, "Open model", QString(),
+                                                      QString::fromStdString(model_file_filter()));
+    if (!path.isEmpty()) open_model(path);
+  });
+  connect(prompt_, &PromptPanel::tokens_ready, this, &MainWindow::run_prompt);
+  connect(prompt_, &PromptPanel::token_clicked, tokens_, &TokenView::set_query);
+  connect(grid_, &HeadGridView::head_clicked, this, &MainWindow::select_head);
+  connect(grid_, &HeadGridView::compare_clicked, this, &MainWindow::compare_head);
+  connect(map_, &AttentionMapView::query_clicked, tokens_, &TokenView::set_query);
+  connect(map_, &AttentionMapView::hovered, status_label_, &QLabel::setText);
+  connect(compare_, &AttentionMapView::hovered, status_label_, &QLabel::setText);
+  connect(sweeps_, &SweepBrowser::open_checkpoint, this, &MainWindow::open_model);
+  connect(train_, &TrainPanel::open_checkpoint, this, &MainWindow::open_model);
+  connect(train_, &TrainPanel::failed, this, [this](const QString& e) { show_error("Training failed", e); });
+  connect(sweeps_, &SweepBrowser::failed, this, [this](const QString& e) { show_error("Cannot read the store", e); });
+
+  build_menus();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::build_menus() {
+  QMenu* file = menuBar()->addMenu("&File");
+  QAction* open = file->addAction("&Open model…", this, [this] { emit prompt_->open_requested(); });
+  open->setShortcut(QKeySequence::Open);
+  recent_menu_ = file->addMenu("Open &recent");
+  refresh_recent_menu();
+  file->addSeparator();
+  QMenu* exp = file->addMenu("&Export figure");
+  QMenu* copy = file->addMenu("&Copy figure");
+  struct View {
+    QString name;
+    std::function<QCustomPlot*()> plot;
+    std::function<QString()> csv;
+  };
+  const QList<View> views = {
+      {"attention map", [this] { return map_->plot(); }, [this] { return map_->csv(); }},
+      {"comparison map", [this] { return compare_->plot(); }, [this] { return compare_->csv(); }},
+      {"head grid", [this] { return grid_->plot(); }, [this] { return grid_->csv(); }},
+      {"token view", [this] { return tokens_->plot(); }, [this] { return tokens_->csv(); }},
+      {"training curves", [this] { return train_->plot(); }, [this] { return train_->csv(); }},
+      {"sweep plot", [this] { return sweeps_->plot(); }, [this] { return sweeps_->csv(); }},
+  };
+  for (const View& v : views) {
+    exp->addAction(v.name + "…", this, [this, v] { export_dialog(v.plot(), v.csv, v.name); });
+    copy->addAction(v.name, this, [v] { copy_plot_to_clipboard(v.plot()); });
+  }
+  file->addSeparator();
+  file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
+
+  QMenu* view = menuBar()->addMenu("&View");
+  log_action_ = view->addAction("&Log colour scale");
+  log_action_->setCheckable(true);
+  connect(log_action_, &QAction::toggled, this, [this](bool on) {
+    map_->set_log_scale(on);
+    compare_->set_log_scale(on);
+  });
+  compare_action_ = view->addAction("&Compare two heads");
+  compare_action_->setCheckable(true);
+  connect(compare_action_, &QAction::toggled, this, &MainWindow::set_compare);
+  view->addAction("&Fit maps", this, [this] {
+    map_->reset_zoom();
+    compare_->reset_zoom();
+  });
+}
+
+void MainWindow::show_error(const QString& title, const QString& text) {
+  // Non-blocking: the app keeps running (and tests can find and close the box).
+  if (error_box_) error_box_->close();
+  auto* box = new QMessageBox(QMessageBox::Critical, title, text, QMessageBox::Ok, this);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->setWindowModality(Qt::WindowModal);
+  error_box_ = box;
+  box->open();
+  status_label_->setText(title + ": " + text);
+}
+
+void MainWindow::open_model(const QString& path) {
+  auto result = std::make_shared<OpenedModel>();
+  const std::string p = path.toStdString();
+  jobs_->submit(
+      "Opening " + QFileInfo(path).fileName(),
+      [result, p](JobControl& c) {
+        c.progress(0.1);
+        *result = open_model_file(p);
+        c.progress(1.0);
+      },
+      [this, result, path](const QString& error, bool cancelled) {
+        if (cancelled) return;
+        if (!error.isEmpty()) return show_error("Cannot open model", error);
+        model_ = std::move(*result);
+        capture_.reset();
+        pattern_cache_.clear();
+        grid_->clear();
+        map_->clear();
+        compare_->clear();
+        add_recent(path);
+        setWindowTitle("attnlab — " + QFileInfo(path).fileName());
+        status_label_->setText("Opened " + QString::fromStdString(model_.summary));
+        const ModelConfig& c = model_.model->config();
+        prompt_->set_model(QString::fromStdString(model_.summary), model_.codec, c.context, model_.bos);
+      });
+}
+
+void MainWindow::run_prompt(const std::vector<int32_t>& tokens, const QStringList& labels) {
+  if (!model_.model || tokens.empty()) return;
+  struct Result {
+    std::shared_ptr<const CapturedForward> capture;
+    MetricGrid grid;
+  };
+  auto result = std::make_shared<Result>();
+  auto model = model_.model;
+  jobs_->submit(
+      QString("Analysing %1 tokens").arg(tokens.size()),
+      [result, model, tokens](JobControl& c) {
+        result->capture = CapturedForward::run(model, tokens, &c.cancel, [&c](double f) { c.progress(0.3 * f); });
+        result->grid = compute_metric_grid(*result->capture, &c.cancel, [&c](double f) { c.progress(0.3 + 0.7 * f); });
+      },
+      [this, result, labels](const QString& error, bool cancelled) {
+        if (cancelled) return;
+        if (!error.isEmpty()) return show_error("Cannot analyse the prompt", error);
+        capture_ = result->capture;
+        labels_ = labels;
+        pattern_cache_.clear();
+        map_->set_tokens(labels_);
+        compare_->set_tokens(labels_);
+        grid_->set_grid(result->grid);
+        tokens_->set_source(capture_, labels_);
+        layer_ = std::min(layer_, capture_->n_layers() - 1);
+        head_ = std::min(head_, capture_->n_heads() - 1);
+        select_head(layer_, head_);
+        status_label_->setText(QString("%1 tokens analysed: %2 layers × %3 heads")
+                                   .arg(capture_->T()).arg(capture_->n_layers()).arg(capture_->n_heads()));
+      });
+}
+
+std::shared_ptr<const HeadPattern> MainWindow::head_pattern(int layer, int head) {
+  auto it = pattern_cache_.find({layer, head});
+  if (it != pattern_cache_.end()) return it->second;
+  auto p = std::make_shared<const HeadPattern>(capture_->pattern(layer, head));
+  if (pattern_cache_.size() >= kPatternCache) pattern_cache_.erase(pattern_cache_.begin());
+  pattern_cache_[{layer, head}] = p;
+  return p;
+}
+
+QString MainWindow::head_title(int layer, int head) const {
+  return QString("Layer %1, head %2 — %3 tokens").arg(layer).arg(head).arg(capture_ ? capture_->T() : 0);
+}
+
+void MainWindow::select_head(int layer, int head) {
+  if (!capture_) return;
+  try {
+    auto p = head_pattern(layer, head);
+    layer_ = layer;
+    head_ = head;
+    map_->set_pattern(p, head_title(layer, head));
+    grid_->mark_selected(layer, head);
+    tokens_->set_head(layer, head);
+  } catch (const std::exception& e) {
+    show_error("Cannot draw the head", e.what());
+  }
+}
+
+void MainWindow::compare_head(int layer, int head) {
+  if (!capture_) return;
+  if (!compare_action_->isChecked()) compare_action_->setChecked(true);
+  try {
+    compare_->set_pattern(head_pattern(layer, head), head_title(layer, head));
+  } catch (const std::exception& e) {
+    show_error("Cannot draw the head", e.what());
+  }
+}
+
+void MainWindow::set_compare(bool on) {
+  compare_->setVisible(on);
+  if (compare_action_->isChecked() != on) compare_action_->setChecked(on);
+  if (on && !compare_->pattern() && capture_) {
+    // Start the comparison with the next head, so the two maps differ.
+    const int H = capture_->n_heads();
+    const int next = layer_ * H + head_ + 1;
+    const int total = capture_->n_layers() * H;
+    compare_head((next % total) / H, (next % total) % H);
+  }
+}
+
+void MainWindow::export_view(QCustomPlot* plot, const QString& csv, const QString& path) {
+  if (QFileInfo(path).suffix().toLower() == "csv") return export_csv(csv, path);
+  export_plot(plot, path);
+  const QFileInfo info(path);
+  export_csv(csv, info.dir().filePath(info.completeBaseName() + ".csv"));
+}
+
+void MainWindow::export_dialog(QCustomPlot* plot, std::function<QString()> csv, const QString& name) {
+  QString filter;
+  QString path = QFileDialog::getSaveFileName(this, "Export " + name, QString(name).replace(' ', '_') + ".pdf",
+                                              figure_file_filter(), &filter);
+  if (path.isEmpty()) return;
+  try {
+    export_view(plot, csv(), path);
+    status_label_->setText("Exported " + path);
+  } catch (const std::exception& e) {
+    show_error("Export failed", e.what());
+  }
+}
+
+void MainWindow::add_recent(const QString& path) {
+  QSettings settings;
+  QStringList recent = settings.value("recent").toStringList();
+  recent.removeAll(path);
+  recent.prepend(path);
+  while (recent.size() > kMaxRecent) recent.removeLast();
+  settings.setValue("recent", recent);
+  refresh_recent_menu();
+}
+
+void MainWindow::refresh_recent_menu() {
+  recent_menu_->clear();
+  const QStringList recent = QSettings().value("recent").toStringList();
+  for (const QString& p : recent) recent_menu_->addAction(p, this, [this, p] { open_model(p); });
+  recent_menu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* ev) {
+  if (ev->mimeData()->hasUrls()) ev->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* ev) {
+  const QList<QUrl> urls = ev->mimeData()->urls();
+  if (!urls.isEmpty() && urls.first().isLocalFile()) {
+    open_model(urls.first().toLocalFile());
+    ev->acceptProposedAction();
+  }
+}
+
+void MainWindow::closeEvent(QCloseEvent* ev) {
+  jobs_->cancel();
+  train_->stop();
+  QMainWindow::closeEvent(ev);
+}
+
+}  // namespace attnlab::gui

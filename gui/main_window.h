@@ -1,0 +1,98 @@
+#pragma once
+// The explorer window: model and prompt panel, head grid and token view in docks, the
+// attention map (and a second one to compare) in the centre, training and sweeps in tabs.
+// All model work goes through the JobRunner, with progress and cancel in the status bar.
+#include <QMainWindow>
+#include <QPointer>
+#include <map>
+#include <memory>
+
+#include "gui/attention_capture.h"
+#include "gui/head_metrics.h"
+#include "gui/model_loading.h"
+
+class QAction;
+class QLabel;
+class QMenu;
+class QMessageBox;
+class QProgressBar;
+class QPushButton;
+class QSplitter;
+class QCustomPlot;
+
+namespace attnlab::gui {
+
+class AttentionMapView;
+class HeadGridView;
+class JobRunner;
+class PromptPanel;
+class SweepBrowser;
+class TokenView;
+class TrainPanel;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  void open_model(const QString& path);   // in the background; errors become a dialog
+  void select_head(int layer, int head);  // opens the head in the main map
+  void compare_head(int layer, int head); // opens it in the second map
+  void set_compare(bool on);
+
+  // Exports a view's figure (pdf/svg/png, plus the .csv beside it) or its CSV alone.
+  void export_view(QCustomPlot* plot, const QString& csv, const QString& path);
+
+  AttentionMapView* map_view() const { return map_; }
+  AttentionMapView* compare_view() const { return compare_; }
+  HeadGridView* grid_view() const { return grid_; }
+  PromptPanel* prompt_panel() const { return prompt_; }
+  TokenView* token_view() const { return tokens_; }
+  TrainPanel* train_panel() const { return train_; }
+  SweepBrowser* sweep_browser() const { return sweeps_; }
+  JobRunner* jobs() const { return jobs_; }
+  QMessageBox* error_box() const { return error_box_; }
+  std::shared_ptr<const CapturedForward> capture() const { return capture_; }
+  const OpenedModel& model() const { return model_; }
+
+ protected:
+  void dragEnterEvent(QDragEnterEvent* ev) override;
+  void dropEvent(QDropEvent* ev) override;
+  void closeEvent(QCloseEvent* ev) override;
+
+ private:
+  void build_menus();
+  void show_error(const QString& title, const QString& text);
+  void run_prompt(const std::vector<int32_t>& tokens, const QStringList& labels);
+  void add_recent(const QString& path);
+  void refresh_recent_menu();
+  void export_dialog(QCustomPlot* plot, std::function<QString()> csv, const QString& name);
+  std::shared_ptr<const HeadPattern> head_pattern(int layer, int head);
+  QString head_title(int layer, int head) const;
+
+  JobRunner* jobs_;
+  PromptPanel* prompt_;
+  HeadGridView* grid_;
+  TokenView* tokens_;
+  TrainPanel* train_;
+  SweepBrowser* sweeps_;
+  AttentionMapView* map_;
+  AttentionMapView* compare_;
+  QProgressBar* progress_;
+  QPushButton* cancel_;
+  QLabel* status_label_;
+  QMenu* recent_menu_;
+  QAction* compare_action_;
+  QAction* log_action_;
+  QPointer<QMessageBox> error_box_;
+
+  OpenedModel model_;
+  std::shared_ptr<const CapturedForward> capture_;
+  QStringList labels_;
+  int layer_ = 0, head_ = 0;
+  // Recently drawn heads of the current capture, so flipping between heads is instant.
+  std::map<std::pair<int, int>, std::shared_ptr<const HeadPattern>> pattern_cache_;
+};
+
+}  // namespace attnlab::gui

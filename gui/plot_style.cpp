@@ -1,0 +1,32 @@
+#include "gui/plot_style.h"
+
+#include <qcustomplot.h>
+
+namespace attnlab::gui {
+
+const fig::PaperStyle& screen_style() {
+  static const fig::PaperStyle s = [] {
+    fig::PaperStyle p = fig::paper_style();
+    // Screen text is read at arm's length, not in a printed column.
+    p.tick_pt = 8.0;
+    p.label_pt = 9.0;
+    p.title_pt = 10.0;
+    p.legend_pt = 8.0;
+    return p;
+  }();
+  return s;
+}
+
+QFont title_font() {
+  QFont f(screen_style().font_family);
+  f.setPointSizeF(screen_style().title_pt);
+  f.setBold(true);
+  return f;
+}
+
+QColor accent_color() { return fig::series_color(0); }
+QColor series_color(int i) { return fig::series_color(i); }
+void style_axis(QCPAxis* a) { fig::style_axis(a, screen_style()); }
+void style_plot(QCustomPlot* plot) { fig::apply_paper_style(*plot, screen_style()); }
+
+}  // namespace attnlab::gui

@@ -1,0 +1,42 @@
+#include "gui/token_axis.h"
+
+#include <QFontMetrics>
+#include <cmath>
+
+namespace attnlab::gui {
+
+int token_label_pitch(const QCPAxis* axis) {
+  return QFontMetrics(axis->tickLabelFont()).height() + 3;
+}
+
+void update_token_ticks(QCPAxis* axis, const QStringList& labels) {
+  auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(axis->ticker());
+  if (!ticker) {
+    ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
+    axis->setTicker(ticker);
+  }
+  ticker->clear();
+  const int T = labels.size();
+  if (T == 0) return;
+  const QCPRange r = axis->range();
+  const double pixels = axis->orientation() == Qt::Horizontal ? axis->axisRect()->width()
+                                                              : axis->axisRect()->height();
+  const double visible = std::max(1.0, r.size());
+  const int fit = std::max(1, int(pixels / token_label_pitch(axis)));
+  // Steps of 1, 2, 5, 10, 20, 50, ... keep the labelled positions easy to read.
+  int step = 1;
+  for (int base = 1; visible / step > fit; base *= 10) {
+    for (int m : {1, 2, 5}) {
+      step = m * base;
+      if (visible / step <= fit) break;
+    }
+  }
+  const int first = std::max(0, int(std::ceil(r.lower / step)) * step);
+  const int last = std::min(T - 1, int(std::floor(r.upper)));
+  for (int i = first; i <= last; i += step) {
+    const QString& tok = labels[i];
+    ticker->addTick(i, step == 1 ? tok : QString("%1 %2").arg(i).arg(tok));
+  }
+}
+
+}  // namespace attnlab::gui

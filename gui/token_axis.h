@@ -1,0 +1,14 @@
+#pragma once
+// Token labels on a plot axis: one label per position when they fit, otherwise every k-th
+// position so labels never overlap. Call again whenever the axis range or size changes.
+#include <QStringList>
+#include <qcustomplot.h>
+
+namespace attnlab::gui {
+
+void update_token_ticks(QCPAxis* axis, const QStringList& labels);
+
+// Pixels one label needs along the axis (its font height when rotated or vertical, with a gap).
+int token_label_pitch(const QCPAxis* axis);
+
+}  // namespace attnlab::gui
