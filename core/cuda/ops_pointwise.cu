@@ -98,14 +98,6 @@ __global__ void scale_kernel(float* x, int64_t n, float a) {
 __global__ void add_bias_kernel(float* y, const float* bias, int64_t N, int C) {
   GRID_STRIDE(i, N * C) y[i] += bias[i % C];
 }
-__global__ void bias_grad_kernel(const float* dy, int64_t N, int C, float* db) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= C) return;
-  float s = 0;
-  for (int64_t i = 0; i < N; ++i) s += dy[i * C + c];
-  db[c] += s;
-}
-
 }  // namespace
 
 void gelu_forward(const float* x, int64_t n, bool tanh_approx, float* y, cudaStream_t s) {
@@ -160,10 +152,6 @@ void scale_inplace(float* x, int64_t n, float a, cudaStream_t s) {
 void add_bias(float* y, const float* bias, int64_t N, int C, cudaStream_t s) {
   add_bias_kernel<<<elementwise_grid(N * C, kBlock), kBlock, 0, s>>>(y, bias, N, C);
   ATTNLAB_CUDA_CHECK_LAUNCH("add_bias_kernel");
-}
-void bias_backward(const float* dy, int64_t N, int C, float* db, cudaStream_t s) {
-  bias_grad_kernel<<<(C + kBlock - 1) / kBlock, kBlock, 0, s>>>(dy, N, C, db);
-  ATTNLAB_CUDA_CHECK_LAUNCH("bias_grad_kernel");
 }
 
 }  // namespace attnlab::cuda

@@ -34,21 +34,31 @@ __global__ void rmsnorm_bwd_kernel(const float* dy, const float* x, const float*
   for (int c = threadIdx.x; c < C; c += blockDim.x) dx[row * C + c] = r * (gr[c] * w[c] - xr[c] * k);
 }
 
-// dw[c] += sum_rows dy*x*rstd (rmsnorm) or dy*(x-mean)*rstd (layernorm, mean != nullptr);
-// db[c] += sum_rows dy when db != nullptr.
-__global__ void norm_param_grad_kernel(const float* dy, const float* x, const float* mean,
-                                       const float* rstd, int64_t N, int C, float* dw, float* db) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= C) return;
-  float sw = 0, sb = 0;
-  for (int64_t i = 0; i < N; ++i) {
-    const float g = dy[i * C + c];
-    const float xh = (x[i * C + c] - (mean ? mean[i] : 0.0f)) * rstd[i];
-    sw += g * xh;
-    sb += g;
+// Parameter gradients as column sums over rows: dw[c] += sum_rows dy*xhat with xhat = x*rstd
+// (rmsnorm) or (x-mean)*rstd (layernorm, mean != nullptr); db[c] += sum_rows dy (db != nullptr).
+// With x == nullptr only db is formed (a Linear bias). Block = 32 columns x 8 row lanes; each
+// block reduces its slice of rows in shared memory and adds one partial per column to the
+// output (atomics: the order of those few additions may vary between runs).
+constexpr int kColTile = 32, kRowLanes = 8;
+__global__ void column_grad_kernel(const float* dy, const float* x, const float* mean, const float* rstd, int64_t N,
+                                   int C, float* dw, float* db) {
+  __shared__ float sw[kRowLanes][kColTile], sb[kRowLanes][kColTile];
+  const int c = blockIdx.x * kColTile + threadIdx.x;
+  float aw = 0.0f, ab = 0.0f;
+  if (c < C)
+    for (int64_t i = blockIdx.y * kRowLanes + threadIdx.y; i < N; i += int64_t(gridDim.y) * kRowLanes) {
+      const float g = dy[i * C + c];
+      ab += g;
+      if (x) aw += g * (x[i * C + c] - (mean ? mean[i] : 0.0f)) * rstd[i];
+    }
+  sw[threadIdx.y][threadIdx.x] = aw;
+  sb[threadIdx.y][threadIdx.x] = ab;
+  __syncthreads();
+  if (threadIdx.y == 0 && c < C) {
+    for (int r = 1; r < kRowLanes; ++r) aw += sw[r][threadIdx.x], ab += sb[r][threadIdx.x];
+    if (dw) atomicAdd(&dw[c], aw);
+    if (db) atomicAdd(&db[c], ab);
   }
-  dw[c] += sw;
-  if (db) db[c] += sb;
 }
 
 __global__ void layernorm_fwd_kernel(const float* x, const float* w, const float* b, int C, float eps,
@@ -116,13 +126,14 @@ __global__ void softmax_xent_kernel(const float* logits, const int* targets, int
     dz[c] = (expf(z[c] - mx) * inv - (c == y ? 1.0f : 0.0f)) * grad_scale;
 }
 
-void launch_norm_param_grad(const float* dy, const float* x, const float* mean, const float* rstd,
-                            int64_t N, int C, float* dw, float* db, cudaStream_t s) {
-  norm_param_grad_kernel<<<(C + 255) / 256, 256, 0, s>>>(dy, x, mean, rstd, N, C, dw, db);
-  ATTNLAB_CUDA_CHECK_LAUNCH("norm_param_grad_kernel");
-}
-
 }  // namespace
+
+static void launch_column_grad(const float* dy, const float* x, const float* mean, const float* rstd, int64_t N, int C,
+                        float* dw, float* db, cudaStream_t s) {
+  const ColumnPlan p = plan_columns(N, C);
+  column_grad_kernel<<<dim3(p.grid_x, p.grid_y), dim3(kColTile, kRowLanes), 0, s>>>(dy, x, mean, rstd, N, C, dw, db);
+  ATTNLAB_CUDA_CHECK_LAUNCH("column_grad_kernel");
+}
 
 void rmsnorm_forward(const float* x, const float* w, int64_t N, int C, float eps, float* y, float* rstd,
                      cudaStream_t s) {
@@ -136,7 +147,7 @@ void rmsnorm_backward(const float* dy, const float* x, const float* w, const flo
   const RowPlan p = plan_rows(N, C);
   rmsnorm_bwd_kernel<<<p.grid, p.block, 0, s>>>(dy, x, w, rstd, C, dx);
   ATTNLAB_CUDA_CHECK_LAUNCH("rmsnorm_bwd_kernel");
-  launch_norm_param_grad(dy, x, nullptr, rstd, N, C, dw, nullptr, s);
+  launch_column_grad(dy, x, nullptr, rstd, N, C, dw, nullptr, s);
 }
 
 void layernorm_forward(const float* x, const float* w, const float* b, int64_t N, int C, float eps,
@@ -152,7 +163,11 @@ void layernorm_backward(const float* dy, const float* x, const float* w, const f
   const RowPlan p = plan_rows(N, C);
   layernorm_bwd_kernel<<<p.grid, p.block, 0, s>>>(dy, x, w, mean, rstd, C, dx);
   ATTNLAB_CUDA_CHECK_LAUNCH("layernorm_bwd_kernel");
-  launch_norm_param_grad(dy, x, mean, rstd, N, C, dw, db, s);
+  launch_column_grad(dy, x, mean, rstd, N, C, dw, db, s);
+}
+
+void bias_backward(const float* dy, int64_t N, int C, float* db, cudaStream_t s) {
+  launch_column_grad(dy, nullptr, nullptr, nullptr, N, C, nullptr, db, s);
 }
 
 void softmax_cross_entropy(const float* logits, const int* targets, int64_t N, int V, float grad_scale,

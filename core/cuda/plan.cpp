@@ -1,5 +1,6 @@
 #include "core/cuda/plan.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -94,6 +95,20 @@ RowPlan plan_rows(int64_t rows, int64_t cols) {
   int64_t b = 32;
   while (b < cols && b < 1024) b *= 2;
   p.block = int(b);
+  return p;
+}
+
+ColumnPlan plan_columns(int64_t rows, int64_t cols) {
+  if (rows <= 0 || cols <= 0)
+    throw Error("cuda column reduction: rows and cols must be positive (got " + std::to_string(rows) + " x " +
+                std::to_string(cols) + ")");
+  ColumnPlan p;
+  const int64_t gx = (cols + 31) / 32;
+  if (gx > (int64_t(1) << 31) - 1) throw Error("cuda column reduction: too many columns");
+  p.grid_x = int(gx);
+  const int64_t by_rows = (rows + 63) / 64;
+  const int64_t by_target = std::max<int64_t>(1, 1024 / gx);
+  p.grid_y = int(std::min<int64_t>({by_rows, by_target, 65535}));
   return p;
 }
 

@@ -58,6 +58,13 @@ struct RowPlan {
   int grid = 1, block = 256;
 };
 RowPlan plan_rows(int64_t rows, int64_t cols);
+// Column reductions (parameter gradients of norms and biases): blocks of 32 columns x 8 row
+// lanes; grid_y slices the rows so that about 1024 blocks share the work (each slice at least
+// 64 rows), since a handful of column blocks alone would leave most of the GPU idle.
+struct ColumnPlan {
+  int grid_x = 1, grid_y = 1;
+};
+ColumnPlan plan_columns(int64_t rows, int64_t cols);
 // Element-wise kernels: grid-stride loops, grid capped so huge tensors still launch.
 int elementwise_grid(int64_t n, int block = 256);
 

@@ -139,3 +139,17 @@ TEST_CASE("row-major GEMMs map onto column-major cuBLAS arguments", "[cuda][plan
   CHECK(c == std::vector<float>{17, 39});
   CHECK_THROWS_AS(rowmajor_gemm_args(false, false, 0, 1, 1), Error);
 }
+
+TEST_CASE("column-reduction plans cover every column and spread rows", "[cuda][plan]") {
+  for (int64_t N : {1, 37, 8192, 1 << 24})
+    for (int64_t C : {1, 5, 32, 768, 3072, 50257}) {
+      const ColumnPlan p = plan_columns(N, C);
+      REQUIRE(int64_t(p.grid_x) * 32 >= C);
+      REQUIRE(int64_t(p.grid_x - 1) * 32 < C);
+      REQUIRE(p.grid_y >= 1);
+      REQUIRE(p.grid_y <= 65535);
+      REQUIRE(int64_t(p.grid_y) <= std::max<int64_t>(1, (N + 63) / 64));  // slices of at least 64 rows
+    }
+  CHECK(plan_columns(8192, 768).grid_y == 42);  // 24 column blocks x 42 row slices ~ 1000 blocks
+  CHECK_THROWS_AS(plan_columns(0, 3), Error);
+}
