@@ -106,8 +106,17 @@ class HfBpe : public Tokenizer {
       }
     } else {
       // Metaspace: either pre_tokenizer Metaspace, or normalizer Prepend + Replace.
+      // The tokenizers library normalizes and pre-tokenizes each piece of text between added
+      // tokens on its own: a Prepend normalizer (and Metaspace with prepend_scheme "always", the
+      // legacy default) prefixes every piece; prepend_scheme "first" only the first.
       prepend_metaspace_ = mentions(j.value("normalizer", json()), "Prepend") || mentions(pre, "Metaspace");
       replace_spaces_ = mentions(j.value("normalizer", json()), "Replace") || mentions(pre, "Metaspace");
+      if (const json* ms = find_type(pre, "Metaspace")) {
+        std::string scheme = ms->value("prepend_scheme", "");
+        if (scheme.empty()) scheme = ms->value("add_prefix_space", true) ? "always" : "never";
+        prepend_first_only_ = scheme == "first";
+        split_metaspace_ = ms->value("split", true);
+      }
       if (mentions(pre, "Metaspace") && find_string(pre, "Metaspace", "prepend_scheme") == "never") prepend_metaspace_ = false;
       strip_decoded_space_ = mentions(j.value("decoder", json()), "Strip") || mentions(j.value("decoder", json()), "Metaspace");
       for (int b = 0; b < 256; ++b) {
@@ -262,7 +271,7 @@ class HfBpe : public Tokenizer {
 
   void encode_segment(const std::string& s, bool first_segment, std::vector<int32_t>& out) const {
     if (byte_level_) {
-      std::string text = add_prefix_space_ && first_segment && !s.empty() && s[0] != ' ' ? " " + s : s;
+      std::string text = add_prefix_space_ && !s.empty() && s[0] != ' ' ? " " + s : s;
       std::vector<std::string> words = use_regex_ ? gpt2_pretokenize(text) : std::vector<std::string>{text};
       for (const std::string& word : words) {
         std::vector<std::string> syms;
@@ -271,12 +280,25 @@ class HfBpe : public Tokenizer {
       }
       return;
     }
-    std::string t = prepend_metaspace_ && first_segment ? std::string(kMetaspace) : std::string();
+    bool prepend = prepend_metaspace_ && (first_segment || !prepend_first_only_);
+    std::string t = prepend ? std::string(kMetaspace) : std::string();
     for (char c : s) {
       if (c == ' ' && replace_spaces_) t += kMetaspace;
       else t += c;
     }
-    bpe(t, utf8_chars(t), out);
+    if (!split_metaspace_) {
+      bpe(t, utf8_chars(t), out);
+      return;
+    }
+    // Metaspace split: each word starts at a U+2581 (merged with what follows it).
+    size_t start = 0;
+    for (size_t k = 1; k <= t.size(); ++k) {
+      if (k == t.size() || t.compare(k, 3, kMetaspace) == 0) {
+        std::string word = t.substr(start, k - start);
+        bpe(word, utf8_chars(word), out);
+        start = k;
+      }
+    }
   }
 
   // Merges by rank (lowest first, leftmost on ties), then maps symbols to ids.
@@ -342,6 +364,7 @@ class HfBpe : public Tokenizer {
   std::vector<Added> added_;
   bool byte_level_ = true, add_prefix_space_ = false, nfc_ = false, byte_fallback_ = false;
   bool prepend_metaspace_ = false, strip_decoded_space_ = false, use_regex_ = true, replace_spaces_ = false;
+  bool prepend_first_only_ = false, split_metaspace_ = false;
   int unk_id_ = -1;
   std::array<std::string, 256> byte_char_;
   std::unordered_map<char32_t, unsigned char> char_byte_;

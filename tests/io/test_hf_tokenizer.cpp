@@ -124,6 +124,22 @@ TEST_CASE("metaspace BPE tokenizer.json (Llama-style) with byte fallback", "[io]
   // 'é' is not in the vocab: its two UTF-8 bytes come out as <0xC3> <0xA9>.
   CHECK(t->encode("hello é", false) == Ids{hello, sp, 3 + 0xC3, 3 + 0xA9});
   for (std::string s : {"hello world", "hello é", "hello  hello"}) CHECK(t->decode(t->encode(s, true)) == s);
+  // The Prepend normalizer runs on every piece between added tokens, as in the tokenizers library.
+  CHECK(t->encode("hello</s>hello", false) == Ids{hello, 2, hello});
+
+  // The newer form: a Metaspace pre-tokenizer that prepends only to the first piece and splits
+  // words at U+2581, so no merge can cross a word boundary.
+  j["normalizer"] = nullptr;
+  j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "first"}, {"split", true}};
+  j["decoder"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "first"}, {"split", true}};
+  j["model"]["merges"].push_back("\xE2\x96\x81 \xE2\x96\x81");
+  j["model"]["vocab"]["\xE2\x96\x81\xE2\x96\x81"] = 300;
+  std::ofstream(dir / "tokenizer.json") << j.dump();
+  auto m = load_hf_tokenizer(dir.string());
+  CHECK(m->kind() == "metaspace-bpe");
+  CHECK(m->encode("hello</s>hello", false) == Ids{hello, 2, vocab["hello"]});
+  CHECK(m->encode("hello  hello", false) == Ids{hello, sp, hello});  // "▁▁" never forms across words
+  CHECK(m->decode(m->encode("hello  hello", true)) == "hello  hello");
 }
 
 TEST_CASE("malformed tokenizer.json files give clear errors", "[io][tokenizer]") {

@@ -4,7 +4,8 @@ grouped per head, partial rotate-half RoPE, parallel residual; Llama/Qwen2 rotat
 
     hf_arch_ref.py make FAMILY OUTDIR   random weights in HF naming/layout -> OUTDIR/config.json,
                                         OUTDIR/model.safetensors, then as `ref`; FAMILY: gpt2 |
-                                        gpt_neox | gpt_neox_seq | llama | qwen2
+                                        gpt_neox | gpt_neox_seq | llama | qwen2, optionally
+                                        with :F16 or :BF16 to store the weights in that dtype
     hf_arch_ref.py ref OUTDIR           reads OUTDIR/config.json + model.safetensors (+ tokens from
                                         OUTDIR/tokens.safetensors, else random) and writes
                                         OUTDIR/ref.safetensors: tokens, logits [T, V],
@@ -13,6 +14,7 @@ grouped per head, partial rotate-half RoPE, parallel residual; Llama/Qwen2 rotat
 import json
 import math
 import os
+import struct
 import sys
 
 import numpy as np
@@ -247,21 +249,52 @@ MAKE = {"gpt2": make_gpt2, "gpt_neox": make_neox, "gpt_neox_seq": lambda: make_n
         "llama": make_llama, "qwen2": lambda: make_llama(qwen=True)}
 
 
+def save_half(path, tensors, dtype):
+    """safetensors with F16 or BF16 data (st_io writes F32 only); returns the stored values."""
+    header, blobs, stored, offset = {}, [], {}, 0
+    for name in sorted(tensors):
+        a = np.ascontiguousarray(tensors[name].numpy().astype(np.float32))
+        if dtype == "F16":
+            h = a.astype(np.float16)
+            b, back = h.tobytes(), h.astype(np.float64)
+        else:  # BF16, round to nearest even
+            u = a.view(np.uint32).astype(np.uint64)
+            u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+            b, back = u.tobytes(), (u.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
+        blobs.append(b)
+        stored[name] = back
+        offset += len(b)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    return stored
+
+
 def main():
     mode = sys.argv[1]
+    stored = None
     if mode == "make":
         family, out = sys.argv[2], sys.argv[3]
+        dtype = "F32"
+        if ":" in family:  # e.g. llama:BF16 stores the weights as bfloat16
+            family, dtype = family.split(":")
         cfg, w = MAKE[family]()
         os.makedirs(out, exist_ok=True)
         with open(os.path.join(out, "config.json"), "w") as f:
             json.dump(cfg, f, indent=1)
-        st_io.save(os.path.join(out, "model.safetensors"), {k: v.numpy() for k, v in w.items()})
+        if dtype == "F32":
+            st_io.save(os.path.join(out, "model.safetensors"), {k: v.numpy() for k, v in w.items()})
+        else:
+            stored = save_half(os.path.join(out, "model.safetensors"), w, dtype)
     else:
         out = sys.argv[2]
     with open(os.path.join(out, "config.json")) as f:
         cfg = json.load(f)
-    arrays, _ = st_io.load(os.path.join(out, "model.safetensors"))
-    w = {k: torch.from_numpy(v.astype(np.float64)) for k, v in arrays.items()}
+    if stored is None:
+        stored, _ = st_io.load(os.path.join(out, "model.safetensors"))
+    w = {k: torch.from_numpy(np.asarray(v, dtype=np.float64)) for k, v in stored.items()}
     tok_path = os.path.join(out, "tokens.safetensors")
     if os.path.exists(tok_path):
         tok = torch.from_numpy(st_io.load(tok_path)[0]["tokens"].astype(np.int64))
