@@ -1,0 +1,170 @@
+#include "core/cuda/device_model.h"
+
+#include <cuda_runtime.h>
+
+#include "core/attention/spec.h"
+#include "core/cuda/attention.h"
+#include "core/cuda/check.h"
+#include "core/cuda/ops.h"
+#include "core/tensor/error.h"
+
+namespace attnlab::cuda {
+
+GpuAttentionSpec gpu_attention_spec(const std::string& spec) {
+  GpuAttentionSpec out;
+  bool window_seen = false;
+  for (const SpecTerm& term : parse_spec(spec)) {
+    SpecArgs args("attention '" + spec + "'", term.args);
+    if (term.name == "softmax") {
+      args.finish();
+    } else if (term.name == "window" && !window_seen) {
+      out.window = args.require_int("size", 1, 1 << 30);
+      out.sinks = args.get_int("sinks", 0, 0, 1 << 30);
+      args.finish();
+      window_seen = true;
+    } else {
+      throw Error("the CUDA backend runs softmax attention with an optional window(size, sinks); "
+                  "attention '" + spec + "' (term '" + term.name + "') needs --device cpu");
+    }
+  }
+  return out;
+}
+
+DeviceTransformer::DeviceTransformer(const ModelConfig& cfg, const std::map<std::string, Tensor>& weights,
+                                     Precision precision)
+    : cfg_(cfg) {
+  cfg_.validate();
+  if (cfg_.pos == PosEncoding::alibi) throw Error("the CUDA backend has no ALiBi yet; use --device cpu");
+  if (cfg_.d_model != cfg_.n_heads * cfg_.head_dim())
+    throw Error("the CUDA backend needs d_model == n_heads * head_dim");
+  for (int l = 0; l < cfg_.n_layers; ++l) attn_.push_back(gpu_attention_spec(cfg_.attention_for_layer(l)));
+  for (const auto& [name, t] : weights) {
+    if (name.find(".attn.variant.") != std::string::npos)
+      throw Error("the CUDA backend cannot run attention-variant parameter '" + name + "'");
+    weights_.emplace(name, DeviceBuffer<float>(t.data));
+  }
+  zeros_ = DeviceBuffer<float>(std::vector<float>(size_t(cfg_.d_model), 0.0f));
+  blas_ = std::make_unique<Blas>(cudaStream_t(0), precision);
+  // Fail now, naming the tensor, rather than mid-forward.
+  w("tok_emb.weight");
+  for (int l = 0; l < cfg_.n_layers; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    for (const char* n : {"attn_norm.weight", "attn.wq.weight", "attn.wk.weight", "attn.wv.weight", "attn.wo.weight",
+                          "mlp_norm.weight", "mlp.w1.weight", "mlp.w2.weight"})
+      w(p + n);
+    if (cfg_.mlp == MlpKind::swiglu) w(p + "mlp.w3.weight");
+  }
+  w("final_norm.weight");
+  if (!cfg_.tied_embeddings) w("lm_head.weight");
+  if (cfg_.pos == PosEncoding::learned) w("pos_emb.weight");
+}
+
+DeviceTransformer::~DeviceTransformer() = default;
+
+const float* DeviceTransformer::maybe(const std::string& name) const {
+  auto it = weights_.find(name);
+  return it == weights_.end() ? nullptr : it->second.get();
+}
+
+const float* DeviceTransformer::w(const std::string& name) const {
+  const float* p = maybe(name);
+  if (!p) throw Error("DeviceTransformer: weight '" + name + "' is missing");
+  return p;
+}
+
+void DeviceTransformer::norm(const float* x, const std::string& prefix, int64_t N, float* y) {
+  const int D = cfg_.d_model;
+  if (cfg_.norm == NormKind::layernorm) {
+    const float* b = maybe(prefix + ".bias");
+    layernorm_forward(x, w(prefix + ".weight"), b ? b : zeros_.get(), N, D, cfg_.norm_eps, y, mean_.get(),
+                      rstd_.get());
+  } else {
+    rmsnorm_forward(x, w(prefix + ".weight"), N, D, cfg_.norm_eps, y, rstd_.get());
+  }
+}
+
+void DeviceTransformer::forward(const int32_t* tokens, int B, int T, Tensor* logits, std::vector<StreamStats>* stats) {
+  if (B <= 0 || T <= 0) throw Error("DeviceTransformer::forward: B and T must be positive");
+  if (T > cfg_.context && cfg_.pos == PosEncoding::learned)
+    throw Error("DeviceTransformer::forward: T=" + std::to_string(T) + " exceeds the learned positions (" +
+                std::to_string(cfg_.context) + ")");
+  for (int64_t i = 0; i < int64_t(B) * T; ++i)
+    if (tokens[i] < 0 || tokens[i] >= cfg_.vocab_size)
+      throw Error("DeviceTransformer::forward: token " + std::to_string(tokens[i]) + " at " + std::to_string(i) +
+                  " is outside [0, " + std::to_string(cfg_.vocab_size) + ")");
+  const int D = cfg_.d_model, H = cfg_.n_heads, Hkv = cfg_.n_kv_heads, Dh = cfg_.head_dim(), F = cfg_.d_ff;
+  const int64_t N = int64_t(B) * T;
+  DeviceBuffer<int> tok(std::vector<int>(tokens, tokens + N));
+  DeviceBuffer<float> x(N * D), xn(N * D), q(N * H * Dh), k(N * Hkv * Dh), v(N * Hkv * Dh), rows(N * H * Dh),
+      heads(N * H * Dh), lse(N * H), attn_out(N * D), h1(N * F), h3(cfg_.mlp == MlpKind::swiglu ? N * F : 0),
+      mlp_out(N * D), xn2(cfg_.parallel_residual ? N * D : 0);
+  mean_ = DeviceBuffer<float>(N);
+  rstd_ = DeviceBuffer<float>(N);
+  const int64_t nstat = int64_t(B) * H * T;
+  DeviceBuffer<float> sb[6];
+  if (stats) {
+    stats->assign(size_t(cfg_.n_layers), StreamStats{});
+    for (auto& b : sb) b = DeviceBuffer<float>(nstat);
+  }
+  embedding_forward(tok.get(), w("tok_emb.weight"), cfg_.pos == PosEncoding::learned ? w("pos_emb.weight") : nullptr,
+                    B, T, D, x.get());
+  auto linear = [&](const std::string& name, const float* in, int n_in, int n_out, float* out) {
+    linear_forward(*blas_, in, w(name + ".weight"), maybe(name + ".bias"), N, n_in, n_out, out);
+  };
+  for (int l = 0; l < cfg_.n_layers; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    // Attention branch.
+    norm(x.get(), p + "attn_norm", N, xn.get());
+    linear(p + "attn.wq", xn.get(), D, H * Dh, rows.get());
+    merge_heads_backward(rows.get(), B, H, T, Dh, q.get());  // [B,T,H*Dh] -> [B,H,T,Dh]
+    linear(p + "attn.wk", xn.get(), D, Hkv * Dh, rows.get());
+    merge_heads_backward(rows.get(), B, Hkv, T, Dh, k.get());
+    linear(p + "attn.wv", xn.get(), D, Hkv * Dh, rows.get());
+    merge_heads_backward(rows.get(), B, Hkv, T, Dh, v.get());
+    if (cfg_.pos == PosEncoding::rope) {
+      const bool inter = cfg_.rope_style == RopeStyle::interleaved;
+      rope_apply(q.get(), B, H, T, Dh, cfg_.rotary_dims(), cfg_.rope_theta, inter, false);
+      rope_apply(k.get(), B, Hkv, T, Dh, cfg_.rotary_dims(), cfg_.rope_theta, inter, false);
+    }
+    AttnDims d;
+    d.B = B, d.Hq = H, d.Hkv = Hkv, d.T = T, d.Dh = Dh, d.window = attn_[l].window, d.sinks = attn_[l].sinks;
+    flash_attention_forward(d, q.get(), k.get(), v.get(), heads.get(), lse.get());
+    if (stats) {
+      attention_statistics(d, q.get(), k.get(), lse.get(), tok.get(),
+                           {sb[0].get(), sb[1].get(), sb[2].get(), sb[3].get(), sb[4].get(), sb[5].get()});
+      StreamStats& s = (*stats)[size_t(l)];
+      s.col_mass = sb[0].to_host(), s.entropy = sb[1].to_host(), s.prev_token = sb[2].to_host();
+      s.induction = sb[3].to_host(), s.duplicate = sb[4].to_host(), s.row_max = sb[5].to_host();
+    }
+    merge_heads(heads.get(), B, H, T, Dh, rows.get());
+    linear(p + "attn.wo", rows.get(), H * Dh, D, attn_out.get());
+    // MLP branch: on x (parallel residual) or on x + attention (sequential).
+    const float* mlp_in = x.get();
+    if (!cfg_.parallel_residual) {
+      add_inplace(x.get(), attn_out.get(), N * D);
+    }
+    norm(mlp_in, p + "mlp_norm", N, cfg_.parallel_residual ? xn2.get() : xn.get());
+    const float* m_in = cfg_.parallel_residual ? xn2.get() : xn.get();
+    linear(p + "mlp.w1", m_in, D, F, h1.get());
+    if (cfg_.mlp == MlpKind::swiglu) {
+      linear(p + "mlp.w3", m_in, D, F, h3.get());
+      swiglu_forward(h1.get(), h3.get(), N * F, h1.get());
+    } else {
+      gelu_forward(h1.get(), N * F, cfg_.mlp == MlpKind::gelu_tanh, h1.get());
+    }
+    linear(p + "mlp.w2", h1.get(), F, D, mlp_out.get());
+    if (cfg_.parallel_residual) add_inplace(x.get(), attn_out.get(), N * D);
+    add_inplace(x.get(), mlp_out.get(), N * D);
+  }
+  if (logits) {
+    norm(x.get(), "final_norm", N, xn.get());
+    const float* head = cfg_.tied_embeddings ? w("tok_emb.weight") : w("lm_head.weight");
+    DeviceBuffer<float> lg(N * cfg_.vocab_size);
+    gemm(*blas_, false, true, int(N), cfg_.vocab_size, D, 1.0f, xn.get(), head, 0.0f, lg.get());
+    *logits = Tensor({B, T, cfg_.vocab_size});
+    lg.download(logits->ptr(), logits->numel());
+  }
+  ATTNLAB_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+}  // namespace attnlab::cuda

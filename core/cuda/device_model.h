@@ -1,0 +1,53 @@
+#pragma once
+// An inference copy of a Transformer on the GPU: logits, and the fused attention statistics of
+// every layer and head, without T x T memory — how `analyze --device cuda` measures all heads
+// of a model at long context. Built from the named weights (Transformer::weights() naming), so
+// the CPU model stays the reference it is tested against.
+// Supported: learned/RoPE/no positions, LayerNorm/RMSNorm, GELU/GELU-tanh/SwiGLU, biases, GQA,
+// parallel residual, tied or separate head; attention "softmax" and window(size, sinks).
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/cuda/device_buffer.h"
+#include "core/cuda/gemm.h"
+#include "core/cuda/stats.h"
+#include "core/model/config.h"
+#include "core/tensor/tensor.h"
+
+namespace attnlab::cuda {
+
+// Window and sink settings of a layer's attention spec; throws attnlab::Error naming the spec
+// when the GPU path cannot run it (host-side, tested on the CPU).
+struct GpuAttentionSpec {
+  int window = 0, sinks = 0;
+};
+GpuAttentionSpec gpu_attention_spec(const std::string& spec);
+
+class DeviceTransformer {
+ public:
+  DeviceTransformer(const ModelConfig& cfg, const std::map<std::string, Tensor>& weights,
+                    Precision precision = Precision::fp32);
+  ~DeviceTransformer();
+
+  // tokens (host) [B, T]. Fills logits [B, T, V] when given, and stats[l] for every layer when
+  // given (tokens feed the induction/duplicate sums).
+  void forward(const int32_t* tokens, int B, int T, Tensor* logits, std::vector<StreamStats>* stats);
+
+  const ModelConfig& config() const { return cfg_; }
+
+ private:
+  struct Layer;
+  const float* w(const std::string& name) const;
+  const float* maybe(const std::string& name) const;
+  void norm(const float* x, const std::string& prefix, int64_t N, float* y);
+  ModelConfig cfg_;
+  std::map<std::string, DeviceBuffer<float>> weights_;
+  DeviceBuffer<float> zeros_, ones_;
+  std::vector<GpuAttentionSpec> attn_;
+  std::unique_ptr<Blas> blas_;
+  DeviceBuffer<float> mean_, rstd_;
+};
+
+}  // namespace attnlab::cuda
