@@ -1,6 +1,7 @@
 #pragma once
 // cuBLAS GEMMs in the row-major terms the rest of the code uses, and the Linear layer built on
-// them. fp32 storage; `Precision` picks exact fp32 math or TF32 tensor cores (fp32 accumulate).
+// them. fp32 storage; `Precision` picks exact fp32 math, or tensor cores on inputs rounded to
+// TF32 (10-bit mantissa) or bf16 (7-bit mantissa), always accumulating in fp32.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -8,7 +9,7 @@
 
 namespace attnlab::cuda {
 
-enum class Precision { fp32, tf32 };
+enum class Precision { fp32, tf32, bf16 };
 
 // Owns one cuBLAS handle bound to a stream.
 class Blas {

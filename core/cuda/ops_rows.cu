@@ -1,6 +1,6 @@
 // Row-wise kernels: norms (forward and backward) and the fused softmax cross-entropy.
-// One block per row; parameter gradients are reduced by a separate column kernel (one thread
-// per column, looping over rows) so they are deterministic without atomics.
+// One block per row; parameter gradients are reduced by a separate column kernel (row slices
+// summed in shared memory, one atomic add per column per slice).
 #include "core/cuda/check.h"
 #include "core/cuda/ops.h"
 #include "core/cuda/plan.h"

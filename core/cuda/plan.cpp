@@ -50,8 +50,10 @@ LaunchPlan plan_attention(AttnKernel which, const AttnDims& d) {
   int64_t floats = 0;
   switch (which) {
     case AttnKernel::forward:
-    case AttnKernel::statistics:
       floats = kTile * row + kTile * padded + kTile * row;  // Q, K (padded), V
+      break;
+    case AttnKernel::statistics:
+      floats = kTile * row + kTile * padded;  // Q, K (padded); column sums are static
       break;
     case AttnKernel::backward_dq:
       floats = 2 * kTile * row + 2 * kTile * padded;  // Q, dO, K, V

@@ -169,7 +169,7 @@ TEST_CASE("gpu GEMM wrappers: transposes, batches, TF32, Linear", "[gpu][gemm]")
   Rng rng(17);
   const int M = 37, N = 53, K = 29;
   auto A = normal_vec(rng, M * K), B = normal_vec(rng, K * N), C0 = normal_vec(rng, M * N);
-  Blas fp32(0, Precision::fp32), tf32(0, Precision::tf32);
+  Blas fp32(0, Precision::fp32), tf32(0, Precision::tf32), bf16(0, Precision::bf16);
   for (bool ta : {false, true})
     for (bool tb : {false, true}) {
       auto want = C0;
@@ -180,6 +180,11 @@ TEST_CASE("gpu GEMM wrappers: transposes, batches, TF32, Linear", "[gpu][gemm]")
       gC.upload(C0);
       gemm(tf32, ta, tb, M, N, K, 0.5f, gA.get(), gB.get(), 2.0f, gC.get());
       expect_close(gC.to_host(), want, "tf32 gemm (10-bit mantissa inputs)", 2e-2);
+      gC.upload(C0);
+      gemm(bf16, ta, tb, M, N, K, 0.5f, gA.get(), gB.get(), 2.0f, gC.get());
+      // bf16 rounds inputs to 8 significant bits (rel. 2^-8): K=29 products of N(0,1) give
+      // errors around 0.5*sqrt(29)*2*2^-8 ~ 0.02 absolute; 8e-2 is the stated tolerance.
+      expect_close(gC.to_host(), want, "bf16 gemm (7-bit mantissa inputs)", 8e-2);
     }
   const int batch = 3;
   auto Ab = normal_vec(rng, batch * M * K), Bb = normal_vec(rng, batch * K * N);

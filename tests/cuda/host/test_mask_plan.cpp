@@ -90,7 +90,7 @@ TEST_CASE("attention launch plans cover every row and fit shared memory", "[cuda
         REQUIRE(p.dim_chunks * 32 >= Dh);
         REQUIRE((p.dim_chunks == 1 || p.dim_chunks == 2 || p.dim_chunks == 4));
         REQUIRE(p.smem_bytes <= kMaxSmemBytes);
-        REQUIRE(p.smem_bytes >= int64_t(3) * kTile * Dh * 4);
+        REQUIRE(p.smem_bytes >= int64_t(which == AttnKernel::statistics ? 2 : 3) * kTile * Dh * 4);
       }
     }
 }
@@ -150,6 +150,10 @@ TEST_CASE("column-reduction plans cover every column and spread rows", "[cuda][p
       REQUIRE(p.grid_y <= 65535);
       REQUIRE(int64_t(p.grid_y) <= std::max<int64_t>(1, (N + 63) / 64));  // slices of at least 64 rows
     }
-  CHECK(plan_columns(8192, 768).grid_y == 42);  // 24 column blocks x 42 row slices ~ 1000 blocks
+  CHECK(plan_columns(8192, 768).grid_y == 42);
+  AttnDims d;
+  d.T = 100, d.Dh = 64;
+  CHECK(plan_attention(AttnKernel::forward, d).smem_bytes == 4 * (32 * 64 + 32 * 65 + 32 * 64));
+  CHECK(plan_attention(AttnKernel::backward_dkv, d).smem_bytes == 4 * (2 * 32 * 64 + 2 * 32 * 65 + 64));  // 24 column blocks x 42 row slices ~ 1000 blocks
   CHECK_THROWS_AS(plan_columns(0, 3), Error);
 }
