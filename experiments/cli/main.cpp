@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {"train", "train a model from a preset or a TOML config", attnlab::cli::cmd_train},
     {"generate", "sample text from a checkpoint", attnlab::cli::cmd_generate},
     {"info", "print a checkpoint's config and parameter count", attnlab::cli::cmd_info},
+    {"export", "write a checkpoint as a Hugging Face folder", attnlab::cli::cmd_export},
     {"variants", "list the attention variants and their parameters", attnlab::cli::cmd_variants},
     {"analyze", "run attention probes and print per-head tables", attnlab::cli::cmd_analyze},
     {"tasks", "list the synthetic tasks and their parameters", attnlab::cli::cmd_tasks},
