@@ -1,5 +1,7 @@
 #include "core/cuda/device_model.h"
 
+#include "core/cuda/device_activations.h"
+
 #include <cuda_runtime.h>
 
 #include "core/attention/spec.h"
@@ -42,6 +44,7 @@ DeviceTransformer::DeviceTransformer(const ModelConfig& cfg, const std::map<std:
     if (name.find(".attn.variant.") != std::string::npos)
       throw Error("the CUDA backend cannot run attention-variant parameter '" + name + "'");
     weights_.emplace(name, DeviceBuffer<float>(t.data));
+    shapes_[name] = t.shape;
   }
   zeros_ = DeviceBuffer<float>(std::vector<float>(size_t(cfg_.d_model), 0.0f));
   blas_ = std::make_unique<Blas>(cudaStream_t(0), precision);
@@ -59,7 +62,6 @@ DeviceTransformer::DeviceTransformer(const ModelConfig& cfg, const std::map<std:
   if (cfg_.pos == PosEncoding::learned) w("pos_emb.weight");
 }
 
-DeviceTransformer::~DeviceTransformer() = default;
 
 const float* DeviceTransformer::maybe(const std::string& name) const {
   auto it = weights_.find(name);

@@ -15,6 +15,8 @@
 #include "core/cuda/stats.h"
 #include "core/model/config.h"
 #include "core/tensor/tensor.h"
+#include "core/train/adamw.h"
+#include "core/train/batch.h"
 
 namespace attnlab::cuda {
 
@@ -37,8 +39,30 @@ class DeviceTransformer {
 
   const ModelConfig& config() const { return cfg_; }
 
+  // --- Training on the device (device_train.cpp): the whole step stays on the GPU; the host
+  // sees only the loss. Same semantics as Transformer::forward_loss/backward and AdamW.
+  // Masks must be 0/1 (the GPU loss weights scored positions equally).
+  float forward_loss(const Batch& batch);
+  void backward();  // accumulates into the gradients
+  void zero_grad();
+  float clip_grad_norm(float max_norm);  // global L2 norm before clipping
+  // decay: parameter name -> AdamW decay flag (Transformer::params()); names absent: no decay.
+  void adamw_step(float lr, const AdamWConfig& cfg, const std::map<std::string, bool>& decay);
+  std::map<std::string, Tensor> weights() const;  // downloads, keyed by parameter name
+  std::map<std::string, Tensor> grads() const;
+
  private:
   struct Layer;
+  struct Activations;
+  float* grad(const std::string& name);
+  float* maybe_grad(const std::string& name);
+  void norm_backward(const float* dy, const float* x, const std::string& prefix, const float* mean, const float* rstd,
+                     int64_t N, float* dx);
+  std::map<std::string, std::vector<int64_t>> shapes_;
+  std::map<std::string, DeviceBuffer<float>> grads_, adam_m_, adam_v_;
+  int64_t adam_t_ = 0;
+  std::unique_ptr<Activations> act_;
+  DeviceBuffer<float> sink_;  // gradient of a LayerNorm bias the model does not have
   const float* w(const std::string& name) const;
   const float* maybe(const std::string& name) const;
   void norm(const float* x, const std::string& prefix, int64_t N, float* y);

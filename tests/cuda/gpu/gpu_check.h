@@ -42,3 +42,22 @@ inline void expect_close(const std::vector<float>& got, const std::vector<float>
 }
 
 }  // namespace attnlab::cuda::test
+
+namespace attnlab::cuda::test {
+
+// For gradients, whose entries span orders of magnitude: the worst error relative to the
+// tensor's largest entry.
+inline void expect_close_scaled(const std::vector<float>& got, const std::vector<float>& want, const std::string& what,
+                                double tol = 1e-4) {
+  REQUIRE(got.size() == want.size());
+  double scale = 1e-12, worst = 0;
+  for (float x : want) scale = std::max(scale, double(std::abs(x)));
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double e = std::abs(double(got[i]) - want[i]);
+    worst = std::isnan(e) ? INFINITY : std::max(worst, e);
+  }
+  INFO(what << ": worst error " << worst << " relative to max |ref| " << scale);
+  CHECK(worst / scale <= tol);
+}
+
+}  // namespace attnlab::cuda::test
