@@ -6,6 +6,7 @@
 
 #include "core/io/safetensors.h"
 #include "core/model/transformer.h"
+#include "core/tensor/rng.h"
 #include "tests/test_support.h"
 
 using namespace attnlab;
