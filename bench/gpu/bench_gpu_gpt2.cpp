@@ -141,9 +141,11 @@ struct Model {
     d.B = B, d.Hq = H, d.Hkv = H, d.T = T, d.Dh = Dh;
     embedding_forward(tokens.get(), W(P.off[Params::wte]), W(P.off[Params::wpe]), B, T, cfg.C, res.get());
     const int64_t n_stats = int64_t(B) * H * T;
-    DeviceBuffer<float> sb[6];
-    if (stats)
+    DeviceBuffer<float> sb[8];
+    if (stats) {
       for (auto& b : sb) b = DeviceBuffer<float>(n_stats);
+      sb[6] = DeviceBuffer<float>(n_stats * kTopKBudgets);
+    }
     for (int l = 0; l < cfg.L; ++l) {
       const int s = train ? l : 0;
       float* x = res.get() + (train ? l : l % 2) * BT * C;
@@ -160,10 +162,12 @@ struct Model {
       flash_attention_forward(d, qq, kk, v_, a, ls);
       if (stats) {
         attention_statistics(d, qq, kk, ls, tok_for_stats,
-                             {sb[0].get(), sb[1].get(), sb[2].get(), sb[3].get(), sb[4].get(), sb[5].get()});
+                             {sb[0].get(), sb[1].get(), sb[2].get(), sb[3].get(), sb[4].get(), sb[5].get(),
+                              sb[6].get(), sb[7].get()});
         StreamStats& st = (*stats)[l];
         st.col_mass = sb[0].to_host(), st.entropy = sb[1].to_host(), st.prev_token = sb[2].to_host();
         st.induction = sb[3].to_host(), st.duplicate = sb[4].to_host(), st.row_max = sb[5].to_host();
+        st.topk_mass = sb[6].to_host(), st.cover = sb[7].to_host();
       }
       merge_heads(a, B, H, T, Dh, ay);
       linear_forward(*blas, ay, W(P.layer(l, Params::projw)), W(P.layer(l, Params::projb)), BT, C, C,
@@ -306,8 +310,9 @@ int run_stats(int argc, char** argv) {
   const HeadSummary h0 = summarize_head(d, stats[0], 0, 0), hl = summarize_head(d, stats[cfg.L - 1], 0, cfg.H - 1);
   std::printf("time %.3f s (forward + statistics, %d heads), device memory %.2f GiB (a single fp32 T x T map would be "
               "%.2f GiB)\n", sec, cfg.L * cfg.H, mem, double(T) * T * 4 / double(1 << 30));
-  std::printf("layer 0 head 0: sink mass %.4f, norm entropy %.4f, prev-token %.4f; last head: sink mass %.4f, "
-              "norm entropy %.4f\n", h0.sink_mass, h0.norm_entropy, h0.prev_token, hl.sink_mass, hl.norm_entropy);
+  std::printf("layer 0 head 0: sink mass %.4f, norm entropy %.4f, prev-token %.4f, top-8 mass %.4f, median k0.9/n "
+              "%.4f; last head: sink mass %.4f, norm entropy %.4f\n", h0.sink_mass, h0.norm_entropy, h0.prev_token,
+              h0.topk[3], h0.cover_median, hl.sink_mass, hl.norm_entropy);
   std::printf("{\"bench\":\"stats\",\"impl\":\"attnlab\",\"T\":%d,\"seconds\":%.4f,\"mem_gib\":%.3f}\n", T, sec, mem);
   return 0;
 }

@@ -29,6 +29,8 @@ struct StatsPointers {
   float* induction = nullptr;
   float* duplicate = nullptr;
   float* row_max = nullptr;
+  float* topk_mass = nullptr;  // [B,Hq,T,kTopKBudgets]
+  float* cover = nullptr;
 };
 
 // Second pass over the scores with the forward's lse: streams every metric of StreamStats per

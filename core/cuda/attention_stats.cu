@@ -30,14 +30,14 @@ __global__ void __launch_bounds__(kThreads) attn_stats_kernel(AttnParams a, cons
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
 
   load_tile(sQ, Dh, a.q + qbase * Dh, q0, a.T, Dh, a.scale);
-  float L[R], ent[R], prev[R], ind[R], dup[R], mx[R];
+  float L[R], ent[R], prev[R], ind[R], dup[R], mx[R], top[R];
   int xt[R];
 #pragma unroll
   for (int r = 0; r < R; ++r) {
     const int t = q0 + warp * R + r;
     L[r] = t < a.T ? lse[qbase + t] : 0.0f;
     xt[r] = (x && t < a.T) ? x[t] : -1;
-    ent[r] = prev[r] = ind[r] = dup[r] = mx[r] = 0.0f;
+    ent[r] = prev[r] = ind[r] = dup[r] = mx[r] = top[r] = 0.0f;
   }
 
   for (int k0 = 0; k0 < q1; k0 += kTile) {
@@ -61,7 +61,10 @@ __global__ void __launch_bounds__(kThreads) attn_stats_kernel(AttnParams a, cons
 #pragma unroll
     for (int r = 0; r < R; ++r) {
       const int t = q0 + warp * R + r;
-      if (!(t < a.T && key_visible(t, j, a.window, a.sinks))) continue;
+      const bool vis = t < a.T && key_visible(t, j, a.window, a.sinks);
+      // Top-32 of the row: warp-uniform per r (every lane joins, invisible keys bring 0).
+      top[r] = warp_top32_merge(top[r], warp_sort_desc(vis ? expf(s[r] - L[r]) : 0.0f));
+      if (!vis) continue;
       const float logp = s[r] - L[r];
       const float p = expf(logp);
       col += p;
@@ -84,7 +87,19 @@ __global__ void __launch_bounds__(kThreads) attn_stats_kernel(AttnParams a, cons
     if (t >= a.T) continue;
     const float e = warp_sum(ent[r]), pv = warp_sum(prev[r]), in = warp_sum(ind[r]), du = warp_sum(dup[r]);
     const float m = warp_max(mx[r]);
+    // Inclusive prefix sums over the sorted top-32: lane i holds the top-(i+1) mass.
+    float cum = top[r];
+#pragma unroll
+    for (int step = 1; step < 32; step <<= 1) {
+      const float u = __shfl_up_sync(0xffffffffu, cum, step);
+      if (lane >= step) cum += u;
+    }
+    const int below = __popc(__ballot_sync(0xffffffffu, cum <= kCoverageP));
+#pragma unroll
+    for (int i = 0; i < kTopKBudgets; ++i)
+      if (lane == (1 << i) - 1) o.topk_mass[(qbase + t) * kTopKBudgets + i] = cum;
     if (lane == 0) {
+      o.cover[qbase + t] = float(min(below + 1, kCoverageCensored));
       o.entropy[qbase + t] = e;
       o.prev_token[qbase + t] = pv;
       o.induction[qbase + t] = in;
@@ -141,7 +156,8 @@ __global__ void tile_kernel(AttnParams a, TileRequest r, const float* lse_rows, 
 void attention_statistics(const AttnDims& d, const float* q, const float* k, const float* lse, const int* tokens,
                           const StatsPointers& out, cudaStream_t s) {
   const LaunchPlan p = plan_attention(AttnKernel::statistics, d);
-  if (!out.col_mass || !out.entropy || !out.prev_token || !out.induction || !out.duplicate || !out.row_max)
+  if (!out.col_mass || !out.entropy || !out.prev_token || !out.induction || !out.duplicate || !out.row_max ||
+      !out.topk_mass || !out.cover)
     throw Error("attention_statistics: every output buffer must be given");
   const AttnParams a = make_params(d, q, k, nullptr);
   ATTNLAB_CUDA_CHECK(cudaMemsetAsync(out.col_mass, 0, sizeof(float) * size_t(d.B) * d.Hq * d.T, s));
@@ -156,8 +172,9 @@ void attention_forward_with_stats(const AttnDims& d, const float* q, const float
                                   const int* tokens, float* out, float* lse, StreamStats& stats, cudaStream_t s) {
   const int64_t n = int64_t(d.B) * d.Hq * d.T;
   flash_attention_forward(d, q, k, v, out, lse, s);
-  DeviceBuffer<float> col(n), ent(n), prev(n), ind(n), dup(n), mx(n);
-  attention_statistics(d, q, k, lse, tokens, {col.get(), ent.get(), prev.get(), ind.get(), dup.get(), mx.get()}, s);
+  DeviceBuffer<float> col(n), ent(n), prev(n), ind(n), dup(n), mx(n), topk(n * kTopKBudgets), cover(n);
+  attention_statistics(d, q, k, lse, tokens,
+                       {col.get(), ent.get(), prev.get(), ind.get(), dup.get(), mx.get(), topk.get(), cover.get()}, s);
   ATTNLAB_CUDA_CHECK(cudaStreamSynchronize(s));
   stats.col_mass = col.to_host();
   stats.entropy = ent.to_host();
@@ -165,6 +182,8 @@ void attention_forward_with_stats(const AttnDims& d, const float* q, const float
   stats.induction = ind.to_host();
   stats.duplicate = dup.to_host();
   stats.row_max = mx.to_host();
+  stats.topk_mass = topk.to_host();
+  stats.cover = cover.to_host();
 }
 
 void attention_tile(const AttnDims& d, const float* q, const float* k, const float* lse, const TileRequest& r,

@@ -103,10 +103,11 @@ void DeviceTransformer::forward(const int32_t* tokens, int B, int T, Tensor* log
   mean_ = DeviceBuffer<float>(N);
   rstd_ = DeviceBuffer<float>(N);
   const int64_t nstat = int64_t(B) * H * T;
-  DeviceBuffer<float> sb[6];
+  DeviceBuffer<float> sb[8];
   if (stats) {
     stats->assign(size_t(cfg_.n_layers), StreamStats{});
     for (auto& b : sb) b = DeviceBuffer<float>(nstat);
+    sb[6] = DeviceBuffer<float>(nstat * kTopKBudgets);
   }
   embedding_forward(tok.get(), w("tok_emb.weight"), cfg_.pos == PosEncoding::learned ? w("pos_emb.weight") : nullptr,
                     B, T, D, x.get());
@@ -133,10 +134,12 @@ void DeviceTransformer::forward(const int32_t* tokens, int B, int T, Tensor* log
     flash_attention_forward(d, q.get(), k.get(), v.get(), heads.get(), lse.get());
     if (stats) {
       attention_statistics(d, q.get(), k.get(), lse.get(), tok.get(),
-                           {sb[0].get(), sb[1].get(), sb[2].get(), sb[3].get(), sb[4].get(), sb[5].get()});
+                           {sb[0].get(), sb[1].get(), sb[2].get(), sb[3].get(), sb[4].get(), sb[5].get(), sb[6].get(),
+                            sb[7].get()});
       StreamStats& s = (*stats)[size_t(l)];
       s.col_mass = sb[0].to_host(), s.entropy = sb[1].to_host(), s.prev_token = sb[2].to_host();
       s.induction = sb[3].to_host(), s.duplicate = sb[4].to_host(), s.row_max = sb[5].to_host();
+      s.topk_mass = sb[6].to_host(), s.cover = sb[7].to_host();
     }
     merge_heads(heads.get(), B, H, T, Dh, rows.get());
     linear(p + "attn.wo", rows.get(), H * Dh, D, attn_out.get());

@@ -1,6 +1,7 @@
 #include "core/cuda/reference.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 
@@ -299,6 +300,21 @@ void attention_stats(const AttnDims& d, const float* q, const float* k, const in
         s.induction[base + t] = float(ind);
         s.duplicate[base + t] = float(dup);
         s.row_max[base + t] = float(mx);
+        // Top-k masses and k_0.9 from the sorted row.
+        std::vector<double> sorted(p.begin(), p.begin() + t + 1);
+        std::sort(sorted.begin(), sorted.end(), std::greater<double>());
+        for (int i = 0; i < kTopKBudgets; ++i) {
+          double m = 0;
+          for (int r = 0; r < kTopKBudget[i] && r <= t; ++r) m += sorted[size_t(r)];
+          s.topk_mass[size_t(base + t) * kTopKBudgets + i] = float(m);
+        }
+        double cum = 0;
+        int below = 0;
+        for (double x : sorted) {
+          cum += x;
+          if (cum <= kCoverageP) ++below;
+        }
+        s.cover[base + t] = float(std::min(below + 1, kCoverageCensored));
       }
       for (int j = 0; j < d.T; ++j) s.col_mass[base + j] = float(col[j]);
     }

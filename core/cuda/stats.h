@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/cuda/bitonic.h"
 #include "core/cuda/plan.h"
 
 namespace attnlab::cuda {
@@ -18,6 +19,11 @@ struct StreamStats {
   std::vector<float> induction;  // sum of A[t,j] over 1 <= j < t with x[j-1] == x[t]
   std::vector<float> duplicate;  // sum of A[t,j] over j < t with x[j] == x[t]
   std::vector<float> row_max;    // max_j A[t,j] (top-1 mass)
+  // [B, Hq, T, kTopKBudgets]: mass of the k largest weights of row t for k in kTopKBudget.
+  std::vector<float> topk_mass;
+  // k_0.9: the smallest k whose top-k mass exceeds kCoverageP (REFERENCE 5, FlexPrefill's
+  // score_cover_topk), or kCoverageCensored when that needs more than 32 keys.
+  std::vector<float> cover;
   void resize(const AttnDims& d);
 };
 
@@ -29,6 +35,11 @@ struct HeadSummary {
   double induction = 0;      // mean over t >= 1 of the prefix-matching mass
   double duplicate = 0;      // mean over t >= 1 of the duplicate-token mass
   double top1 = 0;           // mean over all t of max_j A[t, j]
+  double topk[kTopKBudgets] = {};  // mean over all t of the top-k mass, k in kTopKBudget
+  // Median over t >= 1 of k_0.9 / n_t, and the fraction of rows where k_0.9 > 32 (there the
+  // row counts as 33 keys, so the median is then a lower bound).
+  double cover_median = 0;
+  double cover_censored = 0;
 };
 HeadSummary summarize_head(const AttnDims& d, const StreamStats& s, int b, int h);
 

@@ -76,6 +76,7 @@ TEST_CASE("gpu model forward and statistics match the CPU Transformer", "[gpu][m
       expect_close(stats[l].induction, obs.stats[l].induction, "induction");
       expect_close(stats[l].duplicate, obs.stats[l].duplicate, "duplicate");
       expect_close(stats[l].row_max, obs.stats[l].row_max, "row_max");
+      expect_close(stats[l].topk_mass, obs.stats[l].topk_mass, "topk_mass");
     }
   }
 }

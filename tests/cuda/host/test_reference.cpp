@@ -269,10 +269,21 @@ TEST_CASE("reference statistics and their head summary", "[cuda][reference][stat
   CHECK(s.duplicate[4] == Approx(2.0 / 5));
   CHECK(s.induction[4] == Approx(2.0 / 5));
   CHECK(s.duplicate[5] == 0.0f);   // token 9 is new
+  // Row t = 5 is uniform over 6 keys: top-k mass min(k, 6)/6; cumulative 1/6..5/6 <= 0.9, so k_0.9 = 6.
+  const float* tk = &s.topk_mass[size_t(d.T + 5) * kTopKBudgets];
+  CHECK(tk[0] == Approx(1.0 / 6));
+  CHECK(tk[2] == Approx(4.0 / 6));
+  CHECK(tk[3] == Approx(1.0));
+  CHECK(s.cover[d.T + 5] == 6.0f);
+  CHECK(s.cover[0] == 1.0f);  // one key holds everything
   CHECK(s.induction[1] == 0.0f);   // key 1 follows token 5, but query 1 is token 7
 
   const HeadSummary hs = summarize_head(d, s, 0, 1);
   CHECK(hs.norm_entropy == Approx(1.0));  // uniform rows have normalized entropy 1
+  // Uniform rows need k_0.9 = n_t (n <= 9: every cumulative sum up to (n-1)/n <= 0.9), so the median is 1.
+  CHECK(hs.cover_median == Approx(1.0));
+  CHECK(hs.cover_censored == 0.0);
+  CHECK(hs.topk[0] == Approx(hs.top1));
   CHECK(hs.sink_mass == Approx(s.col_mass[d.T] / d.T));
   CHECK(hs.alpha[d.T - 1] == Approx(1.0 / d.T));  // last key: seen only by the last query
   CHECK(hs.alpha[0] == Approx(s.col_mass[d.T] / d.T));
