@@ -1,55 +1,19 @@
 // The real stories260K model (../shared/models/stories260K), trained by its author with llama2.c:
-// the GGUF and the llama2.c .bin load to the same weights and logits, greedy decoding from BOS
-// reproduces the sample printed in stories260K.md, and both tokenizers agree and round-trip.
+// the GGUF and the llama2.c .bin load to the same config and weights, and both tokenizers agree
+// and round-trip. (Running it: test_stories260k_run.cpp.)
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
-
-#include "core/io/gguf_model.h"
-#include "core/io/llama2c.h"
-#include "core/model/transformer.h"
 #include "core/tokenizer/sentencepiece_bpe.h"
+#include "tests/io/stories260k_fixture.h"
 #include "tests/test_support.h"
 
 using namespace attnlab;
 
-namespace {
-
-// The greedy (-t 0.0) sample from the author's notes: the lines after the `./run ... -t 0.0`
-// command up to the closing fence.
-std::string author_greedy_sample() {
-  std::ifstream in(test::shared_file("models/stories260K/stories260K.md"));
-  std::string line, text;
-  bool inside = false;
-  while (std::getline(in, line)) {
-    if (!inside && line.find("./run stories260K/stories260K.bin") != std::string::npos && line.find("-t 0.0") != std::string::npos) {
-      inside = true;
-      continue;
-    }
-    if (inside) {
-      if (line.rfind("```", 0) == 0) break;
-      text += (text.empty() ? "" : "\n") + line;
-    }
-  }
-  REQUIRE(inside);
-  return text;
-}
-
-const LoadedModel& bin_model() {
-  static LoadedModel m = load_llama2c(test::shared_file("models/stories260K/stories260K.bin").string());
-  return m;
-}
-const LoadedModel& gguf_model() {
-  static LoadedModel m = load_gguf_model(test::shared_file("models/stories260K/stories260K.gguf").string());
-  return m;
-}
-
-}  // namespace
+using test::author_greedy_sample;
 
 TEST_CASE("stories260K: GGUF and llama2.c .bin give the same config and weights", "[io][stories260k]") {
-  const LoadedModel& a = bin_model();
-  const LoadedModel& b = gguf_model();
+  const LoadedModel& a = test::stories_bin();
+  const LoadedModel& b = test::stories_gguf();
   const ModelConfig& c = a.config;
   CHECK(c.d_model == 64);
   CHECK(c.n_layers == 5);
@@ -77,8 +41,8 @@ TEST_CASE("stories260K: GGUF and llama2.c .bin give the same config and weights"
 }
 
 TEST_CASE("stories260K tokenizers: tok512.bin and the GGUF vocabulary agree and round-trip", "[io][tokenizer]") {
-  const Tokenizer& a = *bin_model().tokenizer;
-  const Tokenizer& b = *gguf_model().tokenizer;
+  const Tokenizer& a = *test::stories_bin().tokenizer;
+  const Tokenizer& b = *test::stories_gguf().tokenizer;
   CHECK(a.vocab_size() == 512);
   CHECK(a.bos_id() == 1);
   CHECK(a.eos_id() == 2);
