@@ -19,7 +19,7 @@
 namespace attnlab::gui {
 namespace {
 
-const char* kHint = "Wheel: zoom · drag: pan · click a row: show that query in the token view";
+const char* kHint = "Hover for weights · wheel zooms · drag pans · click a row to show that query in the token view";
 
 QCPRange clamp_range(const QCPRange& r, double lo, double hi) {
   QCPRange out = r;
@@ -33,21 +33,24 @@ QCPRange clamp_range(const QCPRange& r, double lo, double hi) {
 
 AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   plot_ = new QCustomPlot(this);
-  plot_->setMinimumSize(420, 380);
+  plot_->setMinimumSize(280, 300);
   plot_->plotLayout()->clear();
   title_ = new QCPTextElement(plot_, "no head selected", title_font());
   map_rect_ = new QCPAxisRect(plot_);
   entropy_rect_ = new QCPAxisRect(plot_);
   alpha_rect_ = new QCPAxisRect(plot_);
   color_scale_ = new QCPColorScale(plot_);
-  QCPLayoutGrid* grid = plot_->plotLayout();
-  grid->addElement(0, 0, title_);
-  grid->addElement(1, 0, map_rect_);
-  grid->addElement(1, 1, entropy_rect_);
-  grid->addElement(1, 2, color_scale_);
-  grid->addElement(2, 0, alpha_rect_);
-  grid->setColumnStretchFactors({6.0, 1.3, 0.25});
-  grid->setRowStretchFactors({0.01, 6.0, 1.4});
+  // Title on its own row over a nested grid, so it spans the map and both side panels.
+  auto* grid = new QCPLayoutGrid;
+  plot_->plotLayout()->addElement(0, 0, title_);
+  plot_->plotLayout()->addElement(1, 0, grid);
+  plot_->plotLayout()->setRowStretchFactors({0.001, 1.0});
+  grid->addElement(0, 0, map_rect_);
+  grid->addElement(0, 1, entropy_rect_);
+  grid->addElement(0, 2, color_scale_);
+  grid->addElement(1, 0, alpha_rect_);
+  grid->setColumnStretchFactors({6.0, 0.9, 0.2});
+  grid->setRowStretchFactors({6.0, 1.4});
   grid->setRowSpacing(2);
   grid->setColumnSpacing(4);
 
@@ -116,6 +119,11 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
 
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot_->setMouseTracking(true);
+  // Which labels fit depends on the laid-out axis length, known only after the layout pass;
+  // when that changes the labels, draw once more (it settles in one extra replot).
+  connect(plot_, &QCustomPlot::afterLayout, this, [this] {
+    if (update_ticks()) plot_->replot(QCustomPlot::rpQueuedReplot);
+  });
   plot_->installEventFilter(this);
 
   connect(key_axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
@@ -153,14 +161,17 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   connect(fit, &QPushButton::clicked, this, &AttentionMapView::reset_zoom);
   readout_ = new QLabel(kHint);
   readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  readout_->setWordWrap(true);
+  readout_->setStyleSheet("color: #444;");
   auto* bar = new QHBoxLayout;
   bar->addWidget(scale_box_);
   bar->addWidget(fit);
-  bar->addWidget(readout_, 1);
+  bar->addStretch(1);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addLayout(bar);
   layout->addWidget(plot_, 1);
+  layout->addWidget(readout_);
   clear();
 }
 
@@ -246,9 +257,10 @@ void AttentionMapView::sync_side_ranges() {
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void AttentionMapView::update_ticks() {
-  update_token_ticks(map_rect_->axis(QCPAxis::atTop), labels_);
-  update_token_ticks(map_rect_->axis(QCPAxis::atLeft), labels_);
+bool AttentionMapView::update_ticks() {
+  const bool a = update_token_ticks(map_rect_->axis(QCPAxis::atTop), labels_);
+  const bool b = update_token_ticks(map_rect_->axis(QCPAxis::atLeft), labels_);
+  return a || b;
 }
 
 bool AttentionMapView::cell_at(const QPointF& pos, int& t, int& j) const {
@@ -282,11 +294,7 @@ QString AttentionMapView::csv() const {
 
 bool AttentionMapView::eventFilter(QObject* obj, QEvent* ev) {
   if (obj == plot_) {
-    if (ev->type() == QEvent::Resize) {
-      // Labels that fit depend on the axis length: recompute after the layout settles.
-      QMetaObject::invokeMethod(this, [this] { update_ticks(); plot_->replot(QCustomPlot::rpQueuedReplot); },
-                                Qt::QueuedConnection);
-    } else if (ev->type() == QEvent::MouseButtonPress) {
+    if (ev->type() == QEvent::MouseButtonPress) {
       press_ = static_cast<QMouseEvent*>(ev)->position();
     } else if (ev->type() == QEvent::MouseButtonRelease) {
       const QPointF p = static_cast<QMouseEvent*>(ev)->position();

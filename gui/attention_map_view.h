@@ -52,7 +52,7 @@ class AttentionMapView : public QWidget {
 
  private:
   void rebuild_image();
-  void update_ticks();
+  bool update_ticks();  // true when the labels changed
   void sync_side_ranges();
   bool cell_at(const QPointF& pos, int& t, int& j) const;
 

@@ -44,6 +44,7 @@ HeadGridView::HeadGridView(QWidget* parent) : QWidget(parent) {
   scale_->setBarWidth(10);
   style_axis(scale_->axis());
   map_->setColorScale(scale_);
+  scale_->setGradient(viridis_gradient());  // the scale's gradient wins once linked
   auto* group = new QCPMarginGroup(plot_);
   plot_->axisRect()->setMarginGroup(QCP::msTop | QCP::msBottom, group);
   scale_->setMarginGroup(QCP::msTop | QCP::msBottom, group);
@@ -167,8 +168,7 @@ bool HeadGridView::cell_at(const QPointF& pos, int& layer, int& head) const {
 }
 
 QPoint HeadGridView::cell_center(int layer, int head) const {
-  const QPoint p(int(plot_->xAxis->coordToPixel(head)), int(plot_->yAxis->coordToPixel(layer)));
-  return plot_->mapTo(const_cast<HeadGridView*>(this), p);
+  return QPoint(int(plot_->xAxis->coordToPixel(head)), int(plot_->yAxis->coordToPixel(layer)));
 }
 
 QString HeadGridView::csv() const {

@@ -28,7 +28,7 @@ class HeadGridView : public QWidget {
   const MetricGrid& grid() const { return grid_; }
   QCustomPlot* plot() const { return plot_; }
   QString csv() const;  // layer,head,<every metric>
-  // Widget-local point at the centre of a cell (tests click it).
+  // Centre of a cell in plot() coordinates (tests click it).
   QPoint cell_center(int layer, int head) const;
 
  signals:

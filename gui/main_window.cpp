@@ -239,7 +239,7 @@ std::shared_ptr<const HeadPattern> MainWindow::head_pattern(int layer, int head)
 }
 
 QString MainWindow::head_title(int layer, int head) const {
-  return QString("Layer %1, head %2 — %3 tokens").arg(layer).arg(head).arg(capture_ ? capture_->T() : 0);
+  return QString("Layer %1, head %2 · %3 tokens").arg(layer).arg(head).arg(capture_ ? capture_->T() : 0);
 }
 
 void MainWindow::select_head(int layer, int head) {

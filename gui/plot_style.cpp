@@ -27,6 +27,12 @@ QFont title_font() {
 QColor accent_color() { return fig::series_color(0); }
 QColor series_color(int i) { return fig::series_color(i); }
 void style_axis(QCPAxis* a) { fig::style_axis(a, screen_style()); }
-void style_plot(QCustomPlot* plot) { fig::apply_paper_style(*plot, screen_style()); }
+void style_plot(QCustomPlot* plot) {
+  // Plots with a custom layout have no legend, which apply_paper_style expects.
+  if (plot->legend) return fig::apply_paper_style(*plot, screen_style());
+  plot->setBackground(Qt::white);
+  for (QCPAxisRect* rect : plot->axisRects())
+    for (QCPAxis* a : rect->axes()) style_axis(a);
+}
 
 }  // namespace attnlab::gui

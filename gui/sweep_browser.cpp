@@ -60,6 +60,8 @@ SweepBrowser::SweepBrowser(QWidget* parent) : QWidget(parent) {
   auto* split = new QSplitter(Qt::Vertical);
   split->addWidget(table_);
   split->addWidget(plot_);
+  split->setStretchFactor(0, 1);
+  split->setStretchFactor(1, 2);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(top);
   layout->addLayout(axes);
@@ -209,8 +211,12 @@ void SweepBrowser::replot() {
   plot_->xAxis->setLabel(QString::fromStdString(field));
   plot_->yAxis->setLabel(y_metric_->currentText());
   g->rescaleAxes();
-  plot_->xAxis->scaleRange(1.2, plot_->xAxis->range().center());
-  plot_->yAxis->scaleRange(1.2, plot_->yAxis->range().center());
+  if (!numeric) plot_->xAxis->setRange(-0.5, categories.size() - 0.5);
+  else plot_->xAxis->scaleRange(1.2, plot_->xAxis->range().center());
+  // Pad by the spread, or by the value itself when every run lands on the same number.
+  const QCPRange y = plot_->yAxis->range();
+  const double pad = std::max(0.1 * y.size(), 0.05 * std::max(std::abs(y.lower), std::abs(y.upper)) + 1e-9);
+  plot_->yAxis->setRange(y.lower - pad, y.upper + pad);
   style_plot(plot_);
   plot_->replot();
 }

@@ -9,15 +9,18 @@ int token_label_pitch(const QCPAxis* axis) {
   return QFontMetrics(axis->tickLabelFont()).height() + 3;
 }
 
-void update_token_ticks(QCPAxis* axis, const QStringList& labels) {
+bool update_token_ticks(QCPAxis* axis, const QStringList& labels) {
   auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(axis->ticker());
   if (!ticker) {
     ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
     axis->setTicker(ticker);
   }
-  ticker->clear();
   const int T = labels.size();
-  if (T == 0) return;
+  if (T == 0) {
+    const bool changed = !ticker->ticks().isEmpty();
+    ticker->clear();
+    return changed;
+  }
   const QCPRange r = axis->range();
   const double pixels = axis->orientation() == Qt::Horizontal ? axis->axisRect()->width()
                                                               : axis->axisRect()->height();
@@ -33,10 +36,14 @@ void update_token_ticks(QCPAxis* axis, const QStringList& labels) {
   }
   const int first = std::max(0, int(std::ceil(r.lower / step)) * step);
   const int last = std::min(T - 1, int(std::floor(r.upper)));
+  QMap<double, QString> ticks;
   for (int i = first; i <= last; i += step) {
     const QString& tok = labels[i];
-    ticker->addTick(i, step == 1 ? tok : QString("%1 %2").arg(i).arg(tok));
+    ticks.insert(i, step == 1 ? tok : QString("%1 %2").arg(i).arg(tok));
   }
+  if (ticks == ticker->ticks()) return false;
+  ticker->setTicks(ticks);
+  return true;
 }
 
 }  // namespace attnlab::gui

@@ -6,7 +6,8 @@
 
 namespace attnlab::gui {
 
-void update_token_ticks(QCPAxis* axis, const QStringList& labels);
+// Returns true when the labels changed (the caller replots).
+bool update_token_ticks(QCPAxis* axis, const QStringList& labels);
 
 // Pixels one label needs along the axis (its font height when rotated or vertical, with a gap).
 int token_label_pitch(const QCPAxis* axis);

@@ -4,7 +4,6 @@
 #include <QPainter>
 #include <algorithm>
 
-#include "gui/color_lut.h"
 
 namespace attnlab::gui {
 namespace {
@@ -85,16 +84,15 @@ void TokenChips::paintEvent(QPaintEvent* ev) {
   }
   double wmax = 0;
   for (double w : weights_) wmax = std::max(wmax, w);
-  const ColorLut& lut = viridis_lut();
   for (int i = 0; i < labels_.size(); ++i) {
     const QRect& r = rects_[i];
     if (!r.intersects(ev->rect())) continue;
     QColor fill(0xee, 0xf2, 0xf7), text(0x20, 0x20, 0x20);
     if (!weights_.empty() && i < int(weights_.size())) {
-      if (i < int(weights_.size()) && wmax > 0) {
-        const double f = weights_[i] / wmax;
-        fill = QColor(lut.at(f));
-        text = f > 0.6 ? Qt::black : Qt::white;
+      if (wmax > 0) {
+        // White to amber: highlighted text stays readable at every weight.
+        const double f = std::clamp(weights_[i] / wmax, 0.0, 1.0);
+        fill = QColor(int(255 - f * (255 - 0xf5)), int(255 - f * (255 - 0xa6)), int(255 - f * (255 - 0x23)));
       }
     }
     p.setBrush(fill);

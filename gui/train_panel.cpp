@@ -51,6 +51,7 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
   store_ = new QLineEdit;
   store_->setPlaceholderText("results store (.sqlite); empty: not stored");
   auto* browse = new QPushButton("…");
+  browse->setMaximumWidth(32);
   connect(browse, &QPushButton::clicked, this, [this] {
     const QString p = QFileDialog::getSaveFileName(this, "Results store", "gui-runs.sqlite", "SQLite (*.sqlite)");
     if (!p.isEmpty()) store_->setText(p);
@@ -110,6 +111,12 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
   sink_rect->axis(QCPAxis::atLeft)->setLabel("sink score α₁ per head");
   sink_rect->axis(QCPAxis::atBottom)->setLabel("step");
   sink_rect->axis(QCPAxis::atLeft)->setRange(0, 1);
+  layer_legend_ = new QCPLegend;
+  sink_rect->insetLayout()->addElement(layer_legend_, Qt::AlignTop | Qt::AlignRight);
+  layer_legend_->setLayer("legend");
+  layer_legend_->setFont(QFont(screen_style().font_family, 8));
+  layer_legend_->setBrush(QColor(255, 255, 255, 220));
+  layer_legend_->setBorderPen(QPen(QColor(0, 0, 0, 60)));
   auto* loss_graph = new QCPGraph(loss_rect->axis(QCPAxis::atBottom), loss_rect->axis(QCPAxis::atLeft));
   loss_graph->setPen(QPen(accent_color(), 1.3));
   style_plot(plot_);
@@ -154,6 +161,7 @@ void TrainPanel::start() {
   loss_.clear();
   sink_.clear();
   QCPAxisRect* sink_rect = plot_->axisRect(1);
+  layer_legend_->clearItems();
   for (QCPGraph* g : sink_rect->graphs()) plot_->removeGraph(g);
   plot_->axisRect(0)->graphs().first()->data()->clear();
   session_ = std::make_unique<TrainSession>(request());
@@ -185,7 +193,12 @@ void TrainPanel::on_step(qint64 step, double loss) {
   loss_.emplace_back(step, loss);
   QCPGraph* g = plot_->axisRect(0)->graphs().first();
   g->addData(double(step), loss);
-  g->rescaleAxes();
+  bool found = false;
+  const QCPRange r = g->getValueRange(found);
+  if (found) {
+    const double pad = std::max(1e-3, 0.06 * r.size());
+    g->valueAxis()->setRange(std::max(0.0, r.lower - pad), r.upper + pad);
+  }
   status_->setText(QString("step %1 / %2, loss %3").arg(step).arg(session_->request().steps).arg(loss, 0, 'f', 4));
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -196,13 +209,16 @@ void TrainPanel::on_probe(qint64 step, const std::vector<double>& sink, int n_la
   if (rect->graphs().size() != sink.size()) {
     n_layers_ = n_layers;
     n_heads_ = n_heads;
+    layer_legend_->clearItems();  // before the graphs its items point at
     for (QCPGraph* g : rect->graphs()) plot_->removeGraph(g);
     // One colour per layer, heads of a layer share it: the layer structure stays readable.
     for (int l = 0; l < n_layers; ++l)
       for (int h = 0; h < n_heads; ++h) {
         auto* g = new QCPGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
         g->setPen(QPen(series_color(l), 1.0));
-        g->setName(QString("L%1H%2").arg(l).arg(h));
+        g->setName(QString("layer %1").arg(l));
+        // The legend names layers, not every head: one entry per colour.
+        if (h == 0) layer_legend_->addItem(new QCPPlottableLegendItem(layer_legend_, g));
       }
   }
   const QList<QCPGraph*> graphs = rect->graphs();

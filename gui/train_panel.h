@@ -9,6 +9,7 @@
 
 class QComboBox;
 class QCustomPlot;
+class QCPLegend;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
@@ -48,6 +49,7 @@ class TrainPanel : public QWidget {
   QPushButton *start_, *pause_, *stop_, *open_;
   QLabel* status_;
   QCustomPlot* plot_;
+  QCPLegend* layer_legend_;
   std::unique_ptr<TrainSession> session_;
   QString checkpoint_;
   std::vector<std::pair<qint64, double>> loss_;

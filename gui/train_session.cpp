@@ -141,7 +141,9 @@ void TrainSession::body() {
       }, Qt::QueuedConnection);
       if (si.step % std::max(1, req_.probe_every) == 0 || si.step == req_.steps) probe_heads(si.step);
       std::unique_lock<std::mutex> lock(mu_);
+      waiting_ = paused_;
       cv_.wait(lock, [&] { return !paused_ || stop_.load(); });
+      waiting_ = false;
       return !stop_.load();
     };
     trainer.run();

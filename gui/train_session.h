@@ -33,6 +33,8 @@ class TrainSession : public QObject {
   void set_paused(bool paused);
   void stop();
   bool running() const { return thread_ != nullptr; }
+  // True while the worker sits paused between two steps.
+  bool waiting() const { return waiting_.load(); }
   bool wait(int timeout_ms = 60000);  // for tests: processes events until the run ends
   const TrainRequest& request() const { return req_; }
   const std::string& run_id() const { return run_id_; }
@@ -50,6 +52,7 @@ class TrainSession : public QObject {
   std::string run_id_;
   QThread* thread_ = nullptr;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> waiting_{false};
   bool paused_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
