@@ -127,6 +127,15 @@ class HfBpe : public Tokenizer {
       }
     }
     nfc_ = mentions(j.value("normalizer", json()), "NFC");
+    // Pre-tokenizers we implement: ByteLevel (GPT-2 pattern), Metaspace, and Digits before
+    // ByteLevel (SmolLM). A Split with its own regex (Qwen2, Llama 3) would silently tokenize
+    // differently, so it is refused.
+    if (mentions(pre, "Split"))
+      throw Error(where + ": a Split pre-tokenizer with its own pattern is not supported (only the GPT-2 ByteLevel pattern)");
+    if (const json* dg = find_type(pre, "Digits")) {
+      split_digits_ = true;
+      individual_digits_ = dg->value("individual_digits", false);
+    }
     if (mentions(j.value("normalizer", json()), "NFKC") || mentions(j.value("normalizer", json()), "Lowercase"))
       throw Error(where + ": normalizers other than NFC / Prepend / Replace are not supported");
 
@@ -271,8 +280,16 @@ class HfBpe : public Tokenizer {
 
   void encode_segment(const std::string& s, bool first_segment, std::vector<int32_t>& out) const {
     if (byte_level_) {
-      std::string text = add_prefix_space_ && !s.empty() && s[0] != ' ' ? " " + s : s;
-      std::vector<std::string> words = use_regex_ ? gpt2_pretokenize(text) : std::vector<std::string>{text};
+      std::vector<std::string> pieces = split_digits_ ? digit_pieces(s) : std::vector<std::string>{s};
+      std::vector<std::string> words;
+      for (const std::string& piece : pieces) {
+        std::string text = add_prefix_space_ && !piece.empty() && piece[0] != ' ' ? " " + piece : piece;
+        if (!use_regex_) {
+          words.push_back(text);
+          continue;
+        }
+        for (std::string& w : gpt2_pretokenize(text)) words.push_back(std::move(w));
+      }
       for (const std::string& word : words) {
         std::vector<std::string> syms;
         for (unsigned char b : word) syms.push_back(byte_char_[b]);
@@ -299,6 +316,24 @@ class HfBpe : public Tokenizer {
         start = k;
       }
     }
+  }
+
+  // The Digits pre-tokenizer: numeric characters (Rust's char::is_numeric, i.e. \p{N}) isolated
+  // one by one (individual_digits) or kept as runs.
+  std::vector<std::string> digit_pieces(const std::string& s) const {
+    std::vector<size_t> off;
+    std::vector<char32_t> c = unicode::decode_utf8(s, &off);
+    std::vector<std::string> out;
+    size_t start = 0;
+    for (size_t i = 1; i <= c.size(); ++i) {
+      bool cut = i == c.size() || unicode::is_number(c[i]) != unicode::is_number(c[i - 1]) ||
+                 (individual_digits_ && unicode::is_number(c[i]));
+      if (cut) {
+        out.push_back(s.substr(off[start], off[i] - off[start]));
+        start = i;
+      }
+    }
+    return out;
   }
 
   // Merges by rank (lowest first, leftmost on ties), then maps symbols to ids.
@@ -364,7 +399,7 @@ class HfBpe : public Tokenizer {
   std::vector<Added> added_;
   bool byte_level_ = true, add_prefix_space_ = false, nfc_ = false, byte_fallback_ = false;
   bool prepend_metaspace_ = false, strip_decoded_space_ = false, use_regex_ = true, replace_spaces_ = false;
-  bool prepend_first_only_ = false, split_metaspace_ = false;
+  bool prepend_first_only_ = false, split_metaspace_ = false, split_digits_ = false, individual_digits_ = false;
   int unk_id_ = -1;
   std::array<std::string, 256> byte_char_;
   std::unordered_map<char32_t, unsigned char> char_byte_;

@@ -85,6 +85,24 @@ TEST_CASE("GPT-NeoX tokenizer.json: corpus lines round-trip exactly", "[io][toke
   CHECK(tokens * 3 < bytes);
 }
 
+TEST_CASE("pre-tokenizer sequences: Digits before ByteLevel (SmolLM style); Split refused", "[io][tokenizer]") {
+  std::ifstream in(test::shared_file("tokenizers/gpt-neox/tokenizer.json"));
+  nlohmann::json j = nlohmann::json::parse(in);
+  auto dir = test::temp_dir("hf_digits");
+  j["pre_tokenizer"] = {{"type", "Sequence"},
+                        {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}},
+                                           {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}}}};
+  std::ofstream(dir / "tokenizer.json") << j.dump();
+  auto t = load_hf_tokenizer((dir / "tokenizer.json").string());
+  // "a"=66 and the digits "0".."9" = 17..26 in the NeoX vocab; " 123" alone would be one token.
+  CHECK(t->encode("a2024", false) == Ids{66, 19, 17, 19, 21});
+  CHECK(t->encode("Hello world", false) == Ids{12092, 1533});
+  CHECK(t->decode(t->encode("in 1984, 42 apples", false)) == "in 1984, 42 apples");
+  j["pre_tokenizer"]["pretokenizers"][0] = {{"type", "Split"}, {"pattern", {{"Regex", "\\p{N}"}}}, {"behavior", "Isolated"}};
+  std::ofstream(dir / "tokenizer.json") << j.dump();
+  CHECK_THROWS_WITH(load_hf_tokenizer((dir / "tokenizer.json").string()), Contains("Split pre-tokenizer"));
+}
+
 TEST_CASE("metaspace BPE tokenizer.json (Llama-style) with byte fallback", "[io][tokenizer]") {
   auto dir = test::temp_dir("hf_tok");
   nlohmann::json vocab = {{"<unk>", 0}, {"<s>", 1}, {"</s>", 2}};
