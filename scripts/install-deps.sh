@@ -10,6 +10,7 @@ PACKAGES=(
   catch2 libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libicu-dev
   python3-torch python3-numpy libopenblas0-pthread
   xvfb xauth poppler-utils
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()

@@ -135,7 +135,7 @@ SweepSummary run_sweep(const std::vector<RunPlan>& plan, const SweepOptions& opt
                                std::to_string(running.size()) + " running");
   };
 
-  while (!queue.empty() || !running.empty()) {
+  while (!running.empty() || (!g_interrupted && !queue.empty())) {
     while (!g_interrupted && !queue.empty() && int(running.size()) < opt.jobs) {
       std::string id = queue.front();
       queue.pop_front();

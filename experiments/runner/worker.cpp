@@ -6,7 +6,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "core/model/config.h"
 #include "core/model/transformer.h"
@@ -127,7 +129,11 @@ int run_worker(const WorkerOptions& opt) {
     for (const auto& [probe, json] : pr.tables) store.put_head_table(rec.id, probe, json);
   };
 
+  // Test hook: slows every step so the interrupt/resume tests can signal a run mid-way.
+  const char* delay_env = std::getenv("ATTNLAB_WORKER_STEP_DELAY_MS");
+  int delay_ms = delay_env ? std::atoi(delay_env) : 0;
   while (trainer.current_step() < tc.steps && !stop_requested()) {
+    if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     StepInfo si = trainer.step();
     const std::string& id = rec.id;
     pending.scalars.push_back({id, si.step, "loss", si.loss});

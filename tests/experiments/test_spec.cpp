@@ -1,5 +1,6 @@
 // Spec parsing, validation at the source line, and sweep expansion.
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "core/tensor/error.h"
 #include "experiments/spec/plan.h"
