@@ -4,6 +4,9 @@
 #include <QSvgGenerator>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/tensor/error.h"
 
@@ -13,6 +16,11 @@ void ensure_qt_app() {
   if (QApplication::instance()) return;
   if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY") && !std::getenv("QT_QPA_PLATFORM"))
     setenv("QT_QPA_PLATFORM", "offscreen", 1);
+  if (!std::getenv("XDG_RUNTIME_DIR")) {  // Qt warns on every start without one
+    std::string dir = "/tmp/runtime-" + std::to_string(getuid());
+    mkdir(dir.c_str(), 0700);
+    setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
+  }
   static int argc = 1;
   static char name[] = "attnlab";
   static char* argv[] = {name, nullptr};

@@ -155,9 +155,11 @@ exp::AttentionMap attention_data(Store& store, const FigureRequest& req) {
               std::to_string(head) + " at step " + std::to_string(step));
 }
 
-std::string metric_label(const FigureRequest& req) {
+std::string metric_label(Store& store, const FigureRequest& req) {
   std::string s = req.metric;
-  if (req.layer >= 0 || req.head >= 0)
+  auto scal = store.scalar_names();
+  bool per_head = std::find(scal.begin(), scal.end(), req.metric) == scal.end();
+  if (per_head && (req.layer >= 0 || req.head >= 0))
     s += " (L" + std::to_string(std::max(0, req.layer)) + "H" + std::to_string(std::max(0, req.head)) + ")";
   return s;
 }
@@ -172,7 +174,7 @@ void add_title(QCustomPlot& plot, const std::string& title) {
   plot.plotLayout()->addElement(0, 0, t);
 }
 
-void draw_line(QCustomPlot& plot, const LineData& d, const FigureRequest& req) {
+void draw_line(QCustomPlot& plot, const LineData& d, const FigureRequest& req, const std::string& ylabel) {
   const PaperStyle& s = paper_style();
   for (size_t g = 0; g < d.groups.size(); ++g) {
     QColor c = series_color(int(g));
@@ -203,7 +205,7 @@ void draw_line(QCustomPlot& plot, const LineData& d, const FigureRequest& req) {
     gm->setName(QString::fromStdString(d.field.empty() ? d.groups[g] : d.groups[g]));
   }
   plot.xAxis->setLabel("step");
-  plot.yAxis->setLabel(QString::fromStdString(metric_label(req)));
+  plot.yAxis->setLabel(QString::fromStdString(ylabel));
   if (req.log_y) {
     plot.yAxis->setScaleType(QCPAxis::stLogarithmic);
     plot.yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
@@ -213,7 +215,7 @@ void draw_line(QCustomPlot& plot, const LineData& d, const FigureRequest& req) {
   plot.axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
 }
 
-void draw_bar(QCustomPlot& plot, const LineData& d, const FigureRequest& req) {
+void draw_bar(QCustomPlot& plot, const LineData& d, const FigureRequest& req, const std::string& ylabel) {
   const PaperStyle& s = paper_style();
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   double lo_all = 0, hi_all = 0;
@@ -243,30 +245,38 @@ void draw_bar(QCustomPlot& plot, const LineData& d, const FigureRequest& req) {
   plot.xAxis->setLabel(QString::fromStdString(d.field));
   double pad = 0.08 * std::max(1e-12, hi_all - lo_all);
   plot.yAxis->setRange(lo_all < 0 ? lo_all - pad : 0, hi_all + pad);
-  plot.yAxis->setLabel(QString::fromStdString("final " + metric_label(req)));
+  plot.yAxis->setLabel(QString::fromStdString("final " + ylabel));
 }
 
 void draw_matrix(QCustomPlot& plot, int rows, int cols, const std::vector<double>& v, const std::string& cmap,
                  const std::string& xlabel, const std::string& ylabel, const std::string& zlabel, bool fixed01) {
   QCPColorMap* map = new QCPColorMap(plot.xAxis, plot.yAxis);
-  map->data()->setSize(cols, rows);
-  map->data()->setRange(QCPRange(0, cols - 1), QCPRange(0, rows - 1));
+  // QCPColorMap places cell centres evenly over the range; a dimension of one cell has no
+  // extent, so it is drawn as two half-width cells holding the same value.
+  int nx = std::max(2, cols), ny = std::max(2, rows);
+  map->data()->setSize(nx, ny);
+  map->data()->setRange(cols == 1 ? QCPRange(-0.25, 0.25) : QCPRange(0, cols - 1),
+                        rows == 1 ? QCPRange(-0.25, 0.25) : QCPRange(0, rows - 1));
   double lo = INFINITY, hi = -INFINITY;
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
-      double x = v[size_t(r) * cols + c];
-      if (std::isnan(x)) continue;
-      map->data()->setCell(c, r, x);
-      lo = std::min(lo, x);
-      hi = std::max(hi, x);
+  for (int y = 0; y < ny; ++y)
+    for (int x = 0; x < nx; ++x) {
+      int r = rows == 1 ? 0 : y, c = cols == 1 ? 0 : x;
+      double val = v[size_t(r) * cols + c];
+      if (std::isnan(val)) {
+        map->data()->setAlpha(x, y, 0);
+        continue;
+      }
+      map->data()->setCell(x, y, val);
+      lo = std::min(lo, val);
+      hi = std::max(hi, val);
     }
-  if (!(hi > lo)) hi = lo + 1;
+  if (!(hi > lo)) hi = lo + 1e-9 + std::fabs(lo) * 1e-6;
   map->setInterpolate(false);
-  map->setGradient(colormap(cmap));
   QCPColorScale* scale = new QCPColorScale(&plot);
   plot.plotLayout()->addElement(plot.plotLayout()->rowCount() - 1, 1, scale);
   scale->setType(QCPAxis::atRight);
-  map->setColorScale(scale);
+  map->setColorScale(scale);  // the map takes the scale's gradient, so set it on the scale
+  scale->setGradient(colormap(cmap));
   map->setDataRange(fixed01 ? QCPRange(0, std::max(1e-6, hi)) : QCPRange(lo, hi));
   scale->axis()->setLabel(QString::fromStdString(zlabel));
   style_axis(scale->axis());
@@ -352,9 +362,9 @@ std::vector<std::string> make_figure(Store& store, const FigureRequest& req) {
   if (req.kind == "line" || req.kind == "bar") {
     LineData ld = line_data(store, req, req.kind == "bar");
     if (req.kind == "line")
-      draw_line(plot, ld, req);
+      draw_line(plot, ld, req, metric_label(store, req));
     else
-      draw_bar(plot, ld, req);
+      draw_bar(plot, ld, req, metric_label(store, req));
   } else if (req.kind == "heatmap") {
     Grid g = heatmap_data(store, req);
     draw_matrix(plot, g.rows, g.cols, g.v, req.colormap.empty() ? "viridis" : req.colormap, "head", "layer", req.metric,

@@ -154,6 +154,7 @@ std::string RunPlan::label() const {
 
 std::string value_text(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();
+  if (v.is_array() && v.size() == 1) return value_text(v[0]);  // one attention spec for all layers
   if (v.is_array()) {
     std::string s;
     for (const auto& e : v) s += (s.empty() ? "" : ",") + value_text(e);

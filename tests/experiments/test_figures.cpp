@@ -100,12 +100,12 @@ TEST_CASE("line, heatmap, attention and bar figures in PDF, SVG and PNG with the
     std::string csv = read_all(dir / "loss.csv");
     CHECK(csv.rfind("model.attention,step,mean,mean_minus_sd,mean_plus_sd,n_seeds\n", 0) == 0);
     // step 1 of softmax: seeds give 3.0 and 3.1 -> mean 3.05, sd 0.0707
-    CHECK(csv.find("[softmax],1,3.05,2.9792893,3.1207107,2\n") != std::string::npos);
+    CHECK(csv.find("softmax,1,3.05,2.9792893,3.1207107,2\n") != std::string::npos);
   }
   SECTION("heatmap: layer x head of a per-head metric, mean over the selected runs") {
     req.kind = "heatmap";
     req.metric = "entropy";
-    req.filters = {parse_filter("model.attention=[softmax]")};
+    req.filters = {parse_filter("model.attention=softmax")};
     req.output = (dir / "heat.pdf").string();
     fig::make_figure(store, req);
     check_files(dir / "heat");
@@ -130,7 +130,7 @@ TEST_CASE("line, heatmap, attention and bar figures in PDF, SVG and PNG with the
     fig::make_figure(store, req);
     check_files(dir / "bar");
     std::string csv = read_all(dir / "bar.csv");
-    CHECK(csv.find("[sigmoid],") != std::string::npos);
+    CHECK(csv.find("sigmoid,") != std::string::npos);
   }
   SECTION("bad requests are errors, not empty figures") {
     req.output = (dir / "x.pdf").string();

@@ -128,14 +128,14 @@ TEST_CASE("results CSV lists the varying fields and every row; filters select ru
   std::string csv = results_csv(s, runs, {"loss", "entropy"}, false);
   CHECK(csv ==
         "run,model.attention,metric,step,layer,head,value\n"
-        "a,[softmax],loss,1,,,2\n"
-        "a,[softmax],loss,2,,,1.5\n"
-        "a,[softmax],entropy,2,0,1,0.75\n"
-        "b,[sigmoid],loss,1,,,2.5\n"
-        "b,[sigmoid],loss,2,,,2.25\n");
+        "a,softmax,loss,1,,,2\n"
+        "a,softmax,loss,2,,,1.5\n"
+        "a,softmax,entropy,2,0,1,0.75\n"
+        "b,sigmoid,loss,1,,,2.5\n"
+        "b,sigmoid,loss,2,,,2.25\n");
   CHECK(results_csv(s, runs, {"loss"}, true) ==
-        "run,model.attention,metric,step,layer,head,value\na,[softmax],loss,2,,,1.5\nb,[sigmoid],loss,2,,,2.25\n");
-  CHECK(select_runs(s, {parse_filter("attention=[sigmoid]")}).size() == 1);
+        "run,model.attention,metric,step,layer,head,value\na,softmax,loss,2,,,1.5\nb,sigmoid,loss,2,,,2.25\n");
+  CHECK(select_runs(s, {parse_filter("attention=sigmoid")}).size() == 1);
   CHECK(select_runs(s, {parse_filter("model.d_model=16")}).size() == 2);
   CHECK_THROWS_WITH(select_runs(s, {parse_filter("colour=red")}), Catch::Contains("no config field 'colour'"));
   CHECK_THROWS_WITH(check_metrics(s, {"los"}), Catch::Contains("no metric 'los'") && Catch::Contains("loss"));

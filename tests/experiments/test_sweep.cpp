@@ -231,7 +231,7 @@ TEST_CASE("a 2 x 2 sweep runs, survives SIGINT and a killed worker, and resumes 
 
   SECTION("results and plot commands read the store") {
     fs::path csv = dir / "loss.csv";
-    REQUIRE(sh(bin + " results " + ref_store + " --metric loss --metric entropy --filter model.attention=[softmax] --csv " +
+    REQUIRE(sh(bin + " results " + ref_store + " --metric loss --metric entropy --filter model.attention=softmax --csv " +
                    csv.string(),
                dir / "results.log") == 0);
     std::string text = read_all(csv);
