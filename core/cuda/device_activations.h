@@ -1,5 +1,6 @@
 #pragma once
 // What DeviceTransformer keeps between forward_loss and backward (internal to core/cuda).
+#include "core/attention/attention.h"
 #include "core/cuda/device_model.h"
 
 namespace attnlab::cuda {
@@ -14,6 +15,17 @@ struct DeviceTransformer::Activations {
   DeviceBuffer<int> tokens, targets;
   float scored = 0;
   bool ready = false;  // a forward_loss has run and backward may follow
+};
+
+// A layer whose attention variant has no kernel: its CPU implementation, its parameters (full
+// names, values synced from the device before each use) and the host inputs of the last forward.
+struct DeviceTransformer::HostAttention {
+  std::unique_ptr<Attention> attn;
+  std::vector<Param> params;
+  AttnShape shape;
+  int Hkv = 1;
+  std::vector<float> q, k, v, x;  // k and v repeated to H heads, as variants expect
+  AttnInputs inputs() const { return AttnInputs{shape, q.data(), k.data(), v.data(), x.data()}; }
 };
 
 }  // namespace attnlab::cuda

@@ -4,33 +4,12 @@
 
 #include <cuda_runtime.h>
 
-#include "core/attention/spec.h"
 #include "core/cuda/attention.h"
 #include "core/cuda/check.h"
 #include "core/cuda/ops.h"
 #include "core/tensor/error.h"
 
 namespace attnlab::cuda {
-
-GpuAttentionSpec gpu_attention_spec(const std::string& spec) {
-  GpuAttentionSpec out;
-  bool window_seen = false;
-  for (const SpecTerm& term : parse_spec(spec)) {
-    SpecArgs args("attention '" + spec + "'", term.args);
-    if (term.name == "softmax") {
-      args.finish();
-    } else if (term.name == "window" && !window_seen) {
-      out.window = args.require_int("size", 1, 1 << 30);
-      out.sinks = args.get_int("sinks", 0, 0, 1 << 30);
-      args.finish();
-      window_seen = true;
-    } else {
-      throw Error("the CUDA backend runs softmax attention with an optional window(size, sinks); "
-                  "attention '" + spec + "' (term '" + term.name + "') needs --device cpu");
-    }
-  }
-  return out;
-}
 
 DeviceTransformer::DeviceTransformer(const ModelConfig& cfg, const std::map<std::string, Tensor>& weights,
                                      Precision precision)
@@ -39,12 +18,35 @@ DeviceTransformer::DeviceTransformer(const ModelConfig& cfg, const std::map<std:
   if (cfg_.pos == PosEncoding::alibi) throw Error("the CUDA backend has no ALiBi yet; use --device cpu");
   if (cfg_.d_model != cfg_.n_heads * cfg_.head_dim())
     throw Error("the CUDA backend needs d_model == n_heads * head_dim");
-  for (int l = 0; l < cfg_.n_layers; ++l) attn_.push_back(gpu_attention_spec(cfg_.attention_for_layer(l)));
   for (const auto& [name, t] : weights) {
-    if (name.find(".attn.variant.") != std::string::npos)
-      throw Error("the CUDA backend cannot run attention-variant parameter '" + name + "'");
     weights_.emplace(name, DeviceBuffer<float>(t.data));
     shapes_[name] = t.shape;
+  }
+  for (int l = 0; l < cfg_.n_layers; ++l) {
+    const std::string& spec = cfg_.attention_for_layer(l);
+    GpuAttentionSpec g;
+    std::unique_ptr<HostAttention> host;
+    try {
+      g = gpu_attention_spec(spec);
+    } catch (const Error&) {
+      // No kernel for this variant: run its CPU implementation (make_attention reports a bad spec).
+      AttnBuildContext ctx;
+      ctx.n_heads = cfg_.n_heads, ctx.head_dim = cfg_.head_dim(), ctx.d_model = cfg_.d_model;
+      ctx.layer = l, ctx.n_layers = cfg_.n_layers, ctx.context = cfg_.context;
+      host = std::make_unique<HostAttention>();
+      host->attn = make_attention(spec, ctx);
+      for (Param p : host->attn->params()) {
+        p.name = "layers." + std::to_string(l) + ".attn.variant." + p.name;
+        const auto it = weights.find(p.name);
+        if (it == weights.end()) throw Error("DeviceTransformer: weight '" + p.name + "' is missing");
+        if (it->second.numel() != p.value->numel())
+          throw Error("DeviceTransformer: weight '" + p.name + "' has " + std::to_string(it->second.numel()) +
+                      " values, the variant expects " + std::to_string(p.value->numel()));
+        host->params.push_back(p);
+      }
+    }
+    attn_.push_back(g);
+    host_attn_.push_back(std::move(host));
   }
   zeros_ = DeviceBuffer<float>(std::vector<float>(size_t(cfg_.d_model), 0.0f));
   blas_ = std::make_unique<Blas>(cudaStream_t(0), precision);
@@ -131,8 +133,13 @@ void DeviceTransformer::forward(const int32_t* tokens, int B, int T, Tensor* log
     }
     AttnDims d;
     d.B = B, d.Hq = H, d.Hkv = Hkv, d.T = T, d.Dh = Dh, d.window = attn_[l].window, d.sinks = attn_[l].sinks;
-    flash_attention_forward(d, q.get(), k.get(), v.get(), heads.get(), lse.get());
-    if (stats) {
+    if (host_attn_[size_t(l)]) {
+      host_attention_forward(l, B, T, q.get(), k.get(), v.get(), xn.get(), heads.get(),
+                             stats ? &(*stats)[size_t(l)] : nullptr, tokens);
+    } else {
+      flash_attention_forward(d, q.get(), k.get(), v.get(), heads.get(), lse.get());
+    }
+    if (stats && !host_attn_[size_t(l)]) {
       attention_statistics(d, q.get(), k.get(), lse.get(), tok.get(),
                            {sb[0].get(), sb[1].get(), sb[2].get(), sb[3].get(), sb[4].get(), sb[5].get(), sb[6].get(),
                             sb[7].get()});

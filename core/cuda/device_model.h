@@ -4,7 +4,9 @@
 // of a model at long context. Built from the named weights (Transformer::weights() naming), so
 // the CPU model stays the reference it is tested against.
 // Supported: learned/RoPE/no positions, LayerNorm/RMSNorm, GELU/GELU-tanh/SwiGLU, biases, GQA,
-// parallel residual, tied or separate head; attention "softmax" and window(size, sinks).
+// parallel residual, tied or separate head. Attention "softmax" and window(size, sinks) run in
+// the fused kernels; every other registered variant runs through its CPU implementation (the
+// correct generic path: q, k, v go to the host and back for that layer).
 #include <map>
 #include <memory>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include "core/cuda/device_buffer.h"
 #include "core/cuda/gemm.h"
+#include "core/cuda/gpu_spec.h"
 #include "core/cuda/stats.h"
 #include "core/model/config.h"
 #include "core/tensor/tensor.h"
@@ -20,12 +23,6 @@
 
 namespace attnlab::cuda {
 
-// Window and sink settings of a layer's attention spec; throws attnlab::Error naming the spec
-// when the GPU path cannot run it (host-side, tested on the CPU).
-struct GpuAttentionSpec {
-  int window = 0, sinks = 0;
-};
-GpuAttentionSpec gpu_attention_spec(const std::string& spec);
 
 class DeviceTransformer {
  public:
@@ -52,8 +49,12 @@ class DeviceTransformer {
   std::map<std::string, Tensor> grads() const;
 
  private:
-  struct Layer;
   struct Activations;
+  struct HostAttention;
+  void host_attention_forward(int layer, int B, int T, const float* q, const float* k, const float* v,
+                              const float* xn, float* heads, StreamStats* stats, const int32_t* tokens);
+  void host_attention_backward(int layer, const float* dheads, float* dq, float* dk, float* dv, float* dxn);
+  std::vector<std::unique_ptr<HostAttention>> host_attn_;  // null where the kernels run the layer
   float* grad(const std::string& name);
   float* maybe_grad(const std::string& name);
   void norm_backward(const float* dy, const float* x, const std::string& prefix, const float* mean, const float* rstd,

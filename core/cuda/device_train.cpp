@@ -133,7 +133,10 @@ float DeviceTransformer::forward_loss(const Batch& batch) {
     AttnDims d;
     d.B = B, d.Hq = H, d.Hkv = Hkv, d.T = T, d.Dh = Dh, d.window = attn_[size_t(l)].window,
     d.sinks = attn_[size_t(l)].sinks;
-    flash_attention_forward(d, L.q.get(), L.k.get(), L.v.get(), L.heads.get(), L.lse.get());
+    if (host_attn_[size_t(l)])
+      host_attention_forward(l, B, T, L.q.get(), L.k.get(), L.v.get(), L.xn1.get(), L.heads.get(), nullptr, nullptr);
+    else
+      flash_attention_forward(d, L.q.get(), L.k.get(), L.v.get(), L.heads.get(), L.lse.get());
     merge_heads(L.heads.get(), B, H, T, Dh, L.rows.get());
     linear(p + "attn.wo", L.rows.get(), H * Dh, D, attn_out.get());
     const float* mlp_src = L.x_in.get();
@@ -179,7 +182,7 @@ void DeviceTransformer::backward() {
   const int64_t N = int64_t(B) * T;
   DeviceBuffer<float> dx(N * D), dxn(N * D), tmp(N * D), tmp2(N * D), dact(N * F), dup(cfg_.mlp == MlpKind::swiglu ? N * F : 0),
       drows(N * H * Dh), dheads(N * H * Dh), dq(N * H * Dh), dk(N * Hkv * Dh), dv(N * Hkv * Dh), delta(N * H),
-      dkrows(N * Hkv * Dh);
+      dkrows(N * Hkv * Dh), dxvar(N * D);
   auto lin_back = [&](const std::string& name, const float* dy, const float* x, int n_in, int n_out, float* dxo) {
     linear_backward(*blas_, dy, x, w(name + ".weight"), N, n_in, n_out, dxo, grad(name + ".weight"),
                     maybe_grad(name + ".bias"));
@@ -214,8 +217,12 @@ void DeviceTransformer::backward() {
     AttnDims d;
     d.B = B, d.Hq = H, d.Hkv = Hkv, d.T = T, d.Dh = Dh, d.window = attn_[size_t(l)].window,
     d.sinks = attn_[size_t(l)].sinks;
-    flash_attention_backward(d, L.q.get(), L.k.get(), L.v.get(), L.heads.get(), dheads.get(), L.lse.get(),
-                             delta.get(), dq.get(), dk.get(), dv.get());
+    HostAttention* host = host_attn_[size_t(l)].get();
+    if (host)  // also writes the variant's gradient with respect to x (= xn1) into dxvar
+      host_attention_backward(l, dheads.get(), dq.get(), dk.get(), dv.get(), dxvar.get());
+    else
+      flash_attention_backward(d, L.q.get(), L.k.get(), L.v.get(), L.heads.get(), dheads.get(), L.lse.get(),
+                               delta.get(), dq.get(), dk.get(), dv.get());
     if (cfg_.pos == PosEncoding::rope) {
       rope_apply(dq.get(), B, H, T, Dh, cfg_.rotary_dims(), cfg_.rope_theta, inter, true);
       rope_apply(dk.get(), B, Hkv, T, Dh, cfg_.rotary_dims(), cfg_.rope_theta, inter, true);
@@ -228,6 +235,7 @@ void DeviceTransformer::backward() {
     merge_heads(dv.get(), B, Hkv, T, Dh, dkrows.get());
     lin_back(p + "attn.wv", dkrows.get(), L.xn1.get(), D, Hkv * Dh, tmp.get());
     add_inplace(dxn.get(), tmp.get(), N * D);
+    if (host) add_inplace(dxn.get(), dxvar.get(), N * D);  // variants that read x (gates)
     norm_backward(dxn.get(), L.x_in.get(), p + "attn_norm", L.mean1.get(), L.rstd1.get(), N, tmp.get());
     add_inplace(dx.get(), tmp.get(), N * D);
     if (cfg_.parallel_residual) add_inplace(dx.get(), tmp2.get(), N * D);

@@ -276,48 +276,49 @@ void attention_backward(const AttnDims& d, const float* q, const float* k, const
   }
 }
 
+void row_statistics(const AttnDims& d, int b, int h, int t, const double* p, const int* tokens, StreamStats& s) {
+  const int64_t base = (int64_t(b) * d.Hq + h) * d.T;
+  const int* x = tokens ? tokens + int64_t(b) * d.T : nullptr;
+  double ent = 0, ind = 0, dup = 0, mx = 0;
+  for (int j = 0; j <= t; ++j) {
+    s.col_mass[base + j] += float(p[j]);
+    if (p[j] > 0) ent -= p[j] * std::log(p[j]);
+    mx = std::max(mx, p[j]);
+    if (x && j < t && x[j] == x[t]) dup += p[j];
+    if (x && j >= 1 && j < t && x[j - 1] == x[t]) ind += p[j];
+  }
+  s.entropy[base + t] = float(ent);
+  s.prev_token[base + t] = t > 0 ? float(p[t - 1]) : 0.0f;
+  s.induction[base + t] = float(ind);
+  s.duplicate[base + t] = float(dup);
+  s.row_max[base + t] = float(mx);
+  // Top-k masses and k_0.9 from the sorted row.
+  std::vector<double> sorted(p, p + t + 1);
+  std::sort(sorted.begin(), sorted.end(), std::greater<double>());
+  for (int i = 0; i < kTopKBudgets; ++i) {
+    double m = 0;
+    for (int r = 0; r < kTopKBudget[i] && r <= t; ++r) m += sorted[size_t(r)];
+    s.topk_mass[size_t(base + t) * kTopKBudgets + i] = float(m);
+  }
+  double cum = 0;
+  int below = 0;
+  for (double w : sorted) {
+    cum += w;
+    if (cum <= kCoverageP) ++below;
+  }
+  s.cover[base + t] = float(std::min(below + 1, kCoverageCensored));
+}
+
 void attention_stats(const AttnDims& d, const float* q, const float* k, const int* tokens, StreamStats& s) {
   validate(d);
   s.resize(d);
   std::vector<double> p(static_cast<size_t>(d.T));
   for (int b = 0; b < d.B; ++b)
-    for (int h = 0; h < d.Hq; ++h) {
-      const int64_t base = (int64_t(b) * d.Hq + h) * d.T;
-      const int* x = tokens ? tokens + int64_t(b) * d.T : nullptr;
-      std::vector<double> col(size_t(d.T), 0.0);
+    for (int h = 0; h < d.Hq; ++h)
       for (int t = 0; t < d.T; ++t) {
         attention_row(d, q, k, b, h, t, p.data());
-        double ent = 0, ind = 0, dup = 0, mx = 0;
-        for (int j = 0; j <= t; ++j) {
-          col[j] += p[j];
-          if (p[j] > 0) ent -= p[j] * std::log(p[j]);
-          mx = std::max(mx, p[j]);
-          if (x && j < t && x[j] == x[t]) dup += p[j];
-          if (x && j >= 1 && j < t && x[j - 1] == x[t]) ind += p[j];
-        }
-        s.entropy[base + t] = float(ent);
-        s.prev_token[base + t] = t > 0 ? float(p[t - 1]) : 0.0f;
-        s.induction[base + t] = float(ind);
-        s.duplicate[base + t] = float(dup);
-        s.row_max[base + t] = float(mx);
-        // Top-k masses and k_0.9 from the sorted row.
-        std::vector<double> sorted(p.begin(), p.begin() + t + 1);
-        std::sort(sorted.begin(), sorted.end(), std::greater<double>());
-        for (int i = 0; i < kTopKBudgets; ++i) {
-          double m = 0;
-          for (int r = 0; r < kTopKBudget[i] && r <= t; ++r) m += sorted[size_t(r)];
-          s.topk_mass[size_t(base + t) * kTopKBudgets + i] = float(m);
-        }
-        double cum = 0;
-        int below = 0;
-        for (double x : sorted) {
-          cum += x;
-          if (cum <= kCoverageP) ++below;
-        }
-        s.cover[base + t] = float(std::min(below + 1, kCoverageCensored));
+        row_statistics(d, b, h, t, p.data(), tokens, s);
       }
-      for (int j = 0; j < d.T; ++j) s.col_mass[base + j] = float(col[j]);
-    }
 }
 
 void attention_tile(const AttnDims& d, const float* q, const float* k, const TileRequest& r, float* out) {

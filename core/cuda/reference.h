@@ -40,6 +40,10 @@ void attention_forward(const AttnDims& d, const float* q, const float* k, const 
 // dq [B,Hq,T,Dh], dk and dv [B,Hkv,T,Dh], all overwritten.
 void attention_backward(const AttnDims& d, const float* q, const float* k, const float* v,
                         const float* dout, float* dq, float* dk, float* dv);
+// Folds row t of head (b, h) (weights for keys 0..t) into s, which must be sized (resize) and
+// start at zero; column sums accumulate. tokens [B, T] or nullptr. Used by the reference and
+// by the GPU model's host path for attention variants without a kernel.
+void row_statistics(const AttnDims& d, int b, int h, int t, const double* row, const int* tokens, StreamStats& s);
 // tokens [B, T] or nullptr (induction and duplicate sums are then 0).
 void attention_stats(const AttnDims& d, const float* q, const float* k, const int* tokens, StreamStats& s);
 // out [(t1-t0) x (j1-j0)], row-major.

@@ -1,7 +1,8 @@
-// Which attention specs the GPU model path accepts (host-side parsing, no GPU needed).
+// Which attention specs the fused kernels take (host-side parsing, no GPU needed); the GPU model
+// runs the others through their CPU implementation.
 #include <catch2/catch.hpp>
 
-#include "core/cuda/device_model.h"
+#include "core/cuda/gpu_spec.h"
 #include "core/tensor/error.h"
 
 using namespace attnlab;
@@ -15,7 +16,7 @@ TEST_CASE("GPU attention specs: softmax with an optional window and sinks", "[cu
   const GpuAttentionSpec sw = gpu_attention_spec("softmax+window(size=8)");
   CHECK(sw.window == 8);
   CHECK(sw.sinks == 0);
-  CHECK_THROWS_WITH(gpu_attention_spec("sigmoid(bias=-2)"), Catch::Contains("--device cpu"));
+  CHECK_THROWS_WITH(gpu_attention_spec("sigmoid(bias=-2)"), Catch::Contains("no fused CUDA kernel"));
   CHECK_THROWS_AS(gpu_attention_spec("window(size=0)"), Error);
   CHECK_THROWS_AS(gpu_attention_spec("window(size=4,stride=2)"), Error);
   CHECK_THROWS_AS(gpu_attention_spec("softmax(temperature=2)"), Error);
