@@ -214,9 +214,16 @@ void SweepBrowser::replot() {
   if (!numeric) plot_->xAxis->setRange(-0.5, categories.size() - 0.5);
   else plot_->xAxis->scaleRange(1.2, plot_->xAxis->range().center());
   // Pad by the spread, or by the value itself when every run lands on the same number.
-  const QCPRange y = plot_->yAxis->range();
-  const double pad = std::max(0.1 * y.size(), 0.05 * std::max(std::abs(y.lower), std::abs(y.upper)) + 1e-9);
-  plot_->yAxis->setRange(y.lower - pad, y.upper + pad);
+  double lo = 1e300, hi = -1e300;
+  for (const auto& p : plotted_) {
+    const double v = QString::fromStdString(p[2]).toDouble();
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  if (lo <= hi) {
+    const double pad = std::max(0.1 * (hi - lo), 0.05 * std::max(std::abs(lo), std::abs(hi)) + 1e-9);
+    plot_->yAxis->setRange(lo - pad, hi + pad);
+  }
   style_plot(plot_);
   plot_->replot();
 }

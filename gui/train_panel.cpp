@@ -111,14 +111,16 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
   sink_rect->axis(QCPAxis::atLeft)->setLabel("sink score α₁ per head");
   sink_rect->axis(QCPAxis::atBottom)->setLabel("step");
   sink_rect->axis(QCPAxis::atLeft)->setRange(0, 1);
+  // The layer legend becomes plot_->legend; entries are added by hand (one per layer).
+  plot_->setAutoAddPlottableToLegend(false);
   layer_legend_ = new QCPLegend;
   sink_rect->insetLayout()->addElement(layer_legend_, Qt::AlignTop | Qt::AlignRight);
   layer_legend_->setLayer("legend");
   layer_legend_->setFont(QFont(screen_style().font_family, 8));
   layer_legend_->setBrush(QColor(255, 255, 255, 220));
   layer_legend_->setBorderPen(QPen(QColor(0, 0, 0, 60)));
-  auto* loss_graph = new QCPGraph(loss_rect->axis(QCPAxis::atBottom), loss_rect->axis(QCPAxis::atLeft));
-  loss_graph->setPen(QPen(accent_color(), 1.3));
+  loss_graph_ = new QCPGraph(loss_rect->axis(QCPAxis::atBottom), loss_rect->axis(QCPAxis::atLeft));
+  loss_graph_->setPen(QPen(accent_color(), 1.3));
   style_plot(plot_);
 
   auto* layout = new QHBoxLayout(this);
@@ -160,10 +162,8 @@ void TrainPanel::start() {
   if (session_ && session_->running()) return;
   loss_.clear();
   sink_.clear();
-  QCPAxisRect* sink_rect = plot_->axisRect(1);
-  layer_legend_->clearItems();
-  for (QCPGraph* g : sink_rect->graphs()) plot_->removeGraph(g);
-  plot_->axisRect(0)->graphs().first()->data()->clear();
+  clear_sink_graphs();
+  loss_graph_->data()->clear();
   session_ = std::make_unique<TrainSession>(request());
   connect(session_.get(), &TrainSession::step_done, this, &TrainPanel::on_step);
   connect(session_.get(), &TrainSession::probe_done, this, &TrainPanel::on_probe);
@@ -191,7 +191,7 @@ void TrainPanel::stop() {
 
 void TrainPanel::on_step(qint64 step, double loss) {
   loss_.emplace_back(step, loss);
-  QCPGraph* g = plot_->axisRect(0)->graphs().first();
+  QCPGraph* g = loss_graph_;
   g->addData(double(step), loss);
   bool found = false;
   const QCPRange r = g->getValueRange(found);
@@ -203,26 +203,31 @@ void TrainPanel::on_step(qint64 step, double loss) {
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
+void TrainPanel::clear_sink_graphs() {
+  layer_legend_->clearItems();  // before the graphs its items point at
+  for (QCPGraph* g : sink_graphs_) plot_->removeGraph(g);
+  sink_graphs_.clear();
+}
+
 void TrainPanel::on_probe(qint64 step, const std::vector<double>& sink, int n_layers, int n_heads) {
   sink_.emplace_back(step, sink);
   QCPAxisRect* rect = plot_->axisRect(1);
-  if (rect->graphs().size() != sink.size()) {
+  if (sink_graphs_.size() != int(sink.size())) {
     n_layers_ = n_layers;
     n_heads_ = n_heads;
-    layer_legend_->clearItems();  // before the graphs its items point at
-    for (QCPGraph* g : rect->graphs()) plot_->removeGraph(g);
+    clear_sink_graphs();
     // One colour per layer, heads of a layer share it: the layer structure stays readable.
     for (int l = 0; l < n_layers; ++l)
       for (int h = 0; h < n_heads; ++h) {
         auto* g = new QCPGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
         g->setPen(QPen(series_color(l), 1.0));
         g->setName(QString("layer %1").arg(l));
+        sink_graphs_.push_back(g);
         // The legend names layers, not every head: one entry per colour.
         if (h == 0) layer_legend_->addItem(new QCPPlottableLegendItem(layer_legend_, g));
       }
   }
-  const QList<QCPGraph*> graphs = rect->graphs();
-  for (int i = 0; i < graphs.size(); ++i) graphs[i]->addData(double(step), sink[i]);
+  for (int i = 0; i < sink_graphs_.size(); ++i) sink_graphs_[i]->addData(double(step), sink[i]);
   rect->axis(QCPAxis::atBottom)->setRange(0, std::max<double>(1, session_->request().steps));
   plot_->axisRect(0)->axis(QCPAxis::atBottom)->setRange(0, std::max<double>(1, session_->request().steps));
   plot_->replot(QCustomPlot::rpQueuedReplot);

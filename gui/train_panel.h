@@ -10,6 +10,7 @@
 class QComboBox;
 class QCustomPlot;
 class QCPLegend;
+class QCPGraph;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
@@ -40,6 +41,7 @@ class TrainPanel : public QWidget {
  private:
   void on_step(qint64 step, double loss);
   void on_probe(qint64 step, const std::vector<double>& sink, int n_layers, int n_heads);
+  void clear_sink_graphs();
   void on_finished(const QString& status, const QString& error, const QString& checkpoint);
 
   QComboBox *task_, *attention_, *size_;
@@ -50,6 +52,8 @@ class TrainPanel : public QWidget {
   QLabel* status_;
   QCustomPlot* plot_;
   QCPLegend* layer_legend_;
+  QVector<QCPGraph*> sink_graphs_;
+  QCPGraph* loss_graph_;
   std::unique_ptr<TrainSession> session_;
   QString checkpoint_;
   std::vector<std::pair<qint64, double>> loss_;
