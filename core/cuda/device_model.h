@@ -47,6 +47,11 @@ class DeviceTransformer {
   void adamw_step(float lr, const AdamWConfig& cfg, const std::map<std::string, bool>& decay);
   std::map<std::string, Tensor> weights() const;  // downloads, keyed by parameter name
   std::map<std::string, Tensor> grads() const;
+  // AdamW moments as AdamW::state() names them ("adam.m.<param>", "adam.v.<param>") and the
+  // step count, so a checkpoint written from the GPU resumes on either device.
+  std::map<std::string, Tensor> optimizer_state() const;
+  int64_t optimizer_step() const { return adam_t_; }
+  void load_optimizer_state(const std::map<std::string, Tensor>& state, int64_t t);
 
  private:
   struct Activations;

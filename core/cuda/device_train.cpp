@@ -292,4 +292,32 @@ std::map<std::string, Tensor> DeviceTransformer::grads() const {
   return out;
 }
 
+std::map<std::string, Tensor> DeviceTransformer::optimizer_state() const {
+  std::map<std::string, Tensor> out;
+  for (const auto& [name, w] : weights_) {
+    for (const auto* which : {&adam_m_, &adam_v_}) {
+      Tensor t(shapes_.at(name));  // zeros before the first step
+      const auto it = which->find(name);
+      if (it != which->end()) it->second.download(t.ptr(), t.numel());
+      out.emplace((which == &adam_m_ ? "adam.m." : "adam.v.") + name, std::move(t));
+    }
+  }
+  return out;
+}
+
+void DeviceTransformer::load_optimizer_state(const std::map<std::string, Tensor>& state, int64_t t) {
+  if (t < 0) throw Error("load_optimizer_state: negative step " + std::to_string(t));
+  for (const auto& [name, w] : weights_)
+    for (auto* which : {&adam_m_, &adam_v_}) {
+      const std::string key = (which == &adam_m_ ? "adam.m." : "adam.v.") + name;
+      const auto it = state.find(key);
+      if (it == state.end()) throw Error("load_optimizer_state: '" + key + "' is missing");
+      if (it->second.numel() != w.size())
+        throw Error("load_optimizer_state: '" + key + "' has " + std::to_string(it->second.numel()) +
+                    " values, expected " + std::to_string(w.size()));
+      (*which).insert_or_assign(name, DeviceBuffer<float>(it->second.data));
+    }
+  adam_t_ = t;
+}
+
 }  // namespace attnlab::cuda

@@ -90,6 +90,22 @@ TEST_CASE("gpu training run follows the CPU loss curve", "[gpu][train]") {
   CHECK(curve_gpu.back() < curve_gpu.front());
   const auto wg = gpu.weights(), wc = cpu.weights();
   for (const auto& [name, t] : wc) expect_close_scaled(wg.at(name).data, t.data, "weights after 8 steps " + name, 1e-3);
+  // Optimizer state round-trips in AdamW's naming, so checkpoints resume across devices.
+  const auto sg = gpu.optimizer_state(), sc = opt.state();
+  REQUIRE(sg.size() == sc.size());
+  for (const auto& [name, t] : sc) expect_close_scaled(sg.at(name).data, t.data, name, 1e-3);
+  CHECK(gpu.optimizer_step() == opt.t());
+  DeviceTransformer resumed(cfg, wg);
+  resumed.load_optimizer_state(sg, gpu.optimizer_step());
+  for (auto* m : {&gpu, &resumed}) {
+    m->zero_grad();
+    m->forward_loss(batch);
+    m->backward();
+    m->clip_grad_norm(1.0f);
+    m->adamw_step(3e-3f, ac, decay);
+  }
+  const auto a = gpu.weights(), b = resumed.weights();
+  for (const auto& [name, t] : a) expect_close(b.at(name).data, t.data, "resumed " + name, 1e-6);
 }
 
 TEST_CASE("gpu training rejects batches it cannot train on", "[gpu][train]") {
