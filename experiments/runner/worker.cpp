@@ -57,14 +57,11 @@ std::string checkpoint_path(const std::string& out_dir, const std::string& run_i
 void check_device(const std::string& device) {
   if (device == "cpu") return;
   if (device != "cuda") throw Error("--device must be cpu or cuda, got '" + device + "'");
-  // Training runs on the CPU path of the Trainer; the CUDA backend serves inference and
-  // analysis. Say so rather than silently training on the CPU.
-#ifdef ATTNLAB_HAVE_CUDA
-  throw Error("--device cuda: the trainer has no CUDA path yet in this build; use --device cpu");
-#else
-  throw Error("--device cuda: this attnlab was built without CUDA (no nvcc at configure time); "
-              "rebuild on a machine with the CUDA toolkit, or use --device cpu");
-#endif
+  // Sweeps train with the CPU Trainer (bit-identical resume from its checkpoints). The GPU
+  // training path (core/cuda DeviceTransformer) is not wired into the runner, so say so rather
+  // than silently training on the CPU.
+  throw Error("--device cuda: sweep runs train with the CPU trainer; GPU training is not available to "
+              "sweeps in this version (use --device cpu; `attnlab analyze --device cuda` uses the GPU)");
 }
 
 int run_worker(const WorkerOptions& opt) {
@@ -100,8 +97,8 @@ int run_worker(const WorkerOptions& opt) {
   // Three streams of the same task: training, evaluation (the trainer's eval loss), and a
   // fixed batch for task metrics and probes, so that measuring never moves the others.
   auto train_task = make_study_task(cfg.at("task"), seed, tc.batch_size, tc.seq_len);
-  auto eval_task = make_study_task(cfg.at("task"), seed + 1000003, tc.batch_size, tc.seq_len);
-  auto probe_task = make_study_task(cfg.at("task"), seed + 2000003, tc.batch_size, tc.seq_len);
+  auto eval_task = make_study_task(cfg.at("task"), seed + 1000003, tc.batch_size, tc.seq_len, true);
+  auto probe_task = make_study_task(cfg.at("task"), seed + 2000003, tc.batch_size, tc.seq_len, true);
 
   Transformer model(mc);
   model.init_weights(seed);

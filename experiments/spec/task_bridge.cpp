@@ -6,7 +6,8 @@
 
 namespace attnlab::exp {
 
-std::unique_ptr<Task> make_study_task(const nlohmann::json& task, uint64_t seed, int batch_size, int seq_len) {
+std::unique_ptr<Task> make_study_task(const nlohmann::json& task, uint64_t seed, int batch_size, int seq_len,
+                                      bool held_out) {
   if (!task.contains("name") || !task["name"].is_string()) throw Error("task.name is missing");
   std::map<std::string, std::string> params;
   if (task.contains("params"))
@@ -18,6 +19,11 @@ std::unique_ptr<Task> make_study_task(const nlohmann::json& task, uint64_t seed,
   params["batch"] = std::to_string(batch_size);
   params["seed"] = std::to_string(seed);
   if (seq_len > 0) params["len"] = std::to_string(seq_len);
+  if (held_out && !params.count("split"))
+    for (const TaskInfo& info : task_catalog())
+      if (info.name == task["name"].get<std::string>())
+        for (const TaskParamInfo& p : info.params)
+          if (p.name == "split") params["split"] = "val";
   return make_task(task["name"].get<std::string>(), params);
 }
 
