@@ -13,6 +13,10 @@ struct DeviceTransformer::Activations {
   std::vector<Layer> layers;
   DeviceBuffer<float> x_out, xnf, meanf, rstdf, logits, losses;
   DeviceBuffer<int> tokens, targets;
+  // Scratch of forward_loss and backward, allocated once per shape (cudaFree would synchronize
+  // every step otherwise).
+  DeviceBuffer<float> tmp_rows, attn_out, mlp_out;
+  DeviceBuffer<float> dx, dxn, tmp, tmp2, dact, dup, drows, dheads, dq, dk, dv, delta, dkrows, dxvar;
   float scored = 0;
   bool ready = false;  // a forward_loss has run and backward may follow
 };

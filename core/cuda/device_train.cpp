@@ -95,6 +95,14 @@ float DeviceTransformer::forward_loss(const Batch& batch) {
     act_->meanf = DeviceBuffer<float>(N), act_->rstdf = DeviceBuffer<float>(N);
     act_->logits = DeviceBuffer<float>(N * V), act_->losses = DeviceBuffer<float>(N);
     act_->tokens = DeviceBuffer<int>(N), act_->targets = DeviceBuffer<int>(N);
+    Activations& S = *act_;
+    S.tmp_rows = DeviceBuffer<float>(N * std::max(H, Hkv) * Dh);
+    for (auto* b : {&S.attn_out, &S.mlp_out, &S.dx, &S.dxn, &S.tmp, &S.tmp2, &S.dxvar}) *b = DeviceBuffer<float>(N * D);
+    S.dact = DeviceBuffer<float>(N * F);
+    if (cfg_.mlp == MlpKind::swiglu) S.dup = DeviceBuffer<float>(N * F);
+    for (auto* b : {&S.drows, &S.dheads, &S.dq}) *b = DeviceBuffer<float>(N * H * Dh);
+    for (auto* b : {&S.dk, &S.dv, &S.dkrows}) *b = DeviceBuffer<float>(N * Hkv * Dh);
+    S.delta = DeviceBuffer<float>(N * H);
   }
   Activations& A = *act_;
   A.tokens.upload(std::vector<int>(batch.tokens.begin(), batch.tokens.end()));
@@ -111,7 +119,7 @@ float DeviceTransformer::forward_loss(const Batch& batch) {
       rmsnorm_forward(x, w(prefix + ".weight"), N, D, cfg_.norm_eps, y, rstd);
     }
   };
-  DeviceBuffer<float> tmp_rows(N * std::max(H, Hkv) * Dh), attn_out(N * D), mlp_out(N * D);
+  DeviceBuffer<float>&tmp_rows = A.tmp_rows, &attn_out = A.attn_out, &mlp_out = A.mlp_out;
   embedding_forward(A.tokens.get(), w("tok_emb.weight"),
                     cfg_.pos == PosEncoding::learned ? w("pos_emb.weight") : nullptr, B, T, D,
                     A.layers[0].x_in.get());
@@ -180,9 +188,9 @@ void DeviceTransformer::backward() {
   const int B = A.B, T = A.T, D = cfg_.d_model, H = cfg_.n_heads, Hkv = cfg_.n_kv_heads, Dh = cfg_.head_dim();
   const int F = cfg_.d_ff, V = cfg_.vocab_size;
   const int64_t N = int64_t(B) * T;
-  DeviceBuffer<float> dx(N * D), dxn(N * D), tmp(N * D), tmp2(N * D), dact(N * F), dup(cfg_.mlp == MlpKind::swiglu ? N * F : 0),
-      drows(N * H * Dh), dheads(N * H * Dh), dq(N * H * Dh), dk(N * Hkv * Dh), dv(N * Hkv * Dh), delta(N * H),
-      dkrows(N * Hkv * Dh), dxvar(N * D);
+  DeviceBuffer<float>&dx = A.dx, &dxn = A.dxn, &tmp = A.tmp, &tmp2 = A.tmp2, &dact = A.dact, &dup = A.dup,
+                     &drows = A.drows, &dheads = A.dheads, &dq = A.dq, &dk = A.dk, &dv = A.dv, &delta = A.delta,
+                     &dkrows = A.dkrows, &dxvar = A.dxvar;
   auto lin_back = [&](const std::string& name, const float* dy, const float* x, int n_in, int n_out, float* dxo) {
     linear_backward(*blas_, dy, x, w(name + ".weight"), N, n_in, n_out, dxo, grad(name + ".weight"),
                     maybe_grad(name + ".bias"));
