@@ -186,9 +186,10 @@ SweepSummary run_sweep(const std::vector<RunPlan>& plan, const SweepOptions& opt
         std::string why = WIFEXITED(status) ? "worker exited with code " + std::to_string(WEXITSTATUS(status))
                                             : "worker killed by signal " + std::to_string(WTERMSIG(status));
         // A worker that died without saying so: the next sweep resumes it from its checkpoint.
-        store.set_status(id, "failed", why + " (log: " + r.log_path + ")");
+        if (r.status != "failed" || r.error.empty()) store.set_status(id, "failed", why + " (log: " + r.log_path + ")");
         ++sum.failed;
-        std::fprintf(stderr, "\nrun %s failed: %s (see %s)\n", id.c_str(), why.c_str(),
+        std::fprintf(stderr, "\nrun %s failed: %s (see %s)\n", id.c_str(),
+                     (r.status == "failed" && !r.error.empty() ? r.error : why).c_str(),
                      (std::filesystem::path(run_dir(opt.paths.out_dir, id)) / "log.txt").c_str());
       }
       continue;

@@ -64,12 +64,30 @@ void check_device(const std::string& device) {
               "sweeps in this version (use --device cpu; `attnlab analyze --device cuda` uses the GPU)");
 }
 
+namespace {
+int run_worker_impl(const WorkerOptions& opt, Store& store);
+}
+
 int run_worker(const WorkerOptions& opt) {
   check_device(opt.device);
+  Store store(opt.store);
+  try {
+    return run_worker_impl(opt, store);
+  } catch (const std::exception& e) {
+    // The reason goes into the store, where `attnlab results` shows it, not only the log.
+    try {
+      if (store.has_run(opt.run_id)) store.set_status(opt.run_id, "failed", e.what());
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+namespace {
+
+int run_worker_impl(const WorkerOptions& opt, Store& store) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
-
-  Store store(opt.store);
   if (!opt.seed_record.empty() && !store.has_run(opt.run_id)) {
     RunRecord r = read_run_record(opt.seed_record);
     if (r.id != opt.run_id) throw Error("'" + opt.seed_record + "' holds run " + r.id + ", not " + opt.run_id);
@@ -170,5 +188,7 @@ int run_worker(const WorkerOptions& opt) {
   std::printf("run %s: done in %.1f s\n", rec.id.c_str(), wall);
   return 0;
 }
+
+}  // namespace
 
 }  // namespace attnlab::exp
