@@ -1,0 +1,79 @@
+// The attention registry: one line per variant. To add a variant, write its file, declare its
+// factory in variants.h and add its line here; the registry-wide tests then cover it (they fail
+// until tests/oracle/attention_ref.py has a reference for it).
+#include <algorithm>
+
+#include "core/attention/variants.h"
+#include "core/tensor/error.h"
+
+namespace attnlab {
+
+namespace {
+
+struct Entry {
+  VariantInfo info;
+  AttnFactory make;
+  bool takes_masks;  // score-based: accepts +window/+block/+dilated
+};
+
+const std::vector<Entry>& table() {
+  static const std::vector<Entry> t = {
+      // clang-format off
+      {{"softmax", "exp(s)/sum exp(s) (Vaswani et al. 2017)", "(none)", {"softmax", "softmax+window(size=3,sinks=1)", "softmax+block(size=3)", "softmax+dilated(size=3,rate=2,sinks=1)"}}, make_softmax, true},
+      {{"window", "softmax over a sliding window plus sink keys: j < sinks or t-w < j <= t (StreamingLLM, Xiao et al. 2024)", "size=int (required), sinks=int (default 0)", {"window(size=3,sinks=1)", "window(size=2)"}}, make_window, true},
+      {{"sigmoid", "sigmoid(s+b), optionally row-normalized (Ramapuram et al. 2024; Gu et al. 2025)", "bias=number|-log_n|-log_t (default -log_n, n = sequence length, t = visible keys), norm=bool (default false)", {"sigmoid", "sigmoid(bias=-log_t,norm=true)", "sigmoid(bias=0.5)"}}, make_sigmoid, true},
+      {{"relu", "ReLU(s)/n with n = visible keys (Guo et al. 2024, Active-Dormant)", "(none)", {"relu", "relu+window(size=3)"}}, make_relu, true},
+      {{"elu1", "elu(s)+1, Z = 1 or the row sum (Gu et al. 2025, Table 6)", "norm=bool (default false)", {"elu1", "elu1(norm=true)"}}, make_elu1, true},
+      {{"softpick", "ReLU(e^s-1)/(sum|e^s-1|+eps) (Zuhri et al. 2025)", "eps=float (default 1e-8)", {"softpick", "softpick+window(size=3,sinks=1)"}}, make_softpick, true},
+      {{"topk", "softmax over the k largest visible scores per query", "k=int (required)", {"topk(k=3)"}}, make_topk, true},
+      {{"alibi", "softmax(s - m_h (t-j)) with geometric head slopes (Press et al. 2022)", "(none)", {"alibi"}}, make_alibi, true},
+      // clang-format on
+  };
+  return t;
+}
+
+std::string variant_names() {
+  std::string s;
+  for (const Entry& e : table()) s += (s.empty() ? "" : ", ") + e.info.name;
+  return s;
+}
+
+}  // namespace
+
+const std::vector<VariantInfo>& attention_variants() {
+  static const std::vector<VariantInfo> v = [] {
+    std::vector<VariantInfo> out;
+    for (const Entry& e : table()) out.push_back(e.info);
+    return out;
+  }();
+  return v;
+}
+
+std::unique_ptr<Attention> make_attention(const std::string& spec, const AttnBuildContext& ctx) {
+  if (ctx.n_heads < 1 || ctx.head_dim < 1)
+    throw Error("attention '" + spec + "': n_heads and head_dim must be >= 1");
+  std::vector<SpecTerm> terms = parse_spec(spec);
+  const SpecTerm& head = terms.front();
+  auto it = std::find_if(table().begin(), table().end(),
+                         [&](const Entry& e) { return e.info.name == head.name; });
+  if (it == table().end())
+    throw Error("unknown attention variant '" + head.name + "' in spec '" + spec +
+                "'; variants are: " + variant_names());
+  MaskSet masks;
+  for (size_t i = 1; i < terms.size(); ++i) {
+    if (!MaskSet::is_mask(terms[i].name))
+      throw Error("attention spec '" + spec + "': '" + terms[i].name +
+                  "' is not a mask modifier; after '+' use window, block or dilated");
+    masks.add(terms[i]);
+  }
+  if (!masks.empty() && !it->takes_masks)
+    throw Error("attention spec '" + spec + "': variant '" + head.name +
+                "' does not take mask modifiers (only score-based variants do)");
+  SpecArgs args("attention variant '" + head.name + "' (parameters: " + it->info.params_help + ")",
+                head.args);
+  std::unique_ptr<Attention> a = it->make(args, std::move(masks), ctx);
+  args.finish();
+  return a;
+}
+
+}  // namespace attnlab
