@@ -51,17 +51,7 @@ DeviceTransformer::DeviceTransformer(const ModelConfig& cfg, const std::map<std:
   zeros_ = DeviceBuffer<float>(std::vector<float>(size_t(cfg_.d_model), 0.0f));
   blas_ = std::make_unique<Blas>(cudaStream_t(0), precision);
   // Fail now, naming the tensor, rather than mid-forward.
-  w("tok_emb.weight");
-  for (int l = 0; l < cfg_.n_layers; ++l) {
-    const std::string p = "layers." + std::to_string(l) + ".";
-    for (const char* n : {"attn_norm.weight", "attn.wq.weight", "attn.wk.weight", "attn.wv.weight", "attn.wo.weight",
-                          "mlp_norm.weight", "mlp.w1.weight", "mlp.w2.weight"})
-      w(p + n);
-    if (cfg_.mlp == MlpKind::swiglu) w(p + "mlp.w3.weight");
-  }
-  w("final_norm.weight");
-  if (!cfg_.tied_embeddings) w("lm_head.weight");
-  if (cfg_.pos == PosEncoding::learned) w("pos_emb.weight");
+  for (const std::string& name : required_weight_names(cfg_)) w(name);
 }
 
 

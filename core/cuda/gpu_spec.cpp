@@ -25,4 +25,30 @@ GpuAttentionSpec gpu_attention_spec(const std::string& spec) {
   return out;
 }
 
+std::vector<std::string> required_weight_names(const ModelConfig& cfg) {
+  std::vector<std::string> names = {"tok_emb.weight", "final_norm.weight"};
+  if (cfg.pos == PosEncoding::learned) names.push_back("pos_emb.weight");
+  if (!cfg.tied_embeddings) names.push_back("lm_head.weight");
+  for (int l = 0; l < cfg.n_layers; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    for (const char* n : {"attn_norm.weight", "attn.wq.weight", "attn.wk.weight", "attn.wv.weight", "attn.wo.weight",
+                          "mlp_norm.weight", "mlp.w1.weight", "mlp.w2.weight"})
+      names.push_back(p + n);
+    if (cfg.mlp == MlpKind::swiglu) names.push_back(p + "mlp.w3.weight");
+  }
+  return names;
+}
+
+std::vector<std::string> known_weight_names(const ModelConfig& cfg) {
+  std::vector<std::string> names = required_weight_names(cfg);
+  names.push_back("final_norm.bias");
+  for (int l = 0; l < cfg.n_layers; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    for (const char* n : {"attn_norm.bias", "mlp_norm.bias", "attn.wq.bias", "attn.wk.bias", "attn.wv.bias",
+                          "attn.wo.bias", "mlp.w1.bias", "mlp.w2.bias", "mlp.w3.bias"})
+      names.push_back(p + n);
+  }
+  return names;
+}
+
 }  // namespace attnlab::cuda

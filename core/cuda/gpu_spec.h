@@ -1,6 +1,9 @@
 #pragma once
 // Which attention specs the fused kernels run (plain C++, part of attnlab_cuda_host).
 #include <string>
+#include <vector>
+
+#include "core/model/config.h"
 
 namespace attnlab::cuda {
 
@@ -10,5 +13,12 @@ struct GpuAttentionSpec {
   int window = 0, sinks = 0;
 };
 GpuAttentionSpec gpu_attention_spec(const std::string& spec);
+
+// The weights the GPU model reads for `cfg` (Transformer parameter naming), without the optional
+// biases and the attention-variant parameters; the CPU suite checks them against Transformer.
+std::vector<std::string> required_weight_names(const ModelConfig& cfg);
+// Every name the GPU model reads if present: the required ones plus linear and norm biases.
+// A Transformer weight outside this list (other than attn.variant.*) would be silently ignored.
+std::vector<std::string> known_weight_names(const ModelConfig& cfg);
 
 }  // namespace attnlab::cuda

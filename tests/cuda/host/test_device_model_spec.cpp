@@ -21,3 +21,29 @@ TEST_CASE("GPU attention specs: softmax with an optional window and sinks", "[cu
   CHECK_THROWS_AS(gpu_attention_spec("window(size=4,stride=2)"), Error);
   CHECK_THROWS_AS(gpu_attention_spec("softmax(temperature=2)"), Error);
 }
+
+#include <set>
+
+#include "core/model/transformer.h"
+
+TEST_CASE("the GPU model reads every weight the CPU Transformer has, by the same names", "[cuda][spec]") {
+  std::vector<ModelConfig> cfgs;
+  for (const char* name : {"tiny", "small", "gpt2-bench", "llama-tiny"}) cfgs.push_back(preset_config(name));
+  ModelConfig neox = preset_config("tiny");
+  neox.norm = NormKind::layernorm, neox.bias = true, neox.parallel_residual = true, neox.tied_embeddings = false;
+  neox.pos = PosEncoding::learned, neox.mlp = MlpKind::gelu;
+  cfgs.push_back(neox);
+  for (ModelConfig cfg : cfgs) {
+    cfg.context = std::min(cfg.context, 64);  // the weights' names do not depend on size
+    cfg.vocab_size = std::min(cfg.vocab_size, 300);
+    INFO(cfg.family << " " << to_string(cfg.norm) << " bias " << cfg.bias);
+    Transformer cpu(cfg);
+    std::set<std::string> have;
+    for (const auto& [name, t] : cpu.weights()) have.insert(name);
+    for (const std::string& n : required_weight_names(cfg)) CHECK(have.count(n));
+    const std::vector<std::string> known = known_weight_names(cfg);
+    const std::set<std::string> known_set(known.begin(), known.end());
+    for (const std::string& n : have)
+      if (n.find(".attn.variant.") == std::string::npos) CHECK(known_set.count(n));
+  }
+}
