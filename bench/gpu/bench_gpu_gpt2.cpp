@@ -4,6 +4,9 @@
 //   bench_gpu_gpt2 train [--batch 8] [--seq 1024] [--steps 20] [--tf32 1]
 //       full training steps (forward, backward, AdamW) on one fixed random batch; prints
 //       tokens/s and the loss, which must fall (a check that the gradients are right).
+//   bench_gpu_gpt2 model [--batch 8] [--seq 1024] [--steps 20]
+//       the same training steps through DeviceTransformer (the backend `--device cuda` uses:
+//       separate q/k/v projections, gradient clipping, AdamW per parameter), TF32 GEMMs.
 //   bench_gpu_gpt2 stats [--seq 16384]
 //       forward of all 12 layers at B=1 with the fused statistics pass on every head (no T x T
 //       memory); prints time, peak device memory and a few per-head numbers.
@@ -19,6 +22,8 @@
 #include <vector>
 
 #include "core/cuda/attention.h"
+#include "core/cuda/device_model.h"
+#include "core/model/transformer.h"
 #include "core/cuda/device_buffer.h"
 #include "core/cuda/gemm.h"
 #include "core/cuda/ops.h"
@@ -285,6 +290,51 @@ int run_train(int argc, char** argv) {
   return 0;
 }
 
+int run_model(int argc, char** argv) {
+  const int B = arg_int(argc, argv, "--batch", 8), T = arg_int(argc, argv, "--seq", 1024);
+  const int steps = arg_int(argc, argv, "--steps", 20);
+  ModelConfig cfg;
+  cfg.family = "gpt2", cfg.vocab_size = 50257, cfg.context = T, cfg.d_model = 768, cfg.n_layers = 12;
+  cfg.n_heads = 12, cfg.n_kv_heads = 12, cfg.d_ff = 3072, cfg.pos = PosEncoding::learned;
+  cfg.norm = NormKind::layernorm, cfg.mlp = MlpKind::gelu_tanh, cfg.bias = true, cfg.tied_embeddings = true;
+  Transformer cpu(cfg);
+  cpu.init_weights(1234);
+  std::map<std::string, bool> decay;
+  for (const Param& p : cpu.params()) decay[p.name] = p.decay;
+  const double base = device_used_gib();
+  DeviceTransformer gpu(cfg, cpu.weights(), Precision::tf32);
+  Batch batch;
+  batch.resize(B, T);
+  Rng rng(7);
+  for (auto& t : batch.tokens) t = int32_t(rng.below(cfg.vocab_size));
+  for (size_t i = 0; i < batch.tokens.size(); ++i)
+    batch.targets[i] = (i + 1) % T == 0 ? int32_t(rng.below(cfg.vocab_size)) : batch.tokens[i + 1];
+  AdamWConfig ac;
+  auto step = [&] {
+    gpu.zero_grad();
+    const float loss = gpu.forward_loss(batch);
+    gpu.backward();
+    gpu.clip_grad_norm(1.0f);
+    gpu.adamw_step(3e-4f, ac, decay);
+    return loss;
+  };
+  std::printf("GPT-2 small (124M) through DeviceTransformer, B=%d T=%d, TF32 GEMMs, %s\n", B, T,
+              device_description().c_str());
+  const float first = step();
+  float last = step();
+  ATTNLAB_CUDA_CHECK(cudaDeviceSynchronize());
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int s = 0; s < steps; ++s) last = step();
+  ATTNLAB_CUDA_CHECK(cudaDeviceSynchronize());
+  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double tps = double(B) * T * steps / sec, mem = device_used_gib() - base;
+  std::printf("step time %.1f ms, %.0f tokens/s, loss %.4f -> %.4f, device memory %.2f GiB\n", 1e3 * sec / steps,
+              tps, first, last, mem);
+  std::printf("{\"bench\":\"gpt2_train\",\"impl\":\"attnlab_model\",\"B\":%d,\"T\":%d,\"tokens_per_s\":%.1f,"
+              "\"loss_first\":%.5f,\"loss_last\":%.5f,\"mem_gib\":%.3f}\n", B, T, tps, first, last, mem);
+  return 0;
+}
+
 int run_stats(int argc, char** argv) {
   const int T = arg_int(argc, argv, "--seq", 16384);
   Cfg cfg;
@@ -322,12 +372,14 @@ int run_stats(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     const std::string mode = argc > 1 ? argv[1] : "";
-    if (mode != "train" && mode != "stats") {
+    if (mode != "train" && mode != "model" && mode != "stats") {
       std::fprintf(stderr, "usage: bench_gpu_gpt2 train [--batch 8] [--seq 1024] [--steps 20] [--tf32 1]\n"
+                           "       bench_gpu_gpt2 model [--batch 8] [--seq 1024] [--steps 20]\n"
                            "       bench_gpu_gpt2 stats [--seq 16384]\n");
       return 2;
     }
     require_cuda("bench_gpu_gpt2");
+    if (mode == "model") return run_model(argc, argv);
     return mode == "train" ? run_train(argc, argv) : run_stats(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_gpu_gpt2: %s\n", e.what());
