@@ -78,6 +78,24 @@ void DeviceTransformer::norm(const float* x, const std::string& prefix, int64_t 
 }
 
 void DeviceTransformer::forward(const int32_t* tokens, int B, int T, Tensor* logits, std::vector<StreamStats>* stats) {
+  forward_impl(tokens, B, T, logits, stats, nullptr);
+}
+
+std::vector<float> DeviceTransformer::attention_tile(const int32_t* tokens, int B, int T, int layer,
+                                                     const TileRequest& r) {
+  if (layer < 0 || layer >= cfg_.n_layers)
+    throw Error("attention tile: layer " + std::to_string(layer) + " outside [0," + std::to_string(cfg_.n_layers) + ")");
+  AttnDims d;
+  d.B = B, d.Hq = cfg_.n_heads, d.Hkv = cfg_.n_kv_heads, d.T = T, d.Dh = cfg_.head_dim();
+  validate(r, d);
+  std::vector<float> out;
+  const TileAsk ask{layer, r, &out};
+  forward_impl(tokens, B, T, nullptr, nullptr, &ask);
+  return out;
+}
+
+void DeviceTransformer::forward_impl(const int32_t* tokens, int B, int T, Tensor* logits,
+                                     std::vector<StreamStats>* stats, const TileAsk* tile) {
   if (B <= 0 || T <= 0) throw Error("DeviceTransformer::forward: B and T must be positive");
   if (T > cfg_.context && cfg_.pos == PosEncoding::learned)
     throw Error("DeviceTransformer::forward: T=" + std::to_string(T) + " exceeds the learned positions (" +
@@ -123,6 +141,24 @@ void DeviceTransformer::forward(const int32_t* tokens, int B, int T, Tensor* log
     }
     AttnDims d;
     d.B = B, d.Hq = H, d.Hkv = Hkv, d.T = T, d.Dh = Dh, d.window = attn_[l].window, d.sinks = attn_[l].sinks;
+    if (tile && tile->layer == l) {
+      const TileRequest& r = tile->req;
+      const int w = r.j1 - r.j0;
+      tile->out->assign(size_t(r.t1 - r.t0) * w, 0.0f);
+      if (host_attn_[size_t(l)]) {  // the variant's own pattern rows, cut to the tile
+        host_attention_forward(l, B, T, q.get(), k.get(), v.get(), xn.get(), heads.get(), nullptr, nullptr);
+        HostAttention& ha = *host_attn_[size_t(l)];
+        ha.attn->pattern(ha.inputs(), r.b, r.h, [&](int t, const float* row) {
+          if (t < r.t0 || t >= r.t1) return;
+          for (int j = r.j0; j < r.j1 && j <= t; ++j) (*tile->out)[size_t(t - r.t0) * w + (j - r.j0)] = row[j];
+        });
+      } else {
+        DeviceBuffer<float> dev(int64_t(tile->out->size()));
+        cuda::attention_tile(d, q.get(), k.get(), nullptr, r, dev.get());
+        dev.download(tile->out->data(), dev.size());
+      }
+      return;
+    }
     if (host_attn_[size_t(l)]) {
       host_attention_forward(l, B, T, q.get(), k.get(), v.get(), xn.get(), heads.get(),
                              stats ? &(*stats)[size_t(l)] : nullptr, tokens);

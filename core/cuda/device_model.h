@@ -34,6 +34,10 @@ class DeviceTransformer {
   // given (tokens feed the induction/duplicate sums).
   void forward(const int32_t* tokens, int B, int T, Tensor* logits, std::vector<StreamStats>* stats);
 
+  // One tile of one head's attention map at `layer` (GUI zoom): runs the forward up to that
+  // layer and returns [(t1-t0) x (j1-j0)] row-major (0 where a key is not visible).
+  std::vector<float> attention_tile(const int32_t* tokens, int B, int T, int layer, const TileRequest& r);
+
   const ModelConfig& config() const { return cfg_; }
 
   // --- Training on the device (device_train.cpp): the whole step stays on the GPU; the host
@@ -56,6 +60,13 @@ class DeviceTransformer {
  private:
   struct Activations;
   struct HostAttention;
+  struct TileAsk {
+    int layer;
+    TileRequest req;
+    std::vector<float>* out;
+  };
+  void forward_impl(const int32_t* tokens, int B, int T, Tensor* logits, std::vector<StreamStats>* stats,
+                    const TileAsk* tile);
   void host_attention_forward(int layer, int B, int T, const float* q, const float* k, const float* v,
                               const float* xn, float* heads, StreamStats* stats, const int32_t* tokens);
   void host_attention_backward(int layer, const float* dheads, float* dq, float* dk, float* dv, float* dxn);

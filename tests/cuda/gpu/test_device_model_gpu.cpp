@@ -92,3 +92,43 @@ TEST_CASE("gpu model rejects what it cannot run", "[gpu][model]") {
   std::vector<int32_t> bad = {1, 2, 999};
   CHECK_THROWS_WITH(gpu.forward(bad.data(), 1, 3, nullptr, nullptr), Catch::Contains("token 999"));
 }
+
+namespace {
+// Cuts one tile out of the CPU model's own pattern rows for (layer, b, h).
+struct TileObserver : ForwardObserver {
+  int layer = 0;
+  TileRequest r;
+  std::vector<float> tile;
+  void on_attention(const LayerAttentionView& v) override {
+    if (v.layer != layer) return;
+    const int w = r.j1 - r.j0;
+    tile.assign(size_t(r.t1 - r.t0) * w, 0.0f);
+    v.attention->pattern(*v.inputs, r.b, r.h, [&](int t, const float* row) {
+      if (t < r.t0 || t >= r.t1) return;
+      for (int j = r.j0; j < r.j1 && j <= t; ++j) tile[size_t(t - r.t0) * w + (j - r.j0)] = row[j];
+    });
+  }
+};
+}  // namespace
+
+TEST_CASE("gpu model recomputes a tile of one head's map as the CPU model draws it", "[gpu][model][tile]") {
+  for (const std::string& spec : {std::string("softmax"), std::string("softmax+window(size=5,sinks=2)")}) {
+    ModelConfig cfg = llama_like();
+    cfg.attention = {spec};
+    INFO(spec);
+    Transformer cpu(cfg);
+    cpu.init_weights(6);
+    const int B = 2, T = 40;
+    Rng rng(10);
+    std::vector<int32_t> tok(size_t(B) * T);
+    for (auto& t : tok) t = int32_t(rng.below(cfg.vocab_size));
+    TileObserver obs;
+    obs.layer = 1;
+    obs.r = TileRequest{1, 3, 7, 33, 2, 30};
+    cpu.add_observer(&obs);
+    cpu.forward(tok.data(), B, T);
+    DeviceTransformer gpu(cfg, cpu.weights());
+    expect_close(gpu.attention_tile(tok.data(), B, T, 1, obs.r), obs.tile, "tile " + spec);
+    CHECK_THROWS_WITH(gpu.attention_tile(tok.data(), B, T, 5, obs.r), Catch::Contains("layer 5"));
+  }
+}
