@@ -202,7 +202,10 @@ void draw_line(QCustomPlot& plot, const LineData& d, const FigureRequest& req, c
     QCPGraph* gm = plot.addGraph();
     gm->setData(x, m, true);
     gm->setPen(QPen(c, s.line_width));
-    gm->setName(QString::fromStdString(d.field.empty() ? d.groups[g] : d.groups[g]));
+    // "n_layers=2" rather than a bare "2"; attention specs are self-explanatory.
+    std::string key = d.field.substr(d.field.rfind('.') + 1);
+    bool bare = d.field.empty() || key == "attention" || key == "name";
+    gm->setName(QString::fromStdString(bare ? d.groups[g] : key + "=" + d.groups[g]));
   }
   plot.xAxis->setLabel("step");
   plot.yAxis->setLabel(QString::fromStdString(ylabel));
