@@ -80,6 +80,8 @@ void CapturedForward::stream_rows(int layer, int head, const RowVisitor& visit) 
   model_->attention(layer).pattern(in, 0, head, visit);
 }
 
+std::string CapturedForward::attention_spec(int layer) const { return model_->attention(layer).spec(); }
+
 bool CapturedForward::normalized_rows(int layer) const {
   return model_->attention(layer).normalized_rows();
 }

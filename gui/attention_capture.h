@@ -43,6 +43,7 @@ class CapturedForward {
   // Streams the rows of one head without materializing the map.
   void stream_rows(int layer, int head, const RowVisitor& visit) const;
   bool normalized_rows(int layer) const;
+  std::string attention_spec(int layer) const;
 
  private:
   struct Layer {

@@ -197,7 +197,7 @@ void AttentionMapView::set_pattern(std::shared_ptr<const HeadPattern> p, const Q
   rebuild_image();
 
   const std::vector<double> alpha = key_importance(*pattern_);
-  const std::vector<double> ent = row_entropy(*pattern_);
+  const std::vector<double> ent = query_entropy(*pattern_);
   QVector<double> pos(T), a(T), e(T);
   double amax = 0;
   for (int i = 0; i < T; ++i) {

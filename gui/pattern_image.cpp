@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "analysis/row_metrics.h"
 #include "gui/color_lut.h"
 
 namespace attnlab::gui {
@@ -52,20 +53,14 @@ std::vector<double> key_importance(const HeadPattern& p) {
   return a;
 }
 
-std::vector<double> row_entropy(const HeadPattern& p) {
+std::vector<double> query_entropy(const HeadPattern& p) {
   const int T = p.T;
   std::vector<double> e(T, 0.0);
+  std::vector<float> row;
   for (int t = 1; t < T; ++t) {
-    const float* row = p.w.data() + size_t(t) * T;
-    double mass = 0;
-    for (int j = 0; j <= t; ++j) mass += std::abs(row[j]);
-    if (mass <= 0) continue;
-    double h = 0;
-    for (int j = 0; j <= t; ++j) {
-      const double a = std::abs(row[j]) / mass;
-      if (a > 0) h -= a * std::log(a);
-    }
-    e[t] = h / std::log(double(t + 1));
+    row.assign(p.w.begin() + size_t(t) * T, p.w.begin() + size_t(t) * T + t + 1);
+    proxy_normalize(row.data(), t + 1);
+    e[t] = attnlab::row_entropy(row.data(), t + 1) / std::log(double(t + 1));
   }
   return e;
 }

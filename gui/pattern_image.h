@@ -19,8 +19,8 @@ ColorScale auto_scale(const HeadPattern& p, bool log);
 QImage build_pattern_image(const HeadPattern& p, const ColorScale& scale);
 
 // Side panels: alpha_k (mean weight key k receives from the queries that see it, Gu et al.)
-// and the normalized entropy of each query row (0 for the first row).
+// and the normalized entropy of each query row (analysis/row_metrics; 0 for the first row).
 std::vector<double> key_importance(const HeadPattern& p);
-std::vector<double> row_entropy(const HeadPattern& p);
+std::vector<double> query_entropy(const HeadPattern& p);
 
 }  // namespace attnlab::gui

@@ -46,7 +46,7 @@ TEST_CASE("codecs: bytes and typed ids", "[gui]") {
 TEST_CASE("side panels: alpha_k and normalized entropy on known maps", "[gui]") {
   // Uniform causal rows: entropy 1 everywhere, alpha_k = mean over t >= k of 1/(t+1).
   const HeadPattern uni = make(6, [](int t, int) { return 1.0f / (t + 1); });
-  const auto e = row_entropy(uni);
+  const auto e = query_entropy(uni);
   CHECK(e[0] == 0.0);
   for (int t = 1; t < 6; ++t) CHECK(e[t] == Approx(1.0));
   const auto a = key_importance(uni);
@@ -58,7 +58,7 @@ TEST_CASE("side panels: alpha_k and normalized entropy on known maps", "[gui]") 
   const HeadPattern sink = make(5, [](int, int j) { return j == 0 ? 1.0f : 0.0f; });
   CHECK(key_importance(sink)[0] == Approx(1.0));
   CHECK(key_importance(sink)[3] == Approx(0.0));
-  for (double v : row_entropy(sink)) CHECK(v == Approx(0.0));
+  for (double v : query_entropy(sink)) CHECK(v == Approx(0.0));
 }
 
 TEST_CASE("pattern image: colour by weight, grey above the diagonal", "[gui]") {

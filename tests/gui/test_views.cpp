@@ -1,5 +1,6 @@
 // Training from the GUI (live curves, pause, stop, runs in the results store), the sweep browser
 // on that store, and screenshots of every main view for a person to look at.
+#include <QTableWidget>
 #include <QTest>
 #include <catch2/catch.hpp>
 #include <qcustomplot.h>
@@ -152,7 +153,16 @@ TEST_CASE("screenshots of the main views, and the sweep browser on a store", "[g
   CHECK(sweeps->visible_runs() == 2);
   sweeps->set_axes("model.attention", "loss");
   CHECK(sweeps->csv().count('\n') == 3);
-  sweeps->set_filter("attention=[softmax]");
+  // Filter by the value exactly as the store writes it (the table shows it).
+  QString softmax_value;
+  for (int row = 0; row < sweeps->table()->rowCount(); ++row)
+    for (int col = 0; col < sweeps->table()->columnCount(); ++col) {
+      const QString header = sweeps->table()->horizontalHeaderItem(col)->text();
+      const QString text = sweeps->table()->item(row, col)->text();
+      if (header == "model.attention" && text.contains("softmax")) softmax_value = text;
+    }
+  REQUIRE(!softmax_value.isEmpty());
+  sweeps->set_filter("model.attention=" + softmax_value);
   CHECK(sweeps->visible_runs() == 1);
   sweeps->set_filter("");
   sweeps->resize(1200, 700);
