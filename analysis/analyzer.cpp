@@ -1,0 +1,202 @@
+#include "analysis/analyzer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/attention/attention.h"
+#include "core/tensor/error.h"
+
+namespace attnlab {
+
+AttentionAnalyzer::AttentionAnalyzer(int n_layers, int n_heads, MetricOptions opt)
+    : L_(n_layers), H_(n_heads), opt_(std::move(opt)) {
+  if (n_layers < 1 || n_heads < 1) throw Error("AttentionAnalyzer: needs at least one layer and head");
+  heads_.assign(size_t(L_) * H_, HeadStats(opt_));
+  vnorm_sum_.resize(size_t(L_) * H_);
+  vnorm_n_.resize(size_t(L_) * H_);
+  resid_.resize(size_t(L_) + 1);
+  specs_.resize(size_t(L_));
+}
+
+void AttentionAnalyzer::set_tokens(const int32_t* tokens, int B, int T, int max_rows) {
+  seq_base_ += rows_ > 0 ? std::min(B_, rows_) : B_;
+  tokens_ = tokens;
+  B_ = B;
+  T_ = T;
+  rows_ = max_rows;
+}
+
+void AttentionAnalyzer::on_attention(const LayerAttentionView& view) {
+  const AttnInputs& in = *view.inputs;
+  const AttnShape& s = in.shape;
+  if (view.layer < 0 || view.layer >= L_ || s.H != H_)
+    throw Error("AttentionAnalyzer: built for " + std::to_string(L_) + " layers x " +
+                std::to_string(H_) + " heads, got layer " + std::to_string(view.layer) + " with " +
+                std::to_string(s.H) + " heads");
+  if (tokens_ && (s.B != B_ || s.T != T_))
+    throw Error("AttentionAnalyzer: set_tokens() was given [" + std::to_string(B_) + ", " +
+                std::to_string(T_) + "] but the forward runs [" + std::to_string(s.B) + ", " +
+                std::to_string(s.T) + "]");
+  const std::string spec = view.attention->spec();
+  specs_[size_t(view.layer)] = spec;
+  KeyMask mask = KeyMask::from_spec(spec);
+  mask.prepare(s.T);
+  const bool normalized = view.attention->normalized_rows();
+  const int B = rows_ >= 0 ? std::min(s.B, rows_) : s.B;
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H_; ++h) {
+      const size_t k = size_t(view.layer) * H_ + h;
+      HeadStats& hs = heads_[k];
+      hs.begin_sequence(tokens_ ? tokens_ + int64_t(b) * s.T : nullptr, s.T, mask, normalized);
+      view.attention->pattern(in, b, h, [&](int t, const float* row) { hs.add_row(t, row); });
+      hs.end_sequence();
+      // Value-state norms ||v_t|| (Guo et al. value drain, REFERENCE 1.4).
+      std::vector<double>& vs = vnorm_sum_[k];
+      std::vector<int64_t>& vn = vnorm_n_[k];
+      if (vs.size() < size_t(s.T)) {
+        vs.resize(size_t(s.T), 0.0);
+        vn.resize(size_t(s.T), 0);
+      }
+      const float* v = in.v + (int64_t(b) * s.H + h) * s.head_size();
+      for (int t = 0; t < s.T; ++t) {
+        double n2 = 0;
+        for (int d = 0; d < s.Dh; ++d) n2 += double(v[int64_t(t) * s.Dh + d]) * v[int64_t(t) * s.Dh + d];
+        vs[size_t(t)] += std::sqrt(n2);
+        ++vn[size_t(t)];
+      }
+    }
+}
+
+void AttentionAnalyzer::on_residual(int layer, const Tensor& h) {
+  if (layer < -1 || layer >= L_ || h.rank() != 3) return;
+  LayerResidualStats& r = resid_[size_t(layer + 1)];
+  const int B = int(h.dim(0)), T = int(h.dim(1)), D = int(h.dim(2));
+  const int nb = rows_ >= 0 ? std::min(B, rows_) : B;
+  if (r.norm_sum.size() < size_t(T)) {
+    r.norm_sum.resize(size_t(T), 0.0);
+    r.norm_n.resize(size_t(T), 0);
+  }
+  std::vector<float> mag;
+  for (int b = 0; b < nb; ++b) {
+    const float* x = h.ptr() + int64_t(b) * T * D;
+    mag.resize(size_t(T) * D);
+    for (int t = 0; t < T; ++t) {
+      double n2 = 0;
+      for (int d = 0; d < D; ++d) {
+        const float a = std::fabs(x[int64_t(t) * D + d]);
+        mag[size_t(t) * D + d] = a;
+        n2 += double(a) * a;
+        // Keep the three largest |h| seen (ties keep the earlier entry).
+        if (a > r.top[2].value) {
+          MassiveEntry e{a, int(seq_base_ + b), t, d};
+          int i = 2;
+          while (i > 0 && a > r.top[i - 1].value) {
+            r.top[i] = r.top[i - 1];
+            --i;
+          }
+          r.top[i] = e;
+        }
+      }
+      r.norm_sum[size_t(t)] += std::sqrt(n2);
+      ++r.norm_n[size_t(t)];
+    }
+    std::vector<float> sorted = mag;
+    const size_t m = sorted.size();
+    std::nth_element(sorted.begin(), sorted.begin() + m / 2, sorted.end());
+    double median = sorted[m / 2];
+    if (m % 2 == 0) median = 0.5 * (median + *std::max_element(sorted.begin(), sorted.begin() + m / 2));
+    r.median_sum += median;
+    ++r.sequences;
+    for (float a : mag) r.massive += a > 100.0f && a >= 1000.0 * median;
+  }
+}
+
+const HeadStats& AttentionAnalyzer::head(int layer, int head) const {
+  if (layer < 0 || layer >= L_ || head < 0 || head >= H_)
+    throw Error("AttentionAnalyzer: no head L" + std::to_string(layer) + "H" + std::to_string(head));
+  return heads_[size_t(layer) * H_ + head];
+}
+
+HeadTable AttentionAnalyzer::table() const {
+  HeadTable t(L_, H_);
+  size_t max_T = 0;
+  std::vector<double> sink_frac_sum;
+  for (int l = 0; l < L_; ++l)
+    for (int h = 0; h < H_; ++h) {
+      const size_t k = size_t(l) * H_ + h;
+      HeadSummary s = heads_[k].summary();
+      t.set("alpha1", l, h, s.alpha.empty() ? 0.0 : s.alpha[0]);
+      t.set("sink1_frac", l, h, s.sink_frac.empty() ? 0.0 : s.sink_frac[0]);
+      t.set("sink_mass", l, h, s.sink_mass);
+      t.set("entropy", l, h, s.entropy);
+      t.set("norm_entropy", l, h, s.norm_entropy);
+      t.set("cover_mean", l, h, s.coverage_mean);
+      t.set("cover_median", l, h, s.coverage_median);
+      t.set("gini", l, h, s.gini);
+      t.set("gini_free", l, h, s.gini_free);
+      t.set("hoyer", l, h, s.hoyer);
+      t.set("zero_frac", l, h, s.zero_frac);
+      for (size_t i = 0; i < opt_.taus.size(); ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "below_%g", opt_.taus[i]);
+        t.set(name, l, h, s.below_frac[i]);
+      }
+      t.set("prev_token", l, h, s.prev_token);
+      t.set("prefix_matching", l, h, s.prefix_matching);
+      t.set("echo", l, h, s.echo);
+      t.set("tl_induction", l, h, s.tl_induction);
+      t.set("tl_duplicate", l, h, s.tl_duplicate);
+      t.set("row_mass", l, h, s.row_mass);
+      std::vector<double> vn(vnorm_sum_[k].size());
+      for (size_t i = 0; i < vn.size(); ++i)
+        vn[i] = vnorm_n_[k][i] ? vnorm_sum_[k][i] / double(vnorm_n_[k][i]) : 0.0;
+      t.set("value_norm1", l, h, vn.empty() ? 0.0 : vn[0]);
+      // Value drain: the first position's ||v|| relative to the mean of the others.
+      if (vn.size() > 1) {
+        double rest = 0;
+        for (size_t i = 1; i < vn.size(); ++i) rest += vn[i];
+        rest /= double(vn.size() - 1);
+        t.set("value_norm1_ratio", l, h, rest > 0 ? vn[0] / rest : 0.0);
+      }
+      max_T = std::max(max_T, s.sink_frac.size());
+      if (sink_frac_sum.size() < s.sink_frac.size()) sink_frac_sum.resize(s.sink_frac.size(), 0.0);
+      for (size_t i = 0; i < s.sink_frac.size(); ++i) sink_frac_sum[i] += s.sink_frac[i];
+      t.set_head_vector("alpha", l, h, s.alpha);
+      t.set_head_vector("sink_frac", l, h, s.sink_frac);
+      t.set_head_vector("value_norm", l, h, std::move(vn));
+    }
+  // Sink_k^eps (Gu et al.): the indicator alpha_k > eps averaged over samples, layers and heads.
+  for (size_t k = 0; k < std::min<size_t>(10, max_T); ++k)
+    t.set_scalar("sink_k" + std::to_string(k + 1) + "_pct", 100.0 * sink_frac_sum[k] / double(L_ * H_));
+  for (int l = -1; l < L_; ++l) {
+    const LayerResidualStats& r = resid_[size_t(l + 1)];
+    if (r.sequences == 0) continue;
+    std::vector<double> norms(r.norm_sum.size());
+    for (size_t i = 0; i < norms.size(); ++i) norms[i] = r.norm_n[i] ? r.norm_sum[i] / double(r.norm_n[i]) : 0.0;
+    const double median = r.median_sum / double(r.sequences);
+    t.set_layer_value("resid_top1", l, r.top[0].value);
+    t.set_layer_value("resid_top2", l, r.top[1].value);
+    t.set_layer_value("resid_top3", l, r.top[2].value);
+    t.set_layer_value("resid_median", l, median);
+    t.set_layer_value("resid_top1_pos", l, r.top[0].pos);
+    t.set_layer_value("resid_top1_dim", l, r.top[0].dim);
+    t.set_layer_value("massive_count", l, double(r.massive));
+    // Residual-state peak (Guo et al.; Gu et al. Fig. 8): ||h_1|| / mean_{t>1} ||h_t||.
+    if (norms.size() > 1) {
+      double rest = 0;
+      for (size_t i = 1; i < norms.size(); ++i) rest += norms[i];
+      rest /= double(norms.size() - 1);
+      t.set_layer_value("resid_norm1_ratio", l, rest > 0 ? norms[0] / rest : 0.0);
+    }
+    t.set_layer_vector("resid_norm", l, std::move(norms));
+  }
+  std::string specs;
+  for (int l = 0; l < L_; ++l) specs += (l ? ";" : "") + specs_[size_t(l)];
+  t.set_meta("attention", specs);
+  char eps[32];
+  std::snprintf(eps, sizeof eps, "%g", opt_.sink_eps);
+  t.set_meta("sink_eps", eps);
+  return t;
+}
+
+}  // namespace attnlab

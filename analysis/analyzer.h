@@ -1,0 +1,63 @@
+#pragma once
+// The ForwardObserver that streams every head's attention rows (Attention::pattern) into one
+// HeadStats per (layer, head), reads value-state norms from q/k/v and the residual stream after
+// every block. Memory grows with T x heads (and T x d_model for one residual copy), never T x T.
+//
+// Usage: AttentionAnalyzer a(cfg.n_layers, cfg.n_heads); model.add_observer(&a);
+//        a.set_tokens(ids, B, T); model.forward(ids, B, T); ... ; HeadTable t = a.table();
+#include <cstdint>
+#include <vector>
+
+#include "analysis/head_stats.h"
+#include "analysis/head_table.h"
+#include "core/model/observer.h"
+
+namespace attnlab {
+
+// Massive activations (Sun et al. 2024, REFERENCE 1.3): per layer output, the top-3 |h| entries
+// and the median |h| of each input's hidden state; an entry is massive when |h| > 100 and
+// |h| >= 1000 x that median.
+struct MassiveEntry {
+  double value = 0;  // |h|
+  int seq = 0, pos = 0, dim = 0;
+};
+struct LayerResidualStats {
+  std::vector<double> norm_sum;   // per position: sum over sequences of ||h_t||_2
+  std::vector<int64_t> norm_n;
+  MassiveEntry top[3];
+  double median_sum = 0;          // sum over sequences of median |h|
+  int64_t sequences = 0;
+  int64_t massive = 0;            // entries flagged massive
+};
+
+class AttentionAnalyzer : public ForwardObserver {
+ public:
+  AttentionAnalyzer(int n_layers, int n_heads, MetricOptions opt = {});
+
+  // The token ids [B, T] of the next forward (token-based scores need them); null skips them.
+  // Only the first `max_rows` batch items are analysed (all when < 0).
+  void set_tokens(const int32_t* tokens, int B, int T, int max_rows = -1);
+
+  void on_attention(const LayerAttentionView& view) override;
+  void on_residual(int layer, const Tensor& h) override;
+
+  const HeadStats& head(int layer, int head) const;
+  // Everything as a HeadTable: head metrics (names as in docs/analysis.md), vectors "alpha",
+  // "sink_frac", "value_norm", layer values/vectors "resid_norm", "massive_*", and the model
+  // scalars "sink_k<k>_pct" (Sink_k^eps in %, k = 1..min(10, T), 1-based as Gu et al. print).
+  HeadTable table() const;
+
+ private:
+  int L_, H_;
+  MetricOptions opt_;
+  std::vector<HeadStats> heads_;
+  std::vector<std::vector<double>> vnorm_sum_;  // [L*H][T]
+  std::vector<std::vector<int64_t>> vnorm_n_;
+  std::vector<LayerResidualStats> resid_;       // [L + 1]
+  std::vector<std::string> specs_;              // per layer, from the attention seen
+  const int32_t* tokens_ = nullptr;
+  int B_ = 0, T_ = 0, rows_ = -1;
+  int64_t seq_base_ = 0;  // sequences analysed before this forward (for massive entry ids)
+};
+
+}  // namespace attnlab

@@ -1,0 +1,307 @@
+#include "analysis/head_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/io/atomic_write.h"
+#include "core/tensor/error.h"
+
+namespace attnlab {
+
+namespace {
+
+template <class V>
+V* find_named(std::vector<V>& v, const std::string& name) {
+  for (V& x : v)
+    if (x.name == name) return &x;
+  return nullptr;
+}
+template <class V>
+const V* find_named(const std::vector<V>& v, const std::string& name) {
+  for (const V& x : v)
+    if (x.name == name) return &x;
+  return nullptr;
+}
+
+// JSON has no NaN/inf: write them as null and read null back as NaN.
+nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+double from_num(const nlohmann::json& j) {
+  return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : j.get<double>();
+}
+nlohmann::json nums(const std::vector<double>& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (double x : v) a.push_back(num(x));
+  return a;
+}
+std::vector<double> from_nums(const nlohmann::json& a) {
+  std::vector<double> v;
+  for (const auto& x : a) v.push_back(from_num(x));
+  return v;
+}
+
+std::string format_value(double v) {
+  if (!std::isfinite(v)) return "nan";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+}  // namespace
+
+HeadTable::HeadTable(int n_layers, int n_heads) : L_(n_layers), H_(n_heads) {
+  if (n_layers < 1 || n_heads < 1) throw Error("HeadTable: needs at least one layer and head");
+}
+
+size_t HeadTable::head_index(int layer, int head) const {
+  if (layer < 0 || layer >= L_ || head < 0 || head >= H_)
+    throw Error("HeadTable: no head L" + std::to_string(layer) + "H" + std::to_string(head) +
+                " in a table of " + std::to_string(L_) + " layers x " + std::to_string(H_) + " heads");
+  return size_t(layer) * H_ + head;
+}
+
+size_t HeadTable::layer_index(int layer) const {
+  if (layer < -1 || layer >= L_)
+    throw Error("HeadTable: no layer " + std::to_string(layer) + " (layers -1.." +
+                std::to_string(L_ - 1) + ")");
+  return size_t(layer + 1);
+}
+
+void HeadTable::set(const std::string& metric, int layer, int head, double value) {
+  size_t i = head_index(layer, head);
+  Named* m = find_named(metrics_, metric);
+  if (!m) {
+    metrics_.push_back({metric, std::vector<double>(size_t(L_) * H_, std::numeric_limits<double>::quiet_NaN())});
+    m = &metrics_.back();
+  }
+  m->values[i] = value;
+}
+
+double HeadTable::get(const std::string& metric, int layer, int head) const {
+  const Named* m = find_named(metrics_, metric);
+  if (!m) throw Error("HeadTable: no metric '" + metric + "'");
+  return m->values[head_index(layer, head)];
+}
+
+bool HeadTable::has(const std::string& metric) const { return find_named(metrics_, metric) != nullptr; }
+
+std::vector<std::string> HeadTable::metrics() const {
+  std::vector<std::string> out;
+  for (const Named& m : metrics_) out.push_back(m.name);
+  return out;
+}
+
+void HeadTable::set_head_vector(const std::string& name, int layer, int head, std::vector<double> v) {
+  size_t i = head_index(layer, head);
+  NamedVectors* n = find_named(head_vectors_, name);
+  if (!n) {
+    head_vectors_.push_back({name, std::vector<std::vector<double>>(size_t(L_) * H_)});
+    n = &head_vectors_.back();
+  }
+  n->vectors[i] = std::move(v);
+}
+
+const std::vector<double>& HeadTable::head_vector(const std::string& name, int layer, int head) const {
+  const NamedVectors* n = find_named(head_vectors_, name);
+  if (!n) throw Error("HeadTable: no head vector '" + name + "'");
+  return n->vectors[head_index(layer, head)];
+}
+
+std::vector<std::string> HeadTable::head_vector_names() const {
+  std::vector<std::string> out;
+  for (const NamedVectors& n : head_vectors_) out.push_back(n.name);
+  return out;
+}
+
+void HeadTable::set_layer_value(const std::string& name, int layer, double v) {
+  size_t i = layer_index(layer);
+  Named* n = find_named(layer_values_, name);
+  if (!n) {
+    layer_values_.push_back({name, std::vector<double>(size_t(L_) + 1, std::numeric_limits<double>::quiet_NaN())});
+    n = &layer_values_.back();
+  }
+  n->values[i] = v;
+}
+
+double HeadTable::layer_value(const std::string& name, int layer) const {
+  const Named* n = find_named(layer_values_, name);
+  if (!n) throw Error("HeadTable: no layer value '" + name + "'");
+  return n->values[layer_index(layer)];
+}
+
+void HeadTable::set_layer_vector(const std::string& name, int layer, std::vector<double> v) {
+  size_t i = layer_index(layer);
+  NamedVectors* n = find_named(layer_vectors_, name);
+  if (!n) {
+    layer_vectors_.push_back({name, std::vector<std::vector<double>>(size_t(L_) + 1)});
+    n = &layer_vectors_.back();
+  }
+  n->vectors[i] = std::move(v);
+}
+
+const std::vector<double>& HeadTable::layer_vector(const std::string& name, int layer) const {
+  const NamedVectors* n = find_named(layer_vectors_, name);
+  if (!n) throw Error("HeadTable: no layer vector '" + name + "'");
+  return n->vectors[layer_index(layer)];
+}
+
+void HeadTable::set_scalar(const std::string& name, double v) {
+  for (auto& [k, x] : scalars_)
+    if (k == name) {
+      x = v;
+      return;
+    }
+  scalars_.emplace_back(name, v);
+}
+
+double HeadTable::scalar(const std::string& name) const {
+  for (const auto& [k, x] : scalars_)
+    if (k == name) return x;
+  throw Error("HeadTable: no scalar '" + name + "'");
+}
+
+void HeadTable::set_meta(const std::string& key, const std::string& value) {
+  for (auto& [k, x] : meta_)
+    if (k == key) {
+      x = value;
+      return;
+    }
+  meta_.emplace_back(key, value);
+}
+
+std::string HeadTable::meta(const std::string& key) const {
+  for (const auto& [k, x] : meta_)
+    if (k == key) return x;
+  return "";
+}
+
+nlohmann::json HeadTable::to_json() const {
+  using nlohmann::json;
+  json j;
+  j["n_layers"] = L_;
+  j["n_heads"] = H_;
+  json meta = json::object();
+  for (const auto& [k, v] : meta_) meta[k] = v;
+  j["meta"] = meta;
+  json sc = json::array();
+  for (const auto& [k, v] : scalars_) sc.push_back({{"name", k}, {"value", num(v)}});
+  j["scalars"] = sc;
+  json hm = json::array();
+  for (const Named& m : metrics_) hm.push_back({{"name", m.name}, {"values", nums(m.values)}});
+  j["head_metrics"] = hm;  // values indexed layer * n_heads + head
+  json hv = json::array();
+  for (const NamedVectors& n : head_vectors_) {
+    json vs = json::array();
+    for (const auto& v : n.vectors) vs.push_back(nums(v));
+    hv.push_back({{"name", n.name}, {"vectors", vs}});
+  }
+  j["head_vectors"] = hv;
+  json lv = json::array();
+  for (const Named& m : layer_values_) lv.push_back({{"name", m.name}, {"values", nums(m.values)}});
+  j["layer_values"] = lv;  // index layer + 1 (index 0: embeddings)
+  json lvec = json::array();
+  for (const NamedVectors& n : layer_vectors_) {
+    json vs = json::array();
+    for (const auto& v : n.vectors) vs.push_back(nums(v));
+    lvec.push_back({{"name", n.name}, {"vectors", vs}});
+  }
+  j["layer_vectors"] = lvec;
+  return j;
+}
+
+HeadTable HeadTable::from_json(const nlohmann::json& j) {
+  try {
+    HeadTable t(j.at("n_layers").get<int>(), j.at("n_heads").get<int>());
+    const size_t nh = size_t(t.L_) * t.H_, nl = size_t(t.L_) + 1;
+    for (const auto& [k, v] : j.at("meta").items()) t.meta_.emplace_back(k, v.get<std::string>());
+    for (const auto& s : j.at("scalars"))
+      t.scalars_.emplace_back(s.at("name").get<std::string>(), from_num(s.at("value")));
+    auto read_named = [](const nlohmann::json& arr, size_t n, std::vector<Named>& out) {
+      for (const auto& m : arr) {
+        Named x{m.at("name").get<std::string>(), from_nums(m.at("values"))};
+        if (x.values.size() != n) throw Error("'" + x.name + "' has the wrong number of values");
+        out.push_back(std::move(x));
+      }
+    };
+    auto read_vectors = [](const nlohmann::json& arr, size_t n, std::vector<NamedVectors>& out) {
+      for (const auto& m : arr) {
+        NamedVectors x{m.at("name").get<std::string>(), {}};
+        for (const auto& v : m.at("vectors")) x.vectors.push_back(from_nums(v));
+        if (x.vectors.size() != n) throw Error("'" + x.name + "' has the wrong number of vectors");
+        out.push_back(std::move(x));
+      }
+    };
+    read_named(j.at("head_metrics"), nh, t.metrics_);
+    read_vectors(j.at("head_vectors"), nh, t.head_vectors_);
+    read_named(j.at("layer_values"), nl, t.layer_values_);
+    read_vectors(j.at("layer_vectors"), nl, t.layer_vectors_);
+    return t;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("HeadTable JSON: ") + e.what());
+  } catch (const Error& e) {
+    throw Error(std::string("HeadTable JSON: ") + e.what());
+  }
+}
+
+void HeadTable::write_json(const std::string& path) const {
+  const std::string text = to_json().dump(1);
+  write_file_atomic(path, [&](std::ostream& os) { os << text << "\n"; });
+}
+
+void HeadTable::write_csv(const std::string& path) const {
+  write_file_atomic(path, [&](std::ostream& os) {
+    os << "layer,head";
+    for (const Named& m : metrics_) os << "," << m.name;
+    os << "\n" << std::setprecision(9);
+    for (int l = 0; l < L_; ++l)
+      for (int h = 0; h < H_; ++h) {
+        os << l << "," << h;
+        for (const Named& m : metrics_) {
+          double v = m.values[size_t(l) * H_ + h];
+          os << ",";
+          if (std::isfinite(v)) os << v;
+        }
+        os << "\n";
+      }
+  });
+}
+
+void HeadTable::print(std::ostream& os, const std::vector<std::string>& columns) const {
+  for (const auto& [k, v] : meta_) os << k << ": " << v << "\n";
+  for (const auto& [k, v] : scalars_) os << k << " = " << format_value(v) << "\n";
+  std::vector<const Named*> cols;
+  if (columns.empty()) {
+    for (const Named& m : metrics_) cols.push_back(&m);
+  } else {
+    for (const std::string& c : columns)
+      if (const Named* m = find_named(metrics_, c)) cols.push_back(m);
+  }
+  if (!cols.empty()) {
+    std::vector<size_t> width;
+    os << "\nhead  ";
+    for (const Named* m : cols) {
+      width.push_back(std::max<size_t>(m->name.size(), 8));
+      os << " " << std::setw(int(width.back())) << m->name;
+    }
+    os << "\n";
+    for (int l = 0; l < L_; ++l)
+      for (int h = 0; h < H_; ++h) {
+        std::string id = "L" + std::to_string(l) + "H" + std::to_string(h);
+        os << std::left << std::setw(6) << id << std::right;
+        for (size_t c = 0; c < cols.size(); ++c)
+          os << " " << std::setw(int(width[c])) << format_value(cols[c]->values[size_t(l) * H_ + h]);
+        os << "\n";
+      }
+  }
+  for (const Named& m : layer_values_) {
+    os << "\n" << m.name << " per layer (emb, 0.." << L_ - 1 << "):";
+    for (double v : m.values) os << " " << format_value(v);
+  }
+  if (!layer_values_.empty()) os << "\n";
+}
+
+}  // namespace attnlab
