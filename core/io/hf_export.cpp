@@ -1,6 +1,8 @@
 #include "core/io/hf_export.h"
 
+#include <algorithm>
 #include <array>
+#include <tuple>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +10,7 @@
 #include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/tensor/error.h"
+#include "core/tokenizer/sentencepiece_bpe.h"
 #include "core/tokenizer/unicode.h"
 
 namespace attnlab {
@@ -51,7 +54,79 @@ void require(bool ok, const std::string& what) {
 
 }  // namespace
 
+namespace {
+
+// A SentencePiece BPE vocabulary as the tokenizers library's Llama tokenizer.json: pieces with
+// U+2581 for spaces, merges derived as its SentencePiece converter does (every split of a piece
+// into two vocabulary pieces, ordered by the merged piece's score, best first), byte fallback,
+// a Prepend + Replace normalizer and the matching decoder.
+std::string sentencepiece_tokenizer_json(const SentencePieceVocab& v) {
+  const std::string meta = "\xE2\x96\x81";
+  auto escape = [&](const std::string& p) {
+    std::string out;
+    for (char c : p) out += c == ' ' ? meta : std::string(1, c);
+    return out;
+  };
+  const int n = int(v.pieces.size());
+  std::vector<std::string> pieces(static_cast<size_t>(n));
+  json vocab = json::object();
+  for (int i = 0; i < n; ++i) {
+    pieces[size_t(i)] = v.types[size_t(i)] == PieceType::control && i == v.bos_id ? "<s>"
+                        : v.types[size_t(i)] == PieceType::control && i == v.eos_id ? "</s>"
+                                                                                  : escape(v.pieces[size_t(i)]);
+    vocab[pieces[size_t(i)]] = i;
+  }
+  std::map<std::string, int> id_of;
+  for (int i = 0; i < n; ++i)
+    if (v.types[size_t(i)] == PieceType::normal || v.types[size_t(i)] == PieceType::user_defined) id_of.emplace(pieces[size_t(i)], i);
+  struct Merge { float score; int left, right; int piece; };
+  std::vector<Merge> merges;
+  for (const auto& [piece, id] : id_of) {
+    std::vector<Merge> local;
+    for (size_t k = 1; k < piece.size(); ++k) {
+      if ((static_cast<unsigned char>(piece[k]) & 0xC0) == 0x80) continue;  // not a character boundary
+      auto l = id_of.find(piece.substr(0, k)), r = id_of.find(piece.substr(k));
+      if (l != id_of.end() && r != id_of.end()) local.push_back({v.scores[size_t(id)], l->second, r->second, id});
+    }
+    std::sort(local.begin(), local.end(), [](const Merge& a, const Merge& b) { return std::tie(a.left, a.right) < std::tie(b.left, b.right); });
+    merges.insert(merges.end(), local.begin(), local.end());
+  }
+  std::stable_sort(merges.begin(), merges.end(), [](const Merge& a, const Merge& b) { return a.score > b.score; });
+  json mj = json::array();
+  for (const Merge& m : merges) mj.push_back(pieces[size_t(m.left)] + " " + pieces[size_t(m.right)]);
+  json added = json::array();
+  for (int i = 0; i < n; ++i)
+    if (v.types[size_t(i)] == PieceType::control || v.types[size_t(i)] == PieceType::unknown)
+      added.push_back({{"id", i}, {"content", pieces[size_t(i)]}, {"single_word", false}, {"lstrip", false},
+                       {"rstrip", false}, {"normalized", false}, {"special", true}});
+  json post = nullptr;
+  if (v.bos_id >= 0 && v.add_bos)
+    post = {{"type", "TemplateProcessing"},
+            {"single", {{{"SpecialToken", {{"id", pieces[size_t(v.bos_id)]}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+            {"pair", {{{"SpecialToken", {{"id", pieces[size_t(v.bos_id)]}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+                      {{"SpecialToken", {{"id", pieces[size_t(v.bos_id)]}, {"type_id", 1}}}}, {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
+            {"special_tokens", {{pieces[size_t(v.bos_id)], {{"id", pieces[size_t(v.bos_id)]}, {"ids", {v.bos_id}}, {"tokens", {pieces[size_t(v.bos_id)]}}}}}}};
+  json normalizer = nullptr;
+  if (v.add_dummy_prefix)
+    normalizer = {{"type", "Sequence"}, {"normalizers", {{{"type", "Prepend"}, {"prepend", meta}},
+                                                         {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", meta}}}}};
+  else
+    normalizer = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", meta}};
+  json decoder = {{"type", "Sequence"}, {"decoders", {{{"type", "Replace"}, {"pattern", {{"String", meta}}}, {"content", " "}},
+                                                      {{"type", "ByteFallback"}}, {{"type", "Fuse"}},
+                                                      {{"type", "Strip"}, {"content", " "}, {"start", v.add_dummy_prefix ? 1 : 0}, {"stop", 0}}}}};
+  json j = {{"version", "1.0"}, {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", added},
+            {"normalizer", normalizer}, {"pre_tokenizer", nullptr}, {"post_processor", post}, {"decoder", decoder},
+            {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", v.unk_id >= 0 ? json(pieces[size_t(v.unk_id)]) : json(nullptr)},
+                       {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", true},
+                       {"byte_fallback", true}, {"vocab", vocab}, {"merges", mj}}}};
+  return j.dump(1);
+}
+
+}  // namespace
+
 std::string hf_tokenizer_json(const Tokenizer& tok) {
+  if (const SentencePieceVocab* sp = sentencepiece_vocab(tok)) return sentencepiece_tokenizer_json(*sp);
   json vocab = json::object();
   json pre = nullptr, decoder = nullptr;
   if (tok.kind() == "byte") {
@@ -229,6 +304,15 @@ HfExportResult export_hf_folder(const ModelConfig& c, const std::map<std::string
     if (!tj.empty()) {
       write_file_atomic((fs::path(dir) / "tokenizer.json").string(), [&](std::ostream& os) { os << tj << "\n"; });
       res.tokenizer_written = true;
+      if (const SentencePieceVocab* sp = sentencepiece_vocab(*tok)) {
+        json tc = {{"tokenizer_class", "LlamaTokenizerFast"}, {"add_bos_token", tok->bos_policy() == "prepend"},
+                   {"add_eos_token", false}, {"model_max_length", c.context}};
+        if (sp->bos_id >= 0) tc["bos_token"] = "<s>";
+        if (sp->eos_id >= 0) tc["eos_token"] = "</s>";
+        if (sp->unk_id >= 0) tc["unk_token"] = sp->pieces[size_t(sp->unk_id)];
+        std::string text = tc.dump(1);
+        write_file_atomic((fs::path(dir) / "tokenizer_config.json").string(), [&](std::ostream& os) { os << text << "\n"; });
+      }
     } else {
       res.tokenizer_note = "a " + tok->kind() + " tokenizer has no exact tokenizer.json form here; none written";
     }

@@ -16,14 +16,14 @@ namespace attnlab {
 
 struct HfExportResult {
   std::string model_type;          // gpt2 | gpt_neox | llama
-  bool tokenizer_written = false;  // byte and char tokenizers have an exact tokenizer.json form
+  bool tokenizer_written = false;  // byte, char and SentencePiece BPE tokenizers have a tokenizer.json form
   std::string tokenizer_note;      // why none was written, when it was not
 };
 
 HfExportResult export_hf_folder(const ModelConfig& config, const std::map<std::string, Tensor>& weights,
                                 const Tokenizer* tokenizer, const std::string& dir);
 
-// tokenizer.json text for byte / char tokenizers ("" when the kind has no exact form).
+// tokenizer.json text for byte / char / SentencePiece BPE tokenizers ("" for other kinds).
 std::string hf_tokenizer_json(const Tokenizer& tokenizer);
 
 }  // namespace attnlab

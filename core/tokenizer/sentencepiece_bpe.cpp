@@ -49,6 +49,7 @@ class SentencePieceBpe : public Tokenizer {
   }
 
   std::string kind() const override { return "sentencepiece-bpe"; }
+  const SentencePieceVocab& vocab() const { return v_; }
   int vocab_size() const override { return static_cast<int>(v_.pieces.size()); }
 
   std::vector<int32_t> encode(const std::string& text, bool add_bos) const override {
@@ -156,6 +157,11 @@ std::string unescape_spaces(const std::string& p) {
 
 std::unique_ptr<Tokenizer> make_sentencepiece_bpe(SentencePieceVocab vocab) {
   return std::make_unique<SentencePieceBpe>(std::move(vocab));
+}
+
+const SentencePieceVocab* sentencepiece_vocab(const Tokenizer& tokenizer) {
+  const auto* sp = dynamic_cast<const SentencePieceBpe*>(&tokenizer);
+  return sp ? &sp->vocab() : nullptr;
 }
 
 std::unique_ptr<Tokenizer> load_llama2c_tokenizer(const std::string& path) {

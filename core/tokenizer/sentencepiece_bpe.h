@@ -27,6 +27,9 @@ struct SentencePieceVocab {
 
 std::unique_ptr<Tokenizer> make_sentencepiece_bpe(SentencePieceVocab vocab);
 
+// The vocabulary behind a SentencePiece tokenizer (for exporting it); nullptr for other kinds.
+const SentencePieceVocab* sentencepiece_vocab(const Tokenizer& tokenizer);
+
 // llama2.c tokenizer .bin: int32 max_token_length, then per token {float score, int32 len, bytes}.
 // BOS = 1, EOS = 2 as run.c hard-codes.
 std::unique_ptr<Tokenizer> load_llama2c_tokenizer(const std::string& path);

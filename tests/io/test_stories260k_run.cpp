@@ -1,12 +1,16 @@
 // Running the real stories260K model (../shared/models/stories260K): the GGUF and the llama2.c
 // .bin give identical logits, greedy decoding from BOS reproduces the sample its author printed
-// in stories260K.md, and a Q8_0 GGUF made from it stays within the quantization step.
+// in stories260K.md, a Q8_0 GGUF made from it stays within the quantization step, and it exports
+// to a Hugging Face llama folder that tokenizes and predicts the same.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/io/gguf_model.h"
+#include "core/io/hf_export.h"
+#include "core/io/load_checkpoint.h"
+#include "core/io/safetensors.h"
 #include "core/model/transformer.h"
 #include "tests/io/stories260k_fixture.h"
 #include "tests/test_support.h"
@@ -105,4 +109,46 @@ TEST_CASE("stories260K as a Q8_0 GGUF: weights within the quantization step, sam
   }
   INFO("argmax agreement " << agree << " / " << T);
   CHECK(agree >= T * 95 / 100);
+}
+
+TEST_CASE("stories260K exported as a Hugging Face llama folder: same tokens, same logits", "[io][stories260k][export]") {
+  const LoadedModel& m = test::stories_bin();
+  auto dir = test::temp_dir("s_hf");
+  HfExportResult r = export_hf_folder(m.config, m.weights, m.tokenizer.get(), dir.string());
+  CHECK(r.model_type == "llama");
+  REQUIRE(r.tokenizer_written);
+  LoadedModel hf = load_checkpoint(dir.string());
+  CHECK(hf.config.rope_style == RopeStyle::half);  // q/k rows were permuted to rotate-half
+  REQUIRE(hf.tokenizer);
+  CHECK(hf.tokenizer->kind() == "metaspace-bpe");
+  CHECK(hf.tokenizer->bos_policy() == "prepend");
+  const std::string text = author_greedy_sample();
+  const std::vector<int32_t> seq = m.tokenizer->encode(text, true);
+  CHECK(hf.tokenizer->encode(text, true) == seq);
+  CHECK(hf.tokenizer->decode(seq) == text);
+  for (std::string s : {std::string("naïve café — 日本"), std::string("  two spaces\tand a tab")})
+    CHECK(hf.tokenizer->encode(s, false) == m.tokenizer->encode(s, false));
+
+  // The exported weights through HF's layout give the original logits: in our loader, and in the
+  // transformers-semantics PyTorch reference.
+  const int T = 64, V = m.config.vocab_size;
+  std::vector<int32_t> tokens(seq.begin(), seq.begin() + T);
+  Transformer original(m.config), back(hf.config);
+  original.load_weights(m.weights);
+  back.load_weights(hf.weights);
+  std::vector<float> want = original.forward(tokens.data(), 1, T).data;
+  const Tensor& got = back.forward(tokens.data(), 1, T);
+  float err = 0;
+  for (size_t i = 0; i < want.size(); ++i) err = std::max(err, std::fabs(want[i] - got.data[i]));
+  CHECK(err < 1e-4f);
+  Tensor tok_f({T});
+  for (int i = 0; i < T; ++i) tok_f.data[size_t(i)] = float(tokens[size_t(i)]);
+  write_safetensors((dir / "tokens.safetensors").string(), {{"tokens", tok_f}});
+  test::run_oracle("hf_arch_ref.py", "ref " + dir.string());
+  const Tensor& ref = read_safetensors((dir / "ref.safetensors").string()).tensors.at("logits");
+  REQUIRE(ref.numel() == int64_t(T) * V);
+  float ref_err = 0;
+  for (size_t i = 0; i < want.size(); ++i) ref_err = std::max(ref_err, std::fabs(want[i] - ref.data[i]));
+  INFO("max |logit - HF reference| = " << ref_err);
+  CHECK(ref_err < 1e-4f);
 }
