@@ -27,6 +27,11 @@ const std::vector<Entry>& table() {
       {{"softpick", "ReLU(e^s-1)/(sum|e^s-1|+eps) (Zuhri et al. 2025)", "eps=float (default 1e-8)", {"softpick", "softpick+window(size=3,sinks=1)"}}, make_softpick, true},
       {{"topk", "softmax over the k largest visible scores per query", "k=int (required)", {"topk(k=3)"}}, make_topk, true},
       {{"alibi", "softmax(s - m_h (t-j)) with geometric head slopes (Press et al. 2022)", "(none)", {"alibi"}}, make_alibi, true},
+      {{"softmax1", "softmax with a virtual zero key: e^s/(1+sum e^s) (E. Miller 2023; StreamingLLM zero sink)", "(none)", {"softmax1", "softmax1+window(size=3)"}}, make_softmax1, true},
+      {{"sink_logit", "softmax with a learnable per-head sink logit b_h in the denominator (gpt-oss learned sinks)", "(none); parameter sink [H]", {"sink_logit"}}, make_sink_logit, true},
+      {{"kv_bias", "an explicit learnable key/value slot k', v' seen by every query (Sun et al. 2024; Gu et al. K bias with v' = 0)", "v=learned|zero (default learned); parameters k, v [H, Dh]", {"kv_bias", "kv_bias(v=zero)"}}, make_kv_bias, true},
+      {{"fox", "softmax(s + sum_{i=j+1..t} log f_i), f_t = sigmoid(w_h.x_t + b_h) (Forgetting Transformer, Lin et al. 2025)", "(none); parameters forget.weight [H, D], forget.bias [H]", {"fox", "fox+window(size=3,sinks=1)"}}, make_fox, true},
+      {{"gated", "softmax output times sigmoid(x W^T + b) per element or per head, before W_O (Qiu et al. 2025)", "mode=elementwise|headwise (default elementwise); parameters gate.weight, gate.bias", {"gated", "gated(mode=headwise)+window(size=3)"}}, make_gated, true},
       // clang-format on
   };
   return t;

@@ -42,11 +42,16 @@ struct AttnRun {
   std::map<std::string, std::vector<float>> param_grads;
 };
 
+// Builds and initialises the variant, then moves its parameters off their initial values
+// (+ N(0, 0.3^2)) so that gates and slots matter: at init they are often ~0, which would make
+// dx and parameter gradients too small to test.
 inline std::unique_ptr<Attention> build_variant(const std::string& spec, const AttnCase& c,
                                                 uint64_t seed = 7) {
   auto a = make_attention(spec, c.ctx);
   Rng rng(seed);
   a->init_params(rng);
+  for (Param& p : a->params())
+    for (float& x : p.value->data) x += float(rng.normal() * 0.3);
   return a;
 }
 
