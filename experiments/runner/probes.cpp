@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "analysis/analyzer.h"
 #include "core/model/observer.h"
 #include "core/tensor/error.h"
 #include "experiments/spec/task_bridge.h"
@@ -19,7 +20,7 @@ struct RowStats : ForwardObserver {
   const int32_t* tokens = nullptr;  // [B, T]
   // per (layer, head): sums and counts
   std::vector<double> first_mass, entropy, prev, prefix;
-  std::vector<int64_t> n_rows, n_prefix;
+  std::vector<int64_t> n_rows, n_prefix, n_first;
 
   void init(int layers, int heads) {
     L = layers;
@@ -31,6 +32,7 @@ struct RowStats : ForwardObserver {
     prefix.assign(n, 0);
     n_rows.assign(n, 0);
     n_prefix.assign(n, 0);
+    n_first.assign(n, 0);
   }
 
   void on_attention(const LayerAttentionView& view) override {
@@ -48,8 +50,11 @@ struct RowStats : ForwardObserver {
             for (float& x : row) s += std::fabs(x);
             for (float& x : row) x = s > 0 ? float(std::fabs(x) / s) : 0.0f;
           }
-          if (t >= 1) {  // a single-key row says nothing about where attention goes
-            first_mass[k] += row[0];
+          // alpha_1 as Gu et al. define it: the mean over every query t >= 0 (the first query's
+          // weight 1 on itself included).
+          first_mass[k] += row[0];
+          ++n_first[k];
+          if (t >= 1) {  // a single-key row says nothing about entropy or the previous token
             double ent = 0;
             for (float p : row)
               if (p > 0) ent -= p * std::log(double(p));
@@ -92,6 +97,38 @@ ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& pro
   ProbeResult res;
   for (const auto& name_j : probes_cfg.at("names")) {
     std::string name = name_j.get<std::string>();
+    if (name == "analyzer") {
+      // The full analysis engine (analysis/analyzer.h): every head metric of its HeadTable, its
+      // model scalars (sink_k1_pct, ...), and the table itself at the end. Names get the prefix
+      // "analyzer/" so they never mix with attn_stats' cheaper statistics of the same name.
+      task.seek(0);
+      Batch batch;
+      task.next(batch);
+      if (batch.in_dim > 0) throw Error("probe analyzer needs a token task");
+      const ModelConfig& mc = model.config();
+      int rows = std::min(batch.B, int(probes_cfg.at("params").value("rows", 4)));
+      AttentionAnalyzer an(mc.n_layers, mc.n_heads);
+      an.set_tokens(batch.tokens.data(), rows, batch.T);
+      model.add_observer(&an);
+      try {
+        model.forward(batch.tokens.data(), rows, batch.T);
+      } catch (...) {
+        model.remove_observer(&an);
+        throw;
+      }
+      model.remove_observer(&an);
+      HeadTable t = an.table();
+      for (const std::string& m : t.metrics())
+        for (int l = 0; l < t.n_layers(); ++l)
+          for (int h = 0; h < t.n_heads(); ++h) {
+            double v = t.get(m, l, h);
+            if (std::isfinite(v)) res.heads.push_back({run, step, l, h, "analyzer/" + m, v});
+          }
+      for (const auto& [k, v] : t.scalars())
+        if (std::isfinite(v)) res.scalars.push_back({run, step, "analyzer/" + k, v});
+      if (final_tables) res.tables.emplace_back(name, t.to_json().dump());
+      continue;
+    }
     if (name != "attn_stats") throw Error("probe '" + name + "' is not available in this build");
     task.seek(0);
     Batch batch;
@@ -119,7 +156,7 @@ ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& pro
       for (int h = 0; h < rs.H; ++h) {
         size_t k = size_t(l) * rs.H + h;
         double n = std::max<int64_t>(1, rs.n_rows[k]);
-        double alpha1 = rs.first_mass[k] / n, ent = rs.entropy[k] / n, pv = rs.prev[k] / n;
+        double alpha1 = rs.first_mass[k] / double(std::max<int64_t>(1, rs.n_first[k])), ent = rs.entropy[k] / n, pv = rs.prev[k] / n;
         double pm = rs.n_prefix[k] ? rs.prefix[k] / double(rs.n_prefix[k]) : 0.0;
         res.heads.push_back({run, step, l, h, "sink_alpha1", alpha1});
         res.heads.push_back({run, step, l, h, "entropy", ent});

@@ -27,6 +27,7 @@ std::unique_ptr<Task> make_study_task(const nlohmann::json& task, uint64_t seed,
   return make_task(task["name"].get<std::string>(), params);
 }
 
-std::vector<std::string> known_probes() { return {"attn_stats"}; }
+// attn_stats: the engine's cheap per-head row statistics; analyzer: analysis/'s full HeadTable.
+std::vector<std::string> known_probes() { return {"attn_stats", "analyzer"}; }
 
 }  // namespace attnlab::exp
