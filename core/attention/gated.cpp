@@ -39,7 +39,7 @@ class Gated : public Attention {
     inner_->forward(in, y_.data());
     gate_.resize(size_t(s.B) * s.T * G_);
     const int D = ctx_.d_model;
-#pragma omp parallel for collapse(2)
+#pragma omp parallel for collapse(2) if (int64_t(s.B) * s.T * G_ * ctx_.d_model > (1 << 16))
     for (int b = 0; b < s.B; ++b)
       for (int t = 0; t < s.T; ++t) {
         const float* x = in.x + (int64_t(b) * s.T + t) * D;

@@ -32,6 +32,12 @@ const std::vector<Entry>& table() {
       {{"kv_bias", "an explicit learnable key/value slot k', v' seen by every query (Sun et al. 2024; Gu et al. K bias with v' = 0)", "v=learned|zero (default learned); parameters k, v [H, Dh]", {"kv_bias", "kv_bias(v=zero)"}}, make_kv_bias, true},
       {{"fox", "softmax(s + sum_{i=j+1..t} log f_i), f_t = sigmoid(w_h.x_t + b_h) (Forgetting Transformer, Lin et al. 2025)", "(none); parameters forget.weight [H, D], forget.bias [H]", {"fox", "fox+window(size=3,sinks=1)"}}, make_fox, true},
       {{"gated", "softmax output times sigmoid(x W^T + b) per element or per head, before W_O (Qiu et al. 2025)", "mode=elementwise|headwise (default elementwise); parameters gate.weight, gate.bias", {"gated", "gated(mode=headwise)+window(size=3)"}}, make_gated, true},
+      {{"linear", "phi(q) phi(k)^T / sqrt(Dh), optionally row-normalized (Katharopoulos et al. 2020; Gu et al. Table 6)", "feature=elu1|relu|identity (default elu1), norm=bool (default true; relu/identity use max(|sum|,1)), chunk=int (default 64)", {"linear(chunk=4)", "linear(feature=relu,norm=false,chunk=4)", "linear(feature=identity,norm=true,chunk=3)"}}, make_linear, false},
+      {{"retnet", "retention S_t = gamma_h S_{t-1} + k v^T, gamma_h = 1 - 2^(-5-h) (Sun et al. 2023)", "chunk=int (default 64)", {"retnet(chunk=4)"}}, make_retnet, false},
+      {{"gla", "gated linear attention, per-channel decay exp(logsigmoid(xW+b)/16) (Yang et al. 2024)", "chunk=int (default 64); parameters gate.weight [H*Dh, D], gate.bias", {"gla(chunk=4)"}}, make_gla, false},
+      {{"deltanet", "delta rule S_t = (I - b k k^T) S_{t-1} + b k v^T, L2-normed q/k, b = sigmoid(x w + c) (Schlag et al. 2021; Yang et al. 2024)", "chunk=int (default 64); parameters beta.weight [H, D], beta.bias", {"deltanet(chunk=4)"}}, make_deltanet, false},
+      {{"gated_deltanet", "delta rule with scalar decay exp(-e^A_log softplus(x a + dt_bias)) (Yang et al. 2025)", "chunk=int (default 64); parameters beta.*, a.weight, A_log, dt_bias", {"gated_deltanet(chunk=4)"}}, make_gated_deltanet, false},
+      {{"based", "weights 1 + s + s^2/2 via the 2nd-order Taylor feature map (Arora et al. 2024)", "norm=bool (default true), chunk=int (default 64)", {"based(chunk=4)", "based(norm=false,chunk=3)"}}, make_based, false},
       // clang-format on
   };
   return t;

@@ -92,7 +92,7 @@ void ScoreAttention::forward(const AttnInputs& in, float* out) {
   sink_a_.assign(size_t(B) * H * T, 0.0f);
   prep_ = prepare(in);
   const bool sink = has_sink();
-#pragma omp parallel
+#pragma omp parallel if (int64_t(B) * H * T * T * Dh > (1 << 16))
   {
     std::vector<float> S(size_t(T) * T);
 #pragma omp for collapse(2) schedule(dynamic)
@@ -136,7 +136,7 @@ void ScoreAttention::backward(const AttnInputs& in, const float* dout, const Att
   const bool sink = has_sink();
   const size_t na = n_acc(sh);
   std::vector<double> acc(size_t(B) * H * na, 0.0);
-#pragma omp parallel
+#pragma omp parallel if (int64_t(B) * H * T * T * Dh > (1 << 16))
   {
     std::vector<float> S(size_t(T) * T), dA(size_t(T) * T), dS(size_t(T) * T, 0.0f);
     std::vector<float> ds_sink(T), da_sink(T);

@@ -260,6 +260,98 @@ def diff_ref(q, k, v, x, P, args, masks, meta):
     o = o * torch.rsqrt(o.pow(2).mean(-1, keepdim=True) + 1e-5) * P["subln.weight"]
     return o * (1 - lam_init)
 
+# ---------------------------------------------------------------- linear / recurrent family
+# Naive token-by-token recurrences (fla ops/*/naive.py, REFERENCE.md 7.1): state S [F, Dv],
+# o_t = S_t^T qf_t; q is scaled by 1/sqrt(Dh) except in based.
+
+
+def recurrence(qf, kf, v, log_alpha=None, channel=False, beta=None, norm=None):
+    B, H, T, Fd = qf.shape
+    if norm:
+        v = torch.cat([v, torch.ones(v.shape[:-1] + (1,))], dim=-1)
+    S = torch.zeros(B, H, Fd, v.shape[-1])
+    outs = []
+    for t in range(T):
+        if log_alpha is not None:
+            a = torch.exp(log_alpha[:, :, t])
+            S = S * (a[..., :, None] if channel else a[..., None, None])
+        k, vt = kf[:, :, t], v[:, :, t]
+        if beta is None:
+            S = S + k[..., :, None] * vt[..., None, :]
+        else:
+            w = torch.einsum("bhf,bhfd->bhd", k, S)
+            u = beta[:, :, t, None] * (vt - w)
+            S = S + k[..., :, None] * u[..., None, :]
+        outs.append(torch.einsum("bhf,bhfd->bhd", qf[:, :, t], S))
+    o = torch.stack(outs, dim=2)
+    if norm == "sum":
+        return o[..., :-1] / o[..., -1:]
+    if norm == "safe":
+        return o[..., :-1] / torch.clamp(o[..., -1:].abs(), min=1.0)
+    return o
+
+
+def heads(y, H):
+    """[B, T, H*X] -> [B, H, T, X]."""
+    B, T, _ = y.shape
+    return y.view(B, T, H, -1).transpose(1, 2)
+
+
+@ref("linear")
+def linear_ref(q, k, v, x, P, args, masks, meta):
+    f = args.get("feature", "elu1")
+    phi = {"elu1": lambda z: F.elu(z) + 1, "relu": F.relu, "identity": lambda z: z}[f]
+    norm = None
+    if as_bool(args.get("norm", "true")):
+        norm = "sum" if f == "elu1" else "safe"
+    return recurrence(phi(q) / math.sqrt(q.shape[-1]), phi(k), v, norm=norm)
+
+
+@ref("retnet")
+def retnet_ref(q, k, v, x, P, args, masks, meta):
+    B, H, T, Dh = q.shape
+    gamma = torch.tensor([1 - 2.0 ** (-5 - h) for h in range(H)])
+    la = torch.log(gamma).view(1, H, 1).expand(B, H, T)
+    return recurrence(q / math.sqrt(Dh), k, v, log_alpha=la)
+
+
+@ref("gla")
+def gla_ref(q, k, v, x, P, args, masks, meta):
+    B, H, T, Dh = q.shape
+    la = heads(F.logsigmoid(x @ P["gate.weight"].T + P["gate.bias"]) / 16, H)
+    return recurrence(q / math.sqrt(Dh), k, v, log_alpha=la, channel=True)
+
+
+def l2norm(z):
+    return z * torch.rsqrt((z * z).sum(-1, keepdim=True) + 1e-6)
+
+
+@ref("deltanet")
+def deltanet_ref(q, k, v, x, P, args, masks, meta):
+    B, H, T, Dh = q.shape
+    beta = torch.sigmoid(x @ P["beta.weight"].T + P["beta.bias"]).transpose(1, 2)
+    return recurrence(l2norm(q) / math.sqrt(Dh), l2norm(k), v, beta=beta)
+
+
+@ref("gated_deltanet")
+def gated_deltanet_ref(q, k, v, x, P, args, masks, meta):
+    B, H, T, Dh = q.shape
+    beta = torch.sigmoid(x @ P["beta.weight"].T + P["beta.bias"]).transpose(1, 2)
+    g = -torch.exp(P["A_log"]) * F.softplus(x @ P["a.weight"].T + P["dt_bias"])
+    return recurrence(l2norm(q) / math.sqrt(Dh), l2norm(k), v, log_alpha=g.transpose(1, 2), beta=beta)
+
+
+@ref("based")
+def based_ref(q, k, v, x, P, args, masks, meta):
+    Dh = q.shape[-1]
+
+    def taylor(z):
+        outer = (z[..., :, None] * z[..., None, :]).flatten(-2)
+        return torch.cat([torch.ones(z.shape[:-1] + (1,)), z / Dh ** 0.25,
+                          outer / (math.sqrt(2) * math.sqrt(Dh))], dim=-1)
+    norm = "sum" if as_bool(args.get("norm", "true")) else None
+    return recurrence(taylor(q), taylor(k), v, norm=norm)
+
 # ---------------------------------------------------------------- driver
 
 
