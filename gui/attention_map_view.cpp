@@ -189,22 +189,29 @@ void AttentionMapView::clear() {
 }
 
 void AttentionMapView::set_pattern(std::shared_ptr<const HeadPattern> p, const QString& title) {
-  const bool same_size = pattern_ && p && pattern_->T == p->T;
-  pattern_ = std::move(p);
-  title_->setText(title);
-  if (!pattern_) return clear();
-  const int T = pattern_->T;
-  rebuild_image();
+  if (!p) return clear();
+  show_prepared(prepare_map(std::move(p), log_), title);
+}
 
-  const std::vector<double> alpha = key_importance(*pattern_);
-  const std::vector<double> ent = query_entropy(*pattern_);
+void AttentionMapView::show_prepared(const PreparedMap& m, const QString& title) {
+  if (!m.pattern) return clear();
+  const bool same_size = pattern_ && pattern_->T == m.pattern->T;
+  pattern_ = m.pattern;
+  title_->setText(title);
+  const int T = pattern_->T;
+  if (m.scale.log == log_) {
+    map_->set_image(m.image);
+    apply_scale(m.scale);
+  } else {
+    rebuild_image();  // the scale changed while it was being prepared
+  }
   QVector<double> pos(T), a(T), e(T);
   double amax = 0;
   for (int i = 0; i < T; ++i) {
     pos[i] = i;
-    a[i] = alpha[i];
-    e[i] = ent[i];
-    amax = std::max(amax, alpha[i]);
+    a[i] = m.alpha[i];
+    e[i] = m.entropy[i];
+    amax = std::max(amax, m.alpha[i]);
   }
   alpha_bars_->setData(pos, a, true);
   entropy_graph_->setData(pos, e, true);
@@ -221,13 +228,17 @@ void AttentionMapView::rebuild_image() {
   if (!pattern_) return;
   const ColorScale s = auto_scale(*pattern_, log_);
   map_->set_image(build_pattern_image(*pattern_, s));
-  color_scale_->setDataScaleType(log_ ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  apply_scale(s);
+}
+
+void AttentionMapView::apply_scale(const ColorScale& s) {
+  color_scale_->setDataScaleType(s.log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
   color_scale_->setDataRange(QCPRange(s.lo, s.hi));
-  color_scale_->axis()->setTicker(log_ ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
-                                       : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  color_scale_->axis()->setTicker(s.log ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
+                                        : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
   color_scale_->axis()->ticker()->setTickCount(4);
-  color_scale_->axis()->setNumberFormat(log_ ? "eb" : "gb");
-  color_scale_->axis()->setNumberPrecision(log_ ? 0 : 2);
+  color_scale_->axis()->setNumberFormat(s.log ? "eb" : "gb");
+  color_scale_->axis()->setNumberPrecision(s.log ? 0 : 2);
 }
 
 void AttentionMapView::set_log_scale(bool log) {

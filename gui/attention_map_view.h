@@ -29,7 +29,10 @@ class AttentionMapView : public QWidget {
   explicit AttentionMapView(QWidget* parent = nullptr);
 
   void set_tokens(const QStringList& labels);  // display labels, one per position
+  // Prepares (on this thread) and shows a head.
   void set_pattern(std::shared_ptr<const HeadPattern> p, const QString& title);
+  // Shows a head prepared elsewhere (prepare_map on a worker): only data hand-over and a replot.
+  void show_prepared(const PreparedMap& m, const QString& title);
   void clear();
   void set_log_scale(bool log);
   bool log_scale() const { return log_; }
@@ -52,6 +55,7 @@ class AttentionMapView : public QWidget {
 
  private:
   void rebuild_image();
+  void apply_scale(const ColorScale& s);
   bool update_ticks();  // true when the labels changed
   void sync_side_ranges();
   bool cell_at(const QPointF& pos, int& t, int& j) const;

@@ -38,6 +38,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setAcceptDrops(true);
   resize(1400, 900);
   jobs_ = new JobRunner(this);
+  map_jobs_ = new JobRunner(this);
+  compare_jobs_ = new JobRunner(this);
 
   map_ = new AttentionMapView;
   compare_ = new AttentionMapView;
@@ -229,13 +231,37 @@ void MainWindow::run_prompt(const std::vector<int32_t>& tokens, const QStringLis
       });
 }
 
-std::shared_ptr<const HeadPattern> MainWindow::head_pattern(int layer, int head) {
-  auto it = pattern_cache_.find({layer, head});
-  if (it != pattern_cache_.end()) return it->second;
-  auto p = std::make_shared<const HeadPattern>(capture_->pattern(layer, head));
-  if (pattern_cache_.size() >= kPatternCache) pattern_cache_.erase(pattern_cache_.begin());
-  pattern_cache_[{layer, head}] = p;
-  return p;
+void MainWindow::show_head(AttentionMapView* view, JobRunner* runner, int layer, int head) {
+  if (!capture_) return;
+  const QString title = head_title(layer, head);
+  const auto key = std::make_tuple(layer, head, view->log_scale());
+  auto it = pattern_cache_.find(key);
+  if (it != pattern_cache_.end()) {
+    runner->cancel();
+    view->show_prepared(*it->second, title);
+    return;
+  }
+  auto capture = capture_;
+  auto out = std::make_shared<PreparedMap>();
+  const bool log = view->log_scale();
+  QPointer<AttentionMapView> target(view);
+  runner->submit(
+      QString("Drawing layer %1, head %2").arg(layer).arg(head),
+      [capture, out, layer, head, log](JobControl&) {
+        *out = prepare_map(std::make_shared<const HeadPattern>(capture->pattern(layer, head)), log);
+      },
+      [this, capture, out, key, target, title](const QString& error, bool cancelled) {
+        if (cancelled || capture != capture_) return;  // superseded by a newer head or prompt
+        if (!error.isEmpty()) return show_error("Cannot draw the head", error);
+        if (pattern_cache_.size() >= kPatternCache) pattern_cache_.erase(pattern_cache_.begin());
+        pattern_cache_[key] = out;
+        if (target) target->show_prepared(*out, title);
+      });
+}
+
+bool MainWindow::wait_idle(int timeout_ms) {
+  return jobs_->wait_idle(timeout_ms) && map_jobs_->wait_idle(timeout_ms) &&
+         compare_jobs_->wait_idle(timeout_ms) && jobs_->wait_idle(timeout_ms);
 }
 
 QString MainWindow::head_title(int layer, int head) const {
@@ -243,27 +269,19 @@ QString MainWindow::head_title(int layer, int head) const {
 }
 
 void MainWindow::select_head(int layer, int head) {
-  if (!capture_) return;
-  try {
-    auto p = head_pattern(layer, head);
-    layer_ = layer;
-    head_ = head;
-    map_->set_pattern(p, head_title(layer, head));
-    grid_->mark_selected(layer, head);
-    tokens_->set_head(layer, head);
-  } catch (const std::exception& e) {
-    show_error("Cannot draw the head", e.what());
-  }
+  if (!capture_ || layer < 0 || head < 0 || layer >= capture_->n_layers() || head >= capture_->n_heads()) return;
+  layer_ = layer;
+  head_ = head;
+  show_head(map_, map_jobs_, layer, head);
+  grid_->mark_selected(layer, head);
+  tokens_->set_head(layer, head);
 }
 
 void MainWindow::compare_head(int layer, int head) {
   if (!capture_) return;
+  if (layer < 0 || head < 0 || layer >= capture_->n_layers() || head >= capture_->n_heads()) return;
   if (!compare_action_->isChecked()) compare_action_->setChecked(true);
-  try {
-    compare_->set_pattern(head_pattern(layer, head), head_title(layer, head));
-  } catch (const std::exception& e) {
-    show_error("Cannot draw the head", e.what());
-  }
+  show_head(compare_, compare_jobs_, layer, head);
 }
 
 void MainWindow::set_compare(bool on) {

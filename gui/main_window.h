@@ -10,6 +10,8 @@
 #include "gui/attention_capture.h"
 #include "gui/head_metrics.h"
 #include "gui/model_loading.h"
+#include "gui/pattern_image.h"
+#include <tuple>
 
 class QAction;
 class QLabel;
@@ -52,6 +54,8 @@ class MainWindow : public QMainWindow {
   TrainPanel* train_panel() const { return train_; }
   SweepBrowser* sweep_browser() const { return sweeps_; }
   JobRunner* jobs() const { return jobs_; }
+  // Waits until no model work and no head drawing is pending (tests, benchmarks).
+  bool wait_idle(int timeout_ms = 30000);
   QMessageBox* error_box() const { return error_box_; }
   std::shared_ptr<const CapturedForward> capture() const { return capture_; }
   const OpenedModel& model() const { return model_; }
@@ -68,10 +72,13 @@ class MainWindow : public QMainWindow {
   void add_recent(const QString& path);
   void refresh_recent_menu();
   void export_dialog(QCustomPlot* plot, std::function<QString()> csv, const QString& name);
-  std::shared_ptr<const HeadPattern> head_pattern(int layer, int head);
+  // Shows a head in `view`: from the cache at once, else prepared on `runner`'s worker thread.
+  void show_head(AttentionMapView* view, JobRunner* runner, int layer, int head);
   QString head_title(int layer, int head) const;
 
   JobRunner* jobs_;
+  JobRunner* map_jobs_;      // head drawing, one runner per map so they never cancel each other
+  JobRunner* compare_jobs_;
   PromptPanel* prompt_;
   HeadGridView* grid_;
   TokenView* tokens_;
@@ -91,8 +98,9 @@ class MainWindow : public QMainWindow {
   std::shared_ptr<const CapturedForward> capture_;
   QStringList labels_;
   int layer_ = 0, head_ = 0;
-  // Recently drawn heads of the current capture, so flipping between heads is instant.
-  std::map<std::pair<int, int>, std::shared_ptr<const HeadPattern>> pattern_cache_;
+  // Recently drawn heads of the current capture (layer, head, log scale), so flipping
+  // between heads is instant.
+  std::map<std::tuple<int, int, bool>, std::shared_ptr<const PreparedMap>> pattern_cache_;
 };
 
 }  // namespace attnlab::gui

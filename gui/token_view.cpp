@@ -8,6 +8,7 @@
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
+#include "gui/job_runner.h"
 #include "gui/plot_style.h"
 #include "gui/token_axis.h"
 #include "gui/token_chips.h"
@@ -27,6 +28,7 @@ std::vector<double> query_row(const CapturedForward& run, const std::vector<std:
 }
 
 TokenView::TokenView(QWidget* parent) : QWidget(parent) {
+  jobs_ = new JobRunner(this);
   mode_box_ = new QComboBox;
   mode_box_->addItems({"selected head", "mean over the layer's heads", "mean over all heads"});
   query_box_ = new QSpinBox;
@@ -102,9 +104,10 @@ void TokenView::set_query(int t) {
 void TokenView::set_mode(Mode m) { mode_box_->setCurrentIndex(int(m)); }
 
 void TokenView::recompute() {
-  weights_.clear();
-  bars_->data()->clear();
   if (!run_ || query_ < 0 || query_ >= run_->T() || layer_ < 0) {
+    jobs_->cancel();
+    weights_.clear();
+    bars_->data()->clear();
     caption_->setText("Select a head and a query token (click a token below or a row of the map).");
     text_->set_weights({});
     plot_->replot();
@@ -117,7 +120,20 @@ void TokenView::recompute() {
       if ((mode == kHead && l == layer_ && h == head_) || (mode == kLayerMean && l == layer_) ||
           mode == kModelMean)
         heads.emplace_back(l, h);
-  weights_ = query_row(*run_, heads, query_);
+  auto run = run_;
+  const int t = query_;
+  auto out = std::make_shared<std::vector<double>>();
+  jobs_->submit(
+      "Token view",
+      [run, heads, t, out](JobControl&) { *out = query_row(*run, heads, t); },
+      [this, run, t, out, mode](const QString& error, bool cancelled) {
+        if (cancelled || !error.isEmpty() || run != run_ || t != query_) return;
+        show_row(std::move(*out), mode);
+      });
+}
+
+void TokenView::show_row(std::vector<double> row, int mode) {
+  weights_ = std::move(row);
   QVector<double> x(int(weights_.size())), y(int(weights_.size()));
   int top = 0;
   for (int j = 0; j < int(weights_.size()); ++j) {
@@ -133,7 +149,7 @@ void TokenView::recompute() {
                         .arg(who).arg(query_).arg(labels_.value(query_)).arg(top)
                         .arg(labels_.value(top)).arg(weights_[top], 0, 'f', 3));
   std::vector<double> tint(labels_.size(), 0.0);
-  std::copy(weights_.begin(), weights_.end(), tint.begin());
+  std::copy(weights_.begin(), weights_.begin() + std::min(weights_.size(), tint.size()), tint.begin());
   text_->set_weights(tint);
   text_->set_selected(query_);
   plot_->xAxis->setRange(-0.5, query_ + 0.5);
@@ -141,6 +157,8 @@ void TokenView::recompute() {
   update_token_ticks(plot_->xAxis, labels_);
   plot_->replot();
 }
+
+bool TokenView::wait_idle(int timeout_ms) { return jobs_->wait_idle(timeout_ms); }
 
 QString TokenView::csv() const {
   QString out = "key,token,weight\n";

@@ -16,6 +16,7 @@ class QLabel;
 
 namespace attnlab::gui {
 
+class JobRunner;
 class TokenChips;
 
 class TokenView : public QWidget {
@@ -33,13 +34,18 @@ class TokenView : public QWidget {
   const std::vector<double>& weights() const { return weights_; }
   QCustomPlot* plot() const { return plot_; }
   QString csv() const;
+  // The row is computed on a worker thread (averaging all heads at T = 2048 takes a while);
+  // tests and benchmarks wait for it here.
+  bool wait_idle(int timeout_ms = 30000);
 
  private:
   void recompute();
+  void show_row(std::vector<double> row, int mode);
   std::shared_ptr<const CapturedForward> run_;
   QStringList labels_;
   int layer_ = -1, head_ = -1, query_ = -1;
   std::vector<double> weights_;
+  JobRunner* jobs_;
   QComboBox* mode_box_;
   QSpinBox* query_box_;
   QLabel* caption_;

@@ -59,7 +59,7 @@ void type_prompt(gui::MainWindow& w, const QString& prompt) {
   w.prompt_panel()->editor()->clear();
   QTest::keyClicks(w.prompt_panel()->editor(), prompt);
   QTest::qWait(400);  // the prompt is analysed once typing pauses
-  REQUIRE(w.jobs()->wait_idle());
+  REQUIRE(w.wait_idle());
   if (w.error_box() && w.error_box()->isVisible()) FAIL("error dialog: " << w.error_box()->text().toStdString());
   REQUIRE(w.capture());
 }

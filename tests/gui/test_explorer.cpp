@@ -72,6 +72,7 @@ TEST_CASE("explorer: stories260K, typed prompt, clicked head shows the engine's 
   // Click layer 3, head 5 on the grid.
   QCustomPlot* grid_plot = w.grid_view()->plot();
   QTest::mouseClick(grid_plot, Qt::LeftButton, Qt::NoModifier, w.grid_view()->cell_center(3, 5));
+  REQUIRE(w.wait_idle());  // heads are drawn on a worker thread
   auto shown = w.map_view()->pattern();
   REQUIRE(shown);
   CHECK(shown->layer == 3);
@@ -104,10 +105,12 @@ TEST_CASE("explorer: stories260K, typed prompt, clicked head shows the engine's 
 
   // Token view follows the head; the weights of a query are its row of the map.
   w.token_view()->set_query(T - 1);
+  REQUIRE(w.token_view()->wait_idle());
   const auto& weights = w.token_view()->weights();
   REQUIRE(int(weights.size()) == T);
   for (int j = 0; j < T; ++j) CHECK(weights[j] == Approx(shown->at(T - 1, j)).margin(1e-6));
   w.token_view()->set_mode(TokenView::kModelMean);
+  REQUIRE(w.token_view()->wait_idle());
   double s = 0;
   for (double v : w.token_view()->weights()) s += v;
   CHECK(s == Approx(1.0).margin(1e-4));
@@ -118,6 +121,7 @@ TEST_CASE("explorer: stories260K, typed prompt, clicked head shows the engine's 
 
   // Ctrl+click opens a second head beside the first.
   QTest::mouseClick(grid_plot, Qt::LeftButton, Qt::ControlModifier, w.grid_view()->cell_center(0, 1));
+  REQUIRE(w.wait_idle());
   REQUIRE(w.compare_view()->isVisible());
   REQUIRE(w.compare_view()->pattern());
   CHECK(w.compare_view()->pattern()->layer == 0);
@@ -133,6 +137,7 @@ TEST_CASE("explorer: export PDF, SVG, PNG and the CSV behind the map", "[gui]") 
   test::open_stories(w);
   test::type_prompt(w, "The cat sat on the mat.");
   w.select_head(1, 2);
+  REQUIRE(w.wait_idle());
   const int T = w.capture()->T();
   const auto dir = test::temp_dir("gui-export");
   auto read = [](const std::filesystem::path& p) {

@@ -22,6 +22,13 @@ using namespace attnlab;
 using namespace attnlab::gui;
 
 namespace {
+// Pastes a long text at once (typing it key by key would only slow the test down).
+void paste_prompt(MainWindow& w, const QString& text) {
+  w.prompt_panel()->set_prompt(text);
+  QTest::qWait(400);
+  REQUIRE(w.wait_idle());
+}
+
 TrainRequest small_run(const std::string& store, int steps) {
   TrainRequest r;
   r.task = "bigram_backcopy";
@@ -125,6 +132,8 @@ TEST_CASE("screenshots of the main views, and the sweep browser on a store", "[g
                        "One day, Lily saw a big dog in the park.");
   w.select_head(1, 4);
   w.token_view()->set_query(w.capture()->T() - 1);
+  REQUIRE(w.wait_idle());
+  REQUIRE(w.token_view()->wait_idle());
   QTest::qWait(100);  // let queued replots (labels that fit the final layout) land
   const QImage main_shot = w.grab().toImage();
   test::save_screenshot(main_shot, "main_window");
@@ -136,8 +145,26 @@ TEST_CASE("screenshots of the main views, and the sweep browser on a store", "[g
   test::save_screenshot(w.token_view()->grab().toImage(), "token_view");
   w.map_view()->set_log_scale(true);
   w.compare_head(4, 1);
+  REQUIRE(w.wait_idle());
   QTest::qWait(100);
   test::save_screenshot(w.grab().toImage(), "compare_log");
+
+  // What a figure looks like when exported (PNG at 300 dpi, paper style).
+  w.export_view(w.map_view()->plot(), w.map_view()->csv(),
+                QString::fromStdString((test::screenshot_dir() / "export_attention_map.png").string()));
+
+  // A long prompt: labels thin out instead of overlapping, the map stays one image.
+  QString story;
+  for (int i = 0; i < 19; ++i)
+    story += "Once upon a time, there was a little girl named Lily. She loved to play outside. ";
+  w.set_compare(false);
+  w.map_view()->set_log_scale(false);
+  paste_prompt(w, story);
+  CHECK(w.capture()->T() > 450);
+  w.select_head(2, 3);
+  REQUIRE(w.wait_idle());
+  QTest::qWait(100);
+  test::save_screenshot(w.map_view()->grab().toImage(), "attention_map_long");
 
   // Training tab after a short run.
   TrainPanel* train = w.train_panel();
