@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
+#include <memory>
 
 #include "core/io/checkpoint.h"
 #include "core/io/hf_export.h"
@@ -77,26 +79,52 @@ struct Rows : ForwardObserver {
   }
 };
 
+const std::vector<std::string> kKinds = {"gpt2", "llama_gqa", "llama_bias", "neox"};
+const char kText[] = "attn lab!";
+
+Transformer& random_model(const std::string& kind) {
+  static std::map<std::string, std::unique_ptr<Transformer>> models;
+  auto& m = models[kind];
+  if (!m) {
+    m = std::make_unique<Transformer>(export_config(kind));
+    randomize(*m, 7);
+  }
+  return *m;
+}
+
+// Exports every kind and runs the reference on all of them in one oracle process.
+const std::filesystem::path& export_dir(const std::string& kind) {
+  static std::map<std::string, std::filesystem::path> dirs = [] {
+    std::map<std::string, std::filesystem::path> d;
+    std::string args = "ref";
+    auto byte_tok = make_byte_tokenizer();
+    for (const std::string& k : kKinds) {
+      d[k] = test::temp_dir("hf_export_" + k);
+      HfExportResult r = export_hf_folder(export_config(k), random_model(k).weights(), byte_tok.get(), d[k].string());
+      CHECK(r.tokenizer_written);
+      CHECK(r.model_type == (k == "gpt2" ? "gpt2" : k == "neox" ? "gpt_neox" : "llama"));
+      std::vector<int32_t> tokens = byte_tok->encode(kText, false);
+      Tensor tok_f({int64_t(tokens.size())});
+      for (size_t i = 0; i < tokens.size(); ++i) tok_f.data[i] = float(tokens[i]);
+      write_safetensors((d[k] / "tokens.safetensors").string(), {{"tokens", tok_f}});
+      args += " " + d[k].string();
+    }
+    test::run_oracle("hf_arch_ref.py", args);
+    return d;
+  }();
+  return dirs.at(kind);
+}
+
 }  // namespace
 
 TEST_CASE("HF export matches the transformers-semantics reference and loads back", "[io][hf][export][oracle]") {
-  for (std::string kind : {"gpt2", "llama_gqa", "llama_bias", "neox"}) {
+  for (const std::string& kind : kKinds) {
     DYNAMIC_SECTION(kind) {
-      ModelConfig cfg = export_config(kind);
-      Transformer model(cfg);
-      randomize(model, 7);
-      auto dir = test::temp_dir("hf_export_" + kind);
+      const auto& dir = export_dir(kind);
+      Transformer& model = random_model(kind);
       auto byte_tok = make_byte_tokenizer();
-      HfExportResult r = export_hf_folder(cfg, model.weights(), byte_tok.get(), dir.string());
-      CHECK(r.tokenizer_written);
-      CHECK(r.model_type == (kind == "gpt2" ? "gpt2" : kind == "neox" ? "gpt_neox" : "llama"));
-
-      std::vector<int32_t> tokens = byte_tok->encode("attn lab!", false);
+      std::vector<int32_t> tokens = byte_tok->encode(kText, false);
       const int T = int(tokens.size());
-      Tensor tok_f({T});
-      for (int i = 0; i < T; ++i) tok_f.data[size_t(i)] = float(tokens[size_t(i)]);
-      write_safetensors((dir / "tokens.safetensors").string(), {{"tokens", tok_f}});
-      test::run_oracle("hf_arch_ref.py", "ref " + dir.string());
       SafetensorsFile ref = read_safetensors((dir / "ref.safetensors").string());
 
       Rows rows;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
 
 #include "core/io/hf_model.h"
 #include "core/io/safetensors.h"
@@ -31,15 +32,31 @@ struct AttentionRecorder : ForwardObserver {
   }
 };
 
+const std::vector<std::string> kVariants = {"gpt2", "gpt_neox:F16", "gpt_neox_seq", "llama:BF16", "qwen2"};
+
+// Makes every variant's folder and reference in one oracle process (importing torch is the cost).
+const std::filesystem::path& variant_dir(const std::string& variant) {
+  static std::map<std::string, std::filesystem::path> dirs = [] {
+    std::map<std::string, std::filesystem::path> d;
+    std::string args = "make";
+    for (const std::string& v : kVariants) {
+      d[v] = test::temp_dir("hf_" + v.substr(0, v.find(':')));
+      args += " " + v + " " + d[v].string();
+    }
+    test::run_oracle("hf_arch_ref.py", args);
+    return d;
+  }();
+  return dirs.at(variant);
+}
+
 }  // namespace
 
 TEST_CASE("HF checkpoints match a PyTorch reimplementation (logits and attention)", "[io][hf][oracle]") {
   // ":F16" / ":BF16" store the weights in that dtype (the reference uses the stored values).
-  for (std::string variant : {"gpt2", "gpt_neox:F16", "gpt_neox_seq", "llama:BF16", "qwen2"}) {
+  for (const std::string& variant : kVariants) {
     DYNAMIC_SECTION(variant) {
       const std::string family = variant.substr(0, variant.find(':'));
-      auto dir = test::temp_dir("hf_" + family);
-      test::run_oracle("hf_arch_ref.py", "make " + variant + " " + dir.string());
+      const auto& dir = variant_dir(variant);
       LoadedModel m = load_hf_folder(dir.string());
       SafetensorsFile ref = read_safetensors((dir / "ref.safetensors").string());
       const Tensor& tok_f = ref.tensors.at("tokens");

@@ -2,11 +2,13 @@
 transformers modeling code does it (GPT-2 Conv1D weights [in, out]; NeoX query_key_value rows
 grouped per head, partial rotate-half RoPE, parallel residual; Llama/Qwen2 rotate-half RoPE, GQA).
 
-    hf_arch_ref.py make FAMILY OUTDIR   random weights in HF naming/layout -> OUTDIR/config.json,
+    hf_arch_ref.py make FAMILY OUTDIR [FAMILY OUTDIR ...]
+                                        random weights in HF naming/layout -> OUTDIR/config.json,
                                         OUTDIR/model.safetensors, then as `ref`; FAMILY: gpt2 |
                                         gpt_neox | gpt_neox_seq | llama | qwen2, optionally
                                         with :F16 or :BF16 to store the weights in that dtype
-    hf_arch_ref.py ref OUTDIR           reads OUTDIR/config.json + model.safetensors (+ tokens from
+    hf_arch_ref.py ref OUTDIR [OUTDIR ...]
+                                        reads OUTDIR/config.json + model.safetensors (+ tokens from
                                         OUTDIR/tokens.safetensors, else random) and writes
                                         OUTDIR/ref.safetensors: tokens, logits [T, V],
                                         attn [L, H, T, T]
@@ -272,11 +274,9 @@ def save_half(path, tensors, dtype):
     return stored
 
 
-def main():
-    mode = sys.argv[1]
+def run(mode, family, out):
     stored = None
     if mode == "make":
-        family, out = sys.argv[2], sys.argv[3]
         dtype = "F32"
         if ":" in family:  # e.g. llama:BF16 stores the weights as bfloat16
             family, dtype = family.split(":")
@@ -288,12 +288,10 @@ def main():
             st_io.save(os.path.join(out, "model.safetensors"), {k: v.numpy() for k, v in w.items()})
         else:
             stored = save_half(os.path.join(out, "model.safetensors"), w, dtype)
-    else:
-        out = sys.argv[2]
     with open(os.path.join(out, "config.json")) as f:
         cfg = json.load(f)
     if stored is None:
-        stored, _ = st_io.load(os.path.join(out, "model.safetensors"))
+        stored = load_any(os.path.join(out, "model.safetensors"))
     w = {k: torch.from_numpy(np.asarray(v, dtype=np.float64)) for k, v in stored.items()}
     tok_path = os.path.join(out, "tokens.safetensors")
     if os.path.exists(tok_path):
@@ -304,6 +302,37 @@ def main():
         logits, attn = FORWARD[cfg["model_type"]](cfg, w, tok)
     st_io.save(os.path.join(out, "ref.safetensors"),
                {"tokens": tok.double().numpy(), "logits": logits.numpy(), "attn": attn.numpy()})
+
+
+def load_any(path):
+    """safetensors with F32, F16 or BF16 tensors -> {name: float64 array}."""
+    raw = open(path, "rb").read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    header.pop("__metadata__", None)
+    data, out = raw[8 + n:], {}
+    for name, e in header.items():
+        b, end = e["data_offsets"]
+        buf = data[b:end]
+        if e["dtype"] == "BF16":
+            a = (np.frombuffer(buf, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+        else:
+            a = np.frombuffer(buf, dtype={"F32": np.float32, "F16": np.float16, "F64": np.float64}[e["dtype"]])
+        out[name] = a.astype(np.float64).reshape(e["shape"])
+    return out
+
+
+def main():
+    # One process for many checkpoints: importing torch dominates a call's cost.
+    mode, rest = sys.argv[1], sys.argv[2:]
+    if mode == "make":
+        for i in range(0, len(rest), 2):
+            torch.manual_seed(1234)
+            run(mode, rest[i], rest[i + 1])
+    else:
+        for out in rest:
+            torch.manual_seed(1234)
+            run(mode, None, out)
 
 
 if __name__ == "__main__":
