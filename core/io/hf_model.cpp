@@ -336,12 +336,20 @@ LoadedModel load_hf_folder(const std::string& path) {
   LoadedModel m = map_hf_model(cfg, std::move(st.tensors), where);
   m.path = path;
   if (fs::exists(dir / "tokenizer.json")) {
-    m.tokenizer = load_hf_tokenizer(dir.string());
-    if (m.tokenizer->vocab_size() > m.config.vocab_size)
-      throw Error(where + ": tokenizer.json has " + std::to_string(m.tokenizer->vocab_size()) +
-                  " tokens, more than the model's vocab_size " + std::to_string(m.config.vocab_size));
-    m.config.bos_policy = m.tokenizer->bos_policy();
-    if (m.tokenizer->bos_id() >= 0) m.config.bos_token = m.tokenizer->bos_id();
+    // A tokenizer we cannot reproduce exactly (e.g. a custom Split pattern) does not stop the
+    // model from loading: it loads without one, and the reason is shown with the model.
+    try {
+      m.tokenizer = load_hf_tokenizer(dir.string());
+    } catch (const Error& e) {
+      m.notes["tokenizer"] = std::string("not loaded: ") + e.what();
+    }
+    if (m.tokenizer) {
+      if (m.tokenizer->vocab_size() > m.config.vocab_size)
+        throw Error(where + ": tokenizer.json has " + std::to_string(m.tokenizer->vocab_size()) +
+                    " tokens, more than the model's vocab_size " + std::to_string(m.config.vocab_size));
+      m.config.bos_policy = m.tokenizer->bos_policy();
+      if (m.tokenizer->bos_id() >= 0) m.config.bos_token = m.tokenizer->bos_id();
+    }
   }
   return m;
 }

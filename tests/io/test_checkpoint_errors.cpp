@@ -126,6 +126,13 @@ TEST_CASE("HF folders: dtype and file problems are reported with the file", "[io
     write_safetensors((dir / "model.safetensors").string(), tiny_llama_tensors());
     CHECK_THROWS_WITH(load_checkpoint(dir.string()), Contains("config.json is not valid JSON"));
   }
+  SECTION("a tokenizer.json we cannot reproduce exactly: the model loads without it, saying why") {
+    write_safetensors((dir / "model.safetensors").string(), tiny_llama_tensors());
+    std::ofstream(dir / "tokenizer.json") << R"({"model": {"type": "Unigram", "vocab": []}})";
+    LoadedModel m = load_checkpoint(dir.string());
+    CHECK(!m.tokenizer);
+    CHECK_THAT(m.notes.at("tokenizer"), Contains("only BPE"));
+  }
   SECTION("a valid folder loads through load_checkpoint, also via its .safetensors path") {
     write_safetensors((dir / "model.safetensors").string(), tiny_llama_tensors());
     CHECK(detect_checkpoint_format(dir.string()) == "hf");
