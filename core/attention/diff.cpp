@@ -135,20 +135,16 @@ class Diff : public Attention {
           softmax_row_backward(A2.data() + int64_t(t) * T, da2.data(), &dS2(t, 0), t + 1, 0.0f, 0.0f, nullptr);
           for (int j = t + 1; j < T; ++j) dS1(t, j) = dS2(t, j) = 0.0f;
         }
-        // Scatter into the two halves of dq and dk.
+        // The two halves of dq and dk are strided blocks of the [T, Dh] head.
+        using Block = Eigen::Map<RowMat, 0, Eigen::OuterStride<>>;
+        using CBlock = Eigen::Map<const RowMat, 0, Eigen::OuterStride<>>;
         for (int part = 0; part < 2; ++part) {
           const RowMat& dS = part ? dS2 : dS1;
           const int o = part * half_;
-          for (int t = 0; t < T; ++t)
-            for (int d = 0; d < half_; ++d) {
-              double aq = 0.0, ak = 0.0;
-              for (int j = 0; j < T; ++j) {
-                aq += double(dS(t, j)) * in.k[off + int64_t(j) * Dh + o + d];
-                ak += double(dS(j, t)) * in.q[off + int64_t(j) * Dh + o + d];
-              }
-              g.dq[off + int64_t(t) * Dh + o + d] = float(aq * sc_);
-              g.dk[off + int64_t(t) * Dh + o + d] = float(ak * sc_);
-            }
+          const Eigen::OuterStride<> st(Dh);
+          CBlock Kh(in.k + off + o, T, half_, st), Qh(in.q + off + o, T, half_, st);
+          Block(g.dq + off + o, T, half_, st).noalias() = sc_ * (dS * Kh);
+          Block(g.dk + off + o, T, half_, st).noalias() = sc_ * (dS.transpose() * Qh);
         }
       }
     double dlam = 0.0;

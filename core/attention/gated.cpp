@@ -1,6 +1,7 @@
 // Gated attention (Qiu et al. 2025, "G1"): Y' = Y * sigmoid(x W^T + b) on each head's SDPA output,
 // before W_O; elementwise (W [H*Dh, D]) or headwise (W [H, D]). x is the block's normalized
 // input. The inner attention is softmax with the spec's masks; pattern() shows it, ungated.
+#include <Eigen/Dense>
 #include <cmath>
 
 #include "core/attention/variants.h"
@@ -10,6 +11,8 @@
 namespace attnlab {
 
 namespace {
+
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 class Gated : public Attention {
  public:
@@ -38,17 +41,11 @@ class Gated : public Attention {
     y_.resize(size_t(s.numel()));
     inner_->forward(in, y_.data());
     gate_.resize(size_t(s.B) * s.T * G_);
-    const int D = ctx_.d_model;
-#pragma omp parallel for collapse(2) if (int64_t(s.B) * s.T * G_ * ctx_.d_model > (1 << 16))
-    for (int b = 0; b < s.B; ++b)
-      for (int t = 0; t < s.T; ++t) {
-        const float* x = in.x + (int64_t(b) * s.T + t) * D;
-        for (int g = 0; g < G_; ++g) {
-          float z = b_.data[g];
-          for (int c = 0; c < D; ++c) z += w_.data[size_t(g) * D + c] * x[c];
-          gate_[(size_t(b) * s.T + t) * G_ + g] = 1.0f / (1.0f + std::exp(-z));
-        }
-      }
+    const int D = ctx_.d_model, N = s.B * s.T;
+    Eigen::Map<RowMat> Z(gate_.data(), N, G_);
+    Z.noalias() = Eigen::Map<const RowMat>(in.x, N, D) * Eigen::Map<const RowMat>(w_.ptr(), G_, D).transpose();
+    for (int n = 0; n < N; ++n)
+      for (int g = 0; g < G_; ++g) Z(n, g) = 1.0f / (1.0f + std::exp(-(Z(n, g) + b_.data[g])));
     for (int64_t i = 0; i < s.numel(); ++i) out[i] = y_[i] * gate_of(s, i);
   }
 
@@ -63,18 +60,13 @@ class Gated : public Attention {
       dz[gate_index(s, i)] += dout[i] * y_[i] * g * (1.0f - g);
     }
     inner_->backward(in, dy.data(), grads);
-    for (int b = 0; b < s.B; ++b)
-      for (int t = 0; t < s.T; ++t) {
-        const float* x = in.x + (int64_t(b) * s.T + t) * D;
-        for (int g = 0; g < G_; ++g) {
-          float d = dz[(size_t(b) * s.T + t) * G_ + g];
-          db_.data[g] += d;
-          for (int c = 0; c < D; ++c) {
-            dw_.data[size_t(g) * D + c] += d * x[c];
-            if (grads.dx) grads.dx[(int64_t(b) * s.T + t) * D + c] += d * w_.data[size_t(g) * D + c];
-          }
-        }
-      }
+    const int N = s.B * s.T;
+    Eigen::Map<const RowMat> dZ(dz.data(), N, G_), X(in.x, N, D);
+    Eigen::Map<RowMat>(dw_.ptr(), G_, D).noalias() += dZ.transpose() * X;
+    for (int n = 0; n < N; ++n)
+      for (int g = 0; g < G_; ++g) db_.data[g] += dZ(n, g);
+    if (grads.dx)
+      Eigen::Map<RowMat>(grads.dx, N, D).noalias() += dZ * Eigen::Map<const RowMat>(w_.ptr(), G_, D);
   }
 
   void pattern(const AttnInputs& in, int b, int h, const RowVisitor& visit) const override {

@@ -102,7 +102,12 @@ void LinearFamily::forward(const AttnInputs& in, float* out) {
               for (int j = 0; j <= i; ++j) {
                 const float* k = kf + int64_t(c0 + j) * F;
                 double w = 0.0;
-                for (int c = 0; c < F; ++c) w += double(q[c]) * k[c] * std::exp(g(i, c) - g(j, c));
+                if (channel) {
+                  for (int c = 0; c < F; ++c) w += double(q[c]) * k[c] * std::exp(g(i, c) - g(j, c));
+                } else {
+                  for (int c = 0; c < F; ++c) w += double(q[c]) * k[c];
+                  if (la) w *= std::exp(g(i, 0) - g(j, 0));
+                }
                 for (int d = 0; d < dv; ++d) o[d] += w * v[int64_t(c0 + j) * dv + d];
               }
               for (int d = 0; d < dv; ++d) oa[int64_t(c0 + i) * dv + d] = float(o[d]);

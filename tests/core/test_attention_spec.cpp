@@ -71,6 +71,12 @@ TEST_CASE("bad specs give errors naming what exists", "[attention][spec]") {
   CHECK_THROWS_WITH(make_attention("softmax+foo(size=2)", ctx()), Contains("mask"));
   CHECK_THROWS_WITH(make_attention("softmax+block(size=-1)", ctx()), Contains("size"));
   CHECK_THROWS_WITH(make_attention("softmax+window(size=4,rate=2)", ctx()), Contains("rate"));
+  CHECK_THROWS_WITH(make_attention("gla+window(size=4)", ctx()), Contains("does not take mask"));
+  CHECK_THROWS_WITH(make_attention("linear(feature=cosine)", ctx()), Contains("elu1"));
+  CHECK_THROWS_WITH(make_attention("kv_bias(v=maybe)", ctx()), Contains("learned"));
+  AttnBuildContext odd = ctx();
+  odd.head_dim = 5;
+  CHECK_THROWS_WITH(make_attention("diff", odd), Contains("even"));
   AttnBuildContext bad = ctx();
   bad.n_heads = 0;
   CHECK_THROWS_AS(make_attention("softmax", bad), Error);
