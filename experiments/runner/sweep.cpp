@@ -156,6 +156,9 @@ SweepSummary run_sweep(const std::vector<RunPlan>& plan, const SweepOptions& opt
           close(fd);
         }
         setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
+        // Workers share the cores with each other (and with whatever else runs): spinning
+        // OpenMP barriers then slow a run down by orders of magnitude, so wait passively.
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
         std::vector<char*> argv;
         for (std::string& s : argv_s) argv.push_back(s.data());
         argv.push_back(nullptr);
