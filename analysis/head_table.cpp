@@ -179,6 +179,20 @@ std::string HeadTable::meta(const std::string& key) const {
   return "";
 }
 
+void HeadTable::merge(const HeadTable& other, const std::string& prefix) {
+  if (other.L_ != L_ || other.H_ != H_) throw Error("HeadTable::merge: tables differ in shape");
+  for (const Named& m : other.metrics_) {
+    Named x{prefix + m.name, m.values};
+    if (Named* old = find_named(metrics_, x.name)) *old = x;
+    else metrics_.push_back(x);
+  }
+  for (const NamedVectors& n : other.head_vectors_) head_vectors_.push_back({prefix + n.name, n.vectors});
+  for (const Named& m : other.layer_values_) layer_values_.push_back({prefix + m.name, m.values});
+  for (const NamedVectors& n : other.layer_vectors_) layer_vectors_.push_back({prefix + n.name, n.vectors});
+  for (const auto& [k, v] : other.scalars_) set_scalar(prefix + k, v);
+  for (const auto& [k, v] : other.meta_) set_meta(prefix + k, v);
+}
+
 nlohmann::json HeadTable::to_json() const {
   using nlohmann::json;
   json j;

@@ -45,6 +45,10 @@ class HeadTable {
   std::string meta(const std::string& key) const;  // "" if absent
   const std::vector<std::pair<std::string, std::string>>& metas() const { return meta_; }
 
+  // Copies every entry of `other` (same shape) with names prefixed by `prefix` (e.g. "sink."),
+  // so several probes make one table.
+  void merge(const HeadTable& other, const std::string& prefix);
+
   nlohmann::json to_json() const;
   static HeadTable from_json(const nlohmann::json& j);
 

@@ -1,0 +1,96 @@
+// Induction heads (REFERENCE 3): Anthropic prefix matching on BOS + 25 random tokens x 4
+// (10 samples), TransformerLens "mul" scores on the same inputs, and the TransformerLens
+// induction loss on a random block repeated twice.
+#include <algorithm>
+#include <cmath>
+
+#include "analysis/probes.h"
+#include "core/model/transformer.h"
+#include "core/tensor/error.h"
+
+namespace attnlab {
+
+namespace {
+
+// Mean cross-entropy of predicting token i + 1 from position i, over i in [from, to).
+double mean_next_token_loss(const Tensor& logits, const std::vector<int32_t>& tokens, int B, int T,
+                            int V, int from, int to) {
+  double sum = 0;
+  int64_t n = 0;
+  for (int b = 0; b < B; ++b)
+    for (int i = from; i < to && i + 1 < T; ++i) {
+      const float* z = logits.ptr() + (int64_t(b) * T + i) * V;
+      const float mx = *std::max_element(z, z + V);
+      double se = 0;
+      for (int v = 0; v < V; ++v) se += std::exp(double(z[v]) - mx);
+      sum += std::log(se) + mx - z[tokens[size_t(b) * T + i + 1]];
+      ++n;
+    }
+  return n ? sum / double(n) : 0.0;
+}
+
+}  // namespace
+
+HeadTable induction_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt) {
+  const ModelConfig& cfg = model.config();
+  const bool bos = vocab.bos >= 0;  // the protocol prepends a start token where one exists
+  const int block = std::min(opt.block, (cfg.context - (bos ? 1 : 0)) / std::max(1, opt.repeats));
+  if (block < 2) throw Error("induction probe: the context (" + std::to_string(cfg.context) + ") is too short");
+  auto seqs = repeated_block_sequences(vocab, opt.samples, block, opt.repeats, bos, opt.seed);
+  HeadTable t = analyze_sequences(model, seqs, opt.batch, opt.metrics);
+  t.set_meta("probe", "induction");
+  t.set_meta("prefix_matching_input", (bos ? "BOS + " : "") + std::to_string(block) + " random tokens x " +
+                                          std::to_string(opt.repeats) + ", " + std::to_string(opt.samples) +
+                                          " samples");
+
+  // TransformerLens induction loss: ids uniform in [100, 20000) clipped to the vocabulary.
+  const int sub = std::min(opt.loss_subseq, cfg.context / 2);
+  VocabInfo lv = vocab;
+  if (lv.vocab_size > 200) lv.first_plain = std::max(lv.first_plain, 100);
+  lv.vocab_size = std::min(lv.vocab_size, 20000);
+  auto loss_seqs = random_sequences(lv, opt.loss_batch, sub, false, opt.seed + 1);
+  std::vector<int32_t> buf;
+  for (auto& s : loss_seqs) {
+    std::vector<int32_t> two = s;
+    two.insert(two.end(), s.begin(), s.end());
+    if (bos) two[0] = vocab.bos;  // "position 0 is set to BOS"
+    buf.insert(buf.end(), two.begin(), two.end());
+  }
+  const int T2 = 2 * sub;
+  const Tensor& logits = model.forward(buf.data(), opt.loss_batch, T2);
+  // TL: loss_per_token[i] predicts token i + 1; the reported mean is over i >= subseq_len + 1.
+  t.set_scalar("induction_loss", mean_next_token_loss(logits, buf, opt.loss_batch, T2, cfg.vocab_size, sub + 1, T2 - 1));
+  t.set_scalar("first_half_loss", mean_next_token_loss(logits, buf, opt.loss_batch, T2, cfg.vocab_size, 0, sub - 1));
+  t.set_meta("induction_loss_input", std::to_string(opt.loss_batch) + " x random block of " + std::to_string(sub) +
+                                         " ids in [" + std::to_string(lv.first_plain) + ", " +
+                                         std::to_string(lv.vocab_size) + ") repeated twice");
+  t.set_meta("seed", std::to_string(opt.seed));
+  return t;
+}
+
+HeadTable census_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt) {
+  const ModelConfig& cfg = model.config();
+  const bool bos = vocab.bos >= 0;
+  const int plain = vocab.vocab_size - vocab.first_plain;
+  const int block = std::min({opt.census_block, (cfg.context - (bos ? 1 : 0)) / 4, plain});
+  if (block < 2) throw Error("census probe: the context (" + std::to_string(cfg.context) + ") is too short");
+  auto seqs = repeated_block_sequences(vocab, std::max(1, opt.samples / 10), block, 4, bos, opt.seed);
+  HeadTable t = analyze_sequences(model, seqs, opt.batch, opt.metrics);
+  t.set_meta("probe", "census");
+  t.set_meta("input", (bos ? "BOS + " : "") + std::to_string(block) + " random tokens x 4");
+  // RazorAttention keeps the top 14% induction heads and the top 1% echo heads (at least one).
+  const int L = t.n_layers(), H = t.n_heads(), n = L * H;
+  auto mark = [&](const std::string& score, const std::string& flag, double frac) {
+    std::vector<std::pair<double, int>> order;
+    for (int i = 0; i < n; ++i) order.push_back({t.get(score, i / H, i % H), i});
+    std::sort(order.begin(), order.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    const int keep = std::max(1, int(std::ceil(frac * n)));
+    for (int r = 0; r < n; ++r) t.set(flag, order[size_t(r)].second / H, order[size_t(r)].second % H, r < keep ? 1.0 : 0.0);
+    t.set_scalar(flag + "_heads", keep);
+  };
+  mark("prefix_matching", "razor_induction", opt.census_induction_top);
+  mark("echo", "razor_echo", opt.census_echo_top);
+  return t;
+}
+
+}  // namespace attnlab

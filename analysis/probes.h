@@ -1,0 +1,78 @@
+#pragma once
+// The standard protocols, one call each (shared/REFERENCE.md). Each runs the model on its own
+// inputs with an AttentionAnalyzer attached and returns a HeadTable whose meta records the
+// protocol (probe, source, BOS policy, T, N, seed). Observers already attached to the model
+// stay active, so a HeadAblation attached beforehand turns any probe into an intervention.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analysis/head_stats.h"
+#include "analysis/head_table.h"
+#include "analysis/probe_inputs.h"
+
+namespace attnlab {
+
+class Transformer;
+
+struct ProbeOptions {
+  // Gu et al. sink protocol (REFERENCE 1.1): N sequences of T tokens, Sink_k^eps.
+  int n_seqs = 100;
+  int T = 64;
+  std::string source = "natural";  // natural | random | repeated
+  // BOS policy (REFERENCE 8.1): "model" follows the tokenizer (Llama-style models prepend),
+  // "prepend" or "none" force it. Recorded in the table's meta.
+  std::string bos = "model";
+  std::string corpus = "corpora/tinyshakespeare/input.txt";
+  // Anthropic prefix matching (REFERENCE 3.1): BOS + `block` random tokens x `repeats`,
+  // `samples` sequences; TransformerLens induction loss (REFERENCE 3.2): `loss_batch`
+  // sequences of a random block of `loss_subseq` tokens repeated twice, ids in [100, 20000)
+  // where the vocabulary allows (else the plain range), both shrunk to fit the context.
+  int block = 25, repeats = 4, samples = 10;
+  int loss_batch = 4, loss_subseq = 384;
+  // RazorAttention census (REFERENCE 2.3): `census_block` random tokens x 4, top fractions.
+  int census_block = 2500;
+  double census_induction_top = 0.14, census_echo_top = 0.01;
+  // Retrieval (REFERENCE 2.1): see retrieval_probe.
+  std::vector<double> depths = {0.1, 0.3, 0.5, 0.7, 0.9};
+  int haystack_tokens = 0;  // 0: fill the context less the question and the answer budget
+  int max_new = 50;
+  double retrieval_threshold = 0.1;
+  std::string needle = " Lily's secret word was purple elephant.";
+  std::string needle_answer = "purple elephant";
+  std::string question = " Lily's secret word was";
+  int batch = 16;  // sequences per forward
+  uint64_t seed = 0;
+  MetricOptions metrics;
+};
+
+HeadTable sink_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt);
+// Prefix matching + TL induction/duplicate scores on the repeated blocks, plus the scalar
+// "induction_loss" (and "first_half_loss" for contrast).
+HeadTable induction_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt);
+// Echo and induction (prefix-matching) attention per head on BOS + K random tokens x 4, with
+// K = min(census_block, what fits); "razor_induction"/"razor_echo" mark the top 14% / 1% heads.
+HeadTable census_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt);
+// Wu et al. retrieval score: a needle sentence inserted into corpus text at each depth, the
+// question appended, greedy decoding; at every step a head scores 1/|answer span| when its
+// top-1 attended position lies in the answer span and holds the generated token. Trials whose
+// response recalls < 50% of the answer's words (ROUGE-1 recall) are dropped; head score = mean
+// over accepted trials; "retrieval_heads" counts heads with score > threshold.
+HeadTable retrieval_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt);
+// Every metric on one given token sequence (`attnlab analyze --prompt`).
+HeadTable prompt_probe(Transformer& model, const std::vector<int32_t>& tokens, const ProbeOptions& opt);
+
+// "sink", "induction", "retrieval", "census".
+const std::vector<std::string>& probe_names();
+// Throws attnlab::Error listing the known probes unless `name` is one of them.
+void check_probe_name(const std::string& name);
+// Dispatches by name; an unknown name is an attnlab::Error listing the known ones.
+HeadTable run_probe(const std::string& name, Transformer& model, const VocabInfo& vocab,
+                    const ProbeOptions& opt);
+
+// Streams `seqs` (all the same length) through the model in batches of `batch` with a fresh
+// analyzer and returns its table (the building block of the probes above).
+HeadTable analyze_sequences(Transformer& model, const std::vector<std::vector<int32_t>>& seqs,
+                            int batch, const MetricOptions& metrics);
+
+}  // namespace attnlab

@@ -1,0 +1,152 @@
+// attnlab analyze: runs the standard attention probes (analysis/probes.h) on any checkpoint and
+// prints per-head tables; --ablate re-runs them with heads knocked out, next to the baseline.
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "analysis/ablation.h"
+#include "analysis/probes.h"
+#include "core/io/open_model.h"
+#include "core/tensor/error.h"
+#include "core/tokenizer/tokenizer.h"
+#include "experiments/cli/cli_options.h"
+
+namespace attnlab::cli {
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// The columns the text table shows per probe (all metrics go to --json / --csv).
+std::vector<std::string> default_columns(const std::string& probe) {
+  if (probe == "sink") return {"alpha1", "sink_mass", "norm_entropy", "cover_median", "zero_frac", "value_norm1_ratio"};
+  if (probe == "induction") return {"prev_token", "prefix_matching", "tl_induction", "tl_duplicate", "echo"};
+  if (probe == "retrieval") return {"retrieval_score"};
+  if (probe == "census") return {"prefix_matching", "echo", "razor_induction", "razor_echo"};
+  return {"alpha1", "norm_entropy", "prev_token", "prefix_matching", "tl_induction", "cover_median", "row_mass"};
+}
+
+}  // namespace
+
+int cmd_analyze(const Args& args) {
+  po::options_description desc("analyze options");
+  std::string path, probe, prompt, ablate, ablate_mode, json_path, csv_path, tokenizer_path, columns;
+  ProbeOptions opt;
+  std::string source;
+  desc.add_options()("model", po::value(&path), "checkpoint file or folder")(
+      "probe", po::value(&probe)->default_value("sink"), "sink | induction | retrieval | census | all")(
+      "prompt", po::value(&prompt), "analyse this text instead of running a probe")(
+      "ablate", po::value(&ablate), "heads to ablate, e.g. L0H1,L5H3 (0-based layer and head)")(
+      "ablate-mode", po::value(&ablate_mode)->default_value("zero"), "zero | mean (means from an un-ablated calibration run)")(
+      "json", po::value(&json_path), "write the full table (vectors included) as JSON")(
+      "csv", po::value(&csv_path), "write the head metrics as CSV")(
+      "columns", po::value(&columns), "comma-separated metrics for the printed table")(
+      "tokenizer", po::value(&tokenizer_path), "tokenizer file (llama2.c models stored apart)")(
+      "source", po::value(&source), "sink probe input: natural (default with a tokenizer) | random | repeated")(
+      "n", po::value(&opt.n_seqs)->default_value(100), "sink probe: sequences")(
+      "T", po::value(&opt.T)->default_value(64), "sink probe: tokens per sequence")(
+      "eps", po::value(&opt.metrics.sink_eps)->default_value(0.3), "Sink_k threshold (alpha_k > eps)")(
+      "bos", po::value(&opt.bos)->default_value("model"), "BOS policy: model | prepend | none")(
+      "corpus", po::value(&opt.corpus)->default_value(opt.corpus), "natural text (path, or under the shared folder)")(
+      "seed", po::value(&opt.seed)->default_value(0), "probe input seed");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  if (!parse_options(args, "attnlab analyze MODEL --probe sink|induction|retrieval|census|all [--prompt TEXT] "
+                           "[--ablate L5H3,...] [--json F] [--csv F]",
+                     desc, vm, &pos))
+    return 0;
+  if (path.empty()) throw Error("give a checkpoint path");
+
+  std::vector<std::string> probes;
+  if (!vm.count("prompt")) {
+    if (probe == "all") probes = {"sink", "induction", "retrieval", "census"};
+    else probes = split_list(probe);
+    if (probes.empty()) throw Error("--probe names no probe");
+    for (const std::string& p : probes) check_probe_name(p);
+  }
+
+  LoadOptions lo;
+  lo.tokenizer_path = tokenizer_path;
+  OpenedModel m = open_model(path, lo);
+  Transformer& model = *m.model;
+  const ModelConfig& cfg = model.config();
+  VocabInfo vocab = m.tokenizer ? VocabInfo::from_tokenizer(*m.tokenizer, cfg.vocab_size) : VocabInfo::from_config(cfg);
+  opt.source = source.empty() ? (m.tokenizer ? "natural" : "random") : source;
+  if (probe == "all" && !m.tokenizer) {
+    std::cerr << "note: the checkpoint has no tokenizer; skipping the retrieval probe\n";
+    probes.erase(std::remove(probes.begin(), probes.end(), "retrieval"), probes.end());
+  }
+
+  std::vector<int32_t> prompt_ids;
+  if (vm.count("prompt")) {
+    if (!m.tokenizer) throw Error(path + ": the checkpoint carries no tokenizer to encode --prompt (pass --tokenizer)");
+    prompt_ids = m.tokenizer->encode_for_model(prompt);
+    if (prompt_ids.empty()) throw Error("the prompt is empty");
+    if (int(prompt_ids.size()) > cfg.context)
+      throw Error("the prompt is " + std::to_string(prompt_ids.size()) + " tokens, longer than the model's context (" +
+                  std::to_string(cfg.context) + ")");
+  }
+
+  auto run_all = [&]() {
+    HeadTable out(cfg.n_layers, cfg.n_heads);
+    if (!prompt_ids.empty()) {
+      out.merge(prompt_probe(model, prompt_ids, opt), "");
+      return out;
+    }
+    for (const std::string& p : probes) out.merge(run_probe(p, model, vocab, opt), probes.size() > 1 ? p + "." : "");
+    return out;
+  };
+
+  HeadTable table = run_all();
+  if (vm.count("ablate")) {
+    std::vector<HeadRef> heads = parse_heads(ablate, cfg.n_layers, cfg.n_heads);
+    if (heads.empty()) throw Error("--ablate names no heads");
+    HeadAblation ab(heads, parse_ablation_mode(ablate_mode), cfg.n_layers, cfg.n_heads);
+    if (ablate_mode == "mean") {
+      const int T = std::min(64, cfg.context);
+      auto calib = m.tokenizer ? natural_sequences(vocab, opt.corpus, 8, T, resolve_bos(opt.bos, vocab), opt.seed + 7)
+                               : random_sequences(vocab, 8, T, false, opt.seed + 7);
+      std::vector<int32_t> flat;
+      for (auto& s : calib) flat.insert(flat.end(), s.begin(), s.end());
+      ab.calibrate(model, flat.data(), int(calib.size()), T);
+    }
+    model.add_observer(&ab);
+    HeadTable ablated(cfg.n_layers, cfg.n_heads);
+    try {
+      ablated = run_all();
+    } catch (...) {
+      model.remove_observer(&ab);
+      throw;
+    }
+    model.remove_observer(&ab);
+    for (const auto& [k, v] : table.scalars()) ablated.set_scalar("baseline." + k, v);
+    ablated.set_meta("ablation", ab.describe());
+    table = std::move(ablated);
+  }
+  table.set_meta("model", path);
+
+  std::vector<std::string> cols = split_list(columns);
+  if (cols.empty()) {
+    if (!prompt_ids.empty()) {
+      cols = default_columns("prompt");
+    } else {
+      for (const std::string& p : probes)
+        for (const std::string& c : default_columns(p)) cols.push_back(probes.size() > 1 ? p + "." + c : c);
+    }
+  }
+  table.print(std::cout, cols);
+  if (!json_path.empty()) table.write_json(json_path);
+  if (!csv_path.empty()) table.write_csv(csv_path);
+  return 0;
+}
+
+}  // namespace attnlab::cli

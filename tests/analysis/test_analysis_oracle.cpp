@@ -1,0 +1,96 @@
+// The analysis engine against an independent computation from materialized attention in
+// PyTorch (tests/oracle/analysis_ref.py) on a random small model, causal and windowed.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "analysis/analyzer.h"
+#include "core/io/safetensors.h"
+#include "core/model/transformer.h"
+#include "core/tensor/rng.h"
+#include "tests/test_support.h"
+
+using namespace attnlab;
+
+namespace {
+
+ModelConfig oracle_config(const std::string& attention) {
+  ModelConfig c;
+  c.vocab_size = 11;
+  c.context = 24;
+  c.d_model = 32;
+  c.n_layers = 2;
+  c.n_heads = 4;
+  c.n_kv_heads = 2;
+  c.d_ff = 48;
+  c.tied_embeddings = false;
+  c.attention = {attention};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("per-head statistics match PyTorch on materialized attention", "[analysis][oracle]") {
+  for (std::string spec : {"softmax", "softmax+window(size=5,sinks=1)"}) {
+    INFO(spec);
+    ModelConfig cfg = oracle_config(spec);
+    Transformer model(cfg);
+    model.init_weights(7);
+    // Sharpen the attention (the 0.02 init gives near-uniform rows, a weak check).
+    std::map<std::string, Tensor> w = model.weights();
+    for (auto& [name, t] : w)
+      if (name.find("attn.wq") != std::string::npos || name.find("attn.wk") != std::string::npos)
+        for (float& x : t.data) x *= 12.0f;
+    model.load_weights(w);
+
+    const int B = 3, T = 20;
+    Rng rng(3);
+    std::vector<int32_t> tokens(size_t(B) * T);
+    for (int32_t& x : tokens) x = int32_t(rng.below(6));  // a small alphabet: many repeats
+    AttentionAnalyzer an(cfg.n_layers, cfg.n_heads);
+    model.add_observer(&an);
+    an.set_tokens(tokens.data(), B, T);
+    model.forward(tokens.data(), B, T);
+    model.remove_observer(&an);
+    HeadTable tab = an.table();
+
+    auto dir = test::temp_dir("analysis_oracle");
+    std::map<std::string, Tensor> in = model.weights();
+    Tensor tok({B, T});
+    for (size_t i = 0; i < tokens.size(); ++i) tok.data[i] = float(tokens[i]);
+    in["batch.tokens"] = tok;
+    write_safetensors((dir / "in.safetensors").string(), in, {{"config", nlohmann::json(cfg).dump()}});
+    test::run_oracle("analysis_ref.py", (dir / "in.safetensors").string() + " " + (dir / "out.safetensors").string());
+    auto ref = read_safetensors((dir / "out.safetensors").string()).tensors;
+
+    const int L = cfg.n_layers, H = cfg.n_heads;
+    for (const std::string m : {"alpha1", "sink1_frac", "sink_mass", "entropy", "norm_entropy", "cover_mean",
+                                "cover_median", "gini", "gini_free", "hoyer", "zero_frac", "below_0.1",
+                                "below_0.01", "prev_token", "tl_duplicate", "tl_induction", "prefix_matching",
+                                "echo", "value_norm1"}) {
+      INFO("metric " << m);
+      REQUIRE(ref.count("m." + m));
+      std::vector<float> got;
+      for (int l = 0; l < L; ++l)
+        for (int h = 0; h < H; ++h) got.push_back(float(tab.get(m, l, h)));
+      CHECK(test::max_rel_error(got, ref["m." + m].data) < 2e-4);
+    }
+    std::vector<float> alpha, vnorm;
+    for (int l = 0; l < L; ++l)
+      for (int h = 0; h < H; ++h) {
+        for (double a : tab.head_vector("alpha", l, h)) alpha.push_back(float(a));
+        for (double a : tab.head_vector("value_norm", l, h)) vnorm.push_back(float(a));
+      }
+    CHECK(test::max_rel_error(alpha, ref["alpha"].data) < 2e-4);
+    CHECK(test::max_rel_error(vnorm, ref["value_norm"].data) < 2e-4);
+    CHECK(tab.scalar("sink_k1_pct") == Approx(ref["sink_k1_pct"].data[0]).margin(1e-3));
+    std::vector<float> rn, top, med;
+    for (int l = -1; l < L; ++l) {
+      for (double x : tab.layer_vector("resid_norm", l)) rn.push_back(float(x));
+      top.push_back(float(tab.layer_value("resid_top1", l)));
+      med.push_back(float(tab.layer_value("resid_median", l)));
+    }
+    CHECK(test::max_rel_error(rn, ref["resid_norm"].data) < 2e-4);
+    CHECK(test::max_rel_error(top, ref["resid_top1"].data) < 2e-4);
+    CHECK(test::max_rel_error(med, ref["resid_median"].data) < 2e-4);
+  }
+}
