@@ -181,7 +181,7 @@ void AttentionMapView::set_tokens(const QStringList& labels) { labels_ = labels;
 
 void AttentionMapView::clear() {
   pattern_.reset();
-  map_->set_image(QImage());
+  map_->set_levels({});
   alpha_bars_->data()->clear();
   entropy_graph_->data()->clear();
   title_->setText("No head selected: click a cell of the head grid");
@@ -200,7 +200,7 @@ void AttentionMapView::show_prepared(const PreparedMap& m, const QString& title)
   title_->setText(title);
   const int T = pattern_->T;
   if (m.scale.log == log_) {
-    map_->set_image(m.image);
+    map_->set_levels(m.levels);
     apply_scale(m.scale);
   } else {
     rebuild_image();  // the scale changed while it was being prepared
@@ -227,7 +227,7 @@ void AttentionMapView::show_prepared(const PreparedMap& m, const QString& title)
 void AttentionMapView::rebuild_image() {
   if (!pattern_) return;
   const ColorScale s = auto_scale(*pattern_, log_);
-  map_->set_image(build_pattern_image(*pattern_, s));
+  map_->set_levels(image_pyramid(build_pattern_image(*pattern_, s)));
   apply_scale(s);
 }
 

@@ -10,42 +10,86 @@
 namespace attnlab::gui {
 
 ColorScale auto_scale(const HeadPattern& p, bool log) {
+  // The top of the scale is a high quantile of the visible weights, not their maximum: the
+  // first rows (query 0 has a single key of weight 1) would otherwise wash every other row out.
+  // Weights above it saturate; the hover read-out and the CSV keep the exact values.
+  const int T = p.T;
+  const int64_t cells = int64_t(T) * (T + 1) / 2;
+  const int64_t stride = std::max<int64_t>(1, cells / 200000);
+  std::vector<float> sample;
+  sample.reserve(size_t(cells / stride + 1));
+  int64_t i = 0;
   float mx = 0;
-  const int64_t n = int64_t(p.w.size());
-  for (int64_t i = 0; i < n; ++i) mx = std::max(mx, std::abs(p.w[i]));
-  if (mx <= 0) mx = 1;
+  for (int t = 0; t < T; ++t)
+    for (int j = 0; j <= t; ++j, ++i) {
+      const float v = std::abs(p.w[size_t(t) * T + j]);
+      mx = std::max(mx, v);
+      if (i % stride == 0) sample.push_back(v);
+    }
+  float hi = mx;
+  if (sample.size() > 100) {
+    auto q = sample.begin() + ptrdiff_t(sample.size() * 0.995);
+    std::nth_element(sample.begin(), q, sample.end());
+    hi = std::max(*q, mx * 0.05f);
+  }
+  if (hi <= 0) hi = 1;
   ColorScale s;
   s.log = log;
-  s.hi = mx;
-  s.lo = log ? std::max(1e-4, mx * 1e-4) : 0.0;
+  s.hi = hi;
+  s.lo = log ? std::max(1e-5, hi * 1e-4) : 0.0;
   return s;
+}
+
+// Index 0 is the masked grey, 1..255 the colour map: the index grows with the weight, so the
+// max-pooled levels of the pyramid keep the strongest weight of each block (a sink column or a
+// sharp diagonal stays visible when the map has more cells than the screen has pixels).
+QVector<QRgb> pattern_color_table() {
+  QVector<QRgb> table(256);
+  table[0] = masked_cell_rgb();
+  for (int i = 1; i < 256; ++i) table[i] = viridis_lut().at((i - 1) / 254.0);
+  return table;
 }
 
 QImage build_pattern_image(const HeadPattern& p, const ColorScale& scale) {
   const int T = p.T;
-  QImage img(T, T, QImage::Format_RGB32);
-  const ColorLut& lut = viridis_lut();
-  const QRgb masked = masked_cell_rgb();
+  QImage img(T, T, QImage::Format_Indexed8);
+  img.setColorTable(pattern_color_table());
   const float llo = scale.log ? std::log(float(scale.lo)) : 0.0f;
-  const float k = 255.0f / (scale.log ? std::log(float(scale.hi)) - llo : float(scale.hi - scale.lo));
+  const float k = 254.0f / (scale.log ? std::log(float(scale.hi)) - llo : float(scale.hi - scale.lo));
   const float lo = float(scale.lo);
-  auto index = [](float x) { return int(std::min(255.0f, std::max(0.0f, x + 0.5f))); };
-  const qsizetype stride = img.bytesPerLine();
-  uchar* bits = img.bits();
+  auto index = [](float x) { return uchar(1 + int(std::min(254.0f, std::max(0.0f, x + 0.5f)))); };
   for (int t = 0; t < T; ++t) {
-    QRgb* line = reinterpret_cast<QRgb*>(bits + t * stride);
+    uchar* line = img.scanLine(t);
     const float* row = p.w.data() + size_t(t) * T;
     if (scale.log) {
-      for (int j = 0; j <= t; ++j) {
-        const float v = std::max(std::abs(row[j]), lo);
-        line[j] = lut.rgb[index((std::log(v) - llo) * k)];
-      }
+      for (int j = 0; j <= t; ++j) line[j] = index((std::log(std::max(std::abs(row[j]), lo)) - llo) * k);
     } else {
-      for (int j = 0; j <= t; ++j) line[j] = lut.rgb[index((std::abs(row[j]) - lo) * k)];
+      for (int j = 0; j <= t; ++j) line[j] = index((std::abs(row[j]) - lo) * k);
     }
-    std::fill(line + t + 1, line + T, masked);
+    std::fill(line + t + 1, line + T, uchar(0));
   }
   return img;
+}
+
+std::vector<QImage> image_pyramid(const QImage& full) {
+  std::vector<QImage> levels{full};
+  while (levels.back().width() > 64) {
+    const QImage& src = levels.back();
+    const int w = (src.width() + 1) / 2, h = (src.height() + 1) / 2;
+    QImage dst(w, h, QImage::Format_Indexed8);
+    dst.setColorTable(src.colorTable());
+    for (int y = 0; y < h; ++y) {
+      const uchar* a = src.constScanLine(2 * y);
+      const uchar* b = src.constScanLine(std::min(2 * y + 1, src.height() - 1));
+      uchar* out = dst.scanLine(y);
+      for (int x = 0; x < w; ++x) {
+        const int x1 = std::min(2 * x + 1, src.width() - 1);
+        out[x] = std::max(std::max(a[2 * x], a[x1]), std::max(b[2 * x], b[x1]));
+      }
+    }
+    levels.push_back(std::move(dst));
+  }
+  return levels;
 }
 
 std::vector<double> key_importance(const HeadPattern& p) {
@@ -80,7 +124,7 @@ std::vector<double> query_entropy(const HeadPattern& p) {
 PreparedMap prepare_map(std::shared_ptr<const HeadPattern> p, bool log) {
   PreparedMap m;
   m.scale = auto_scale(*p, log);
-  m.image = build_pattern_image(*p, m.scale);
+  m.levels = image_pyramid(build_pattern_image(*p, m.scale));
   m.alpha = key_importance(*p);
   m.entropy = query_entropy(*p);
   m.pattern = std::move(p);

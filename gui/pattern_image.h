@@ -1,6 +1,7 @@
 #pragma once
-// A head's T x T map as one QImage (row t = query t), coloured through a LUT, with the cells
-// above the causal diagonal greyed; built once per head so redraws never touch T*T items.
+// A head's T x T map as one QImage (row t = query t, 8-bit colour indices), coloured through
+// the paper style's viridis, with the cells above the causal diagonal greyed; built once per
+// head so redraws never touch T*T items.
 #include <QImage>
 #include <memory>
 #include <vector>
@@ -14,17 +15,21 @@ struct ColorScale {
   double lo = 0.0, hi = 1.0;  // log: lo > 0
 };
 
-// The colour range that shows a head well: linear [0, max], log [max(1e-4, max * 1e-4), max].
+// The colour range that shows a head well: [0, hi] linear or [hi * 1e-4, hi] log, where hi is
+// the 99.5th percentile of the visible weights (so the single-key first rows do not set it).
 ColorScale auto_scale(const HeadPattern& p, bool log);
 
 QImage build_pattern_image(const HeadPattern& p, const ColorScale& scale);
+// Level 0 is `full`; each next level halves both sides keeping the largest colour index of
+// each 2x2 block, down to 64 pixels. The plottable draws the level that matches the screen.
+std::vector<QImage> image_pyramid(const QImage& full);
 
 // Everything the map view draws for one head, computed off the UI thread (the costly part of
 // a head switch: T*T colouring and the per-row statistics); applying it is a cheap replot.
 struct PreparedMap {
   std::shared_ptr<const HeadPattern> pattern;
   ColorScale scale;
-  QImage image;
+  std::vector<QImage> levels;  // image_pyramid of the coloured map
   std::vector<double> alpha, entropy;
 };
 PreparedMap prepare_map(std::shared_ptr<const HeadPattern> p, bool log);
