@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "gui/color_lut.h"
 
@@ -123,10 +124,14 @@ std::vector<double> query_entropy(const HeadPattern& p) {
 
 PreparedMap prepare_map(std::shared_ptr<const HeadPattern> p, bool log) {
   PreparedMap m;
+  // The side panels and the image read the same map independently: two threads.
+  std::thread panels([&] {
+    m.alpha = key_importance(*p);
+    m.entropy = query_entropy(*p);
+  });
   m.scale = auto_scale(*p, log);
   m.levels = image_pyramid(build_pattern_image(*p, m.scale));
-  m.alpha = key_importance(*p);
-  m.entropy = query_entropy(*p);
+  panels.join();
   m.pattern = std::move(p);
   return m;
 }
