@@ -61,9 +61,10 @@ void add_common(po::options_description& desc, Common& c) {
 int run_cmd(const Args& args) {
   po::options_description desc("sweep run options");
   Common c;
-  int jobs = 1;
+  int jobs = 1, threads = 1;
   add_common(desc, c);
-  desc.add_options()("jobs,j", po::value(&jobs)->default_value(1), "parallel worker processes");
+  desc.add_options()("jobs,j", po::value(&jobs)->default_value(1), "parallel worker processes")(
+      "threads", po::value(&threads)->default_value(1), "OpenMP threads per worker (results depend on it)");
   po::positional_options_description pos;
   pos.add("spec", 1);
   po::variables_map vm;
@@ -76,6 +77,7 @@ int run_cmd(const Args& args) {
   opt.exe = self_exe();
   opt.paths = study_paths(spec, c.out);
   opt.jobs = jobs;
+  opt.threads = threads;
   opt.device = c.device;
   std::filesystem::create_directories(opt.paths.out_dir);
   {

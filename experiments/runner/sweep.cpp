@@ -117,8 +117,8 @@ SweepSummary run_sweep(const std::vector<RunPlan>& plan, const SweepOptions& opt
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
 
-  int cores = int(std::thread::hardware_concurrency());
-  int threads = std::max(1, cores / opt.jobs);
+  if (opt.threads < 1) throw Error("--threads must be >= 1");
+  int threads = opt.threads;
   std::map<pid_t, std::string> running;
   bool forwarded = false;
   ProgressBar bar("sweep " + std::to_string(sum.total) + " runs", std::max<int64_t>(1, total_steps), "steps");

@@ -30,6 +30,9 @@ struct SweepOptions {
   std::string exe;  // the attnlab binary the workers exec
   StudyPaths paths;
   int jobs = 1;
+  // OpenMP threads per worker. Fixed (not cores / jobs) so that a run's floats do not depend on
+  // how many runs share the machine: a run resumed under another --jobs stays bit-identical.
+  int threads = 1;
   std::string device = "cpu";
   bool progress = true;
 };

@@ -59,7 +59,7 @@ std::string write_slurm_array(const StudySpec& spec, const std::vector<RunPlan>&
   if (!opt.extra.empty()) s << opt.extra << (opt.extra.back() == '\n' ? "" : "\n");
   s << "set -euo pipefail\n"
     << "RUN_ID=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" " << quote((sdir / "runs.txt").string()) << ")\n"
-    << "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}\n"
+    << "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1} OMP_WAIT_POLICY=PASSIVE\n"
     << "exec " << quote(exe) << " sweep worker --run \"$RUN_ID\""
     << " --store " << quote((out / "shards").string()) << "/\"$RUN_ID\".sqlite"
     << " --seed-record " << quote((sdir / "records").string()) << "/\"$RUN_ID\".json"
