@@ -56,6 +56,8 @@ int cmd_results(const Args& args) {
     std::printf("\n");
   }
   std::printf("%zu run(s)\n", runs.size());
+  for (const RunRecord& r : runs)
+    if (r.status == "failed" && !r.error.empty()) std::printf("run %s failed: %s\n", r.id.c_str(), r.error.c_str());
   if (!csv.empty()) {
     if (metrics.empty()) throw Error("--csv needs at least one --metric");
     std::string text = results_csv(store, runs, metrics, vm.count("final") > 0);
