@@ -3,6 +3,7 @@
 // attention map (and a second one to compare) in the centre, training and sweeps in tabs.
 // All model work goes through the JobRunner, with progress and cancel in the status bar.
 #include <QMainWindow>
+#include <QMessageBox>
 #include <QPointer>
 #include <map>
 #include <memory>
@@ -16,7 +17,6 @@
 class QAction;
 class QLabel;
 class QMenu;
-class QMessageBox;
 class QProgressBar;
 class QPushButton;
 class QSplitter;

@@ -72,7 +72,8 @@ void PromptPanel::set_model(const QString& summary, std::shared_ptr<const TokenC
   context_ = context;
   bos_ = bos;
   retokenize();
-  if (!tokens_.empty()) debounce_->start();
+  // A newly opened model analyses the prompt already there at once.
+  if (!tokens_.empty()) emit tokens_ready(tokens_, labels_);
 }
 
 void PromptPanel::set_prompt(const QString& text) { edit_->setPlainText(text); }

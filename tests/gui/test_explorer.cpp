@@ -204,8 +204,17 @@ TEST_CASE("explorer: bad files give an error dialog and the app keeps working", 
   w.error_box()->close();
   QApplication::processEvents();
 
-  // Still alive: a good model opens and analyses.
+  // Still alive: a good model opens and analyses, from the llama2.c file and from the GGUF,
+  // which tokenize the prompt the same way.
   test::open_stories(w);
   test::type_prompt(w, "Lily was happy.");
   CHECK(w.map_view()->pattern());
+  const std::vector<int32_t> from_bin = w.prompt_panel()->tokens();
+  w.open_model(QString::fromStdString(test::shared_file("models/stories260K/stories260K.gguf").string()));
+  REQUIRE(w.wait_idle());
+  REQUIRE(w.model().model);
+  CHECK(w.model().summary.find("(gguf)") != std::string::npos);
+  CHECK(w.prompt_panel()->tokens() == from_bin);
+  REQUIRE(w.capture());
+  CHECK(w.capture()->T() == int(from_bin.size()));
 }
