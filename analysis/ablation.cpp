@@ -67,12 +67,15 @@ void HeadAblation::calibrate(Transformer& model, const int32_t* tokens, int B, i
   for (auto& m : mean_) m.clear();
   std::fill(mean_n_.begin(), mean_n_.end(), 0);
   recording_ = true;
+  model.add_observer(this);
   try {
     model.forward(tokens, B, T);
   } catch (...) {
+    model.remove_observer(this);
     recording_ = false;
     throw;
   }
+  model.remove_observer(this);
   recording_ = false;
   for (size_t k = 0; k < mean_.size(); ++k)
     for (double& x : mean_[k]) x /= double(std::max<int64_t>(1, mean_n_[k]));
@@ -92,8 +95,8 @@ void HeadAblation::on_head_outputs(int layer, const AttnShape& s, float* out) {
         mean_n_[k] += s.T;
         continue;
       }
-      if (mode_ == AblationMode::mean && !calibrated_)
-        throw Error("mean ablation of " + r.str() + " needs calibrate() first");
+      if (mode_ == AblationMode::mean && (!calibrated_ || mean_[k].size() != size_t(s.Dh)))
+        throw Error("mean ablation of " + r.str() + " needs calibrate() on this model first");
       for (int t = 0; t < s.T; ++t)
         for (int d = 0; d < s.Dh; ++d)
           o[int64_t(t) * s.Dh + d] = mode_ == AblationMode::zero ? 0.0f : float(mean_[k][size_t(d)]);

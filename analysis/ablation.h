@@ -34,7 +34,8 @@ class HeadAblation : public ForwardObserver {
   // Mean ablation needs each head's mean output: one un-ablated forward over `tokens` [B, T]
   // records it (mean over every batch item and position, per output dimension). Replacing a
   // head by a mean taken over its own forward would leak later positions into earlier ones,
-  // so the means are fixed here, before the ablated runs.
+  // so the means are fixed here, before the ablated runs. Attaches itself for this one forward:
+  // call it before add_observer().
   void calibrate(Transformer& model, const int32_t* tokens, int B, int T);
   bool calibrated() const { return calibrated_; }
 

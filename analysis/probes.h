@@ -34,9 +34,9 @@ struct ProbeOptions {
   int census_block = 2500;
   double census_induction_top = 0.14, census_echo_top = 0.01;
   // Retrieval (REFERENCE 2.1): see retrieval_probe.
-  std::vector<double> depths = {0.1, 0.3, 0.5, 0.7, 0.9};
+  std::vector<double> depths = {0.25, 0.5, 0.75};
   int haystack_tokens = 0;  // 0: fill the context less the question and the answer budget
-  int max_new = 50;
+  int max_new = 24;  // Wu et al. decode up to 50 tokens; the needle answers here are short
   double retrieval_threshold = 0.1;
   std::string needle = " Lily's secret word was purple elephant.";
   std::string needle_answer = "purple elephant";

@@ -1,0 +1,191 @@
+// Probes, ablation and bad input on small random models (the registry's variants), plus the
+// real stories260K model in ../shared.
+#include <catch2/catch.hpp>
+
+#include "analysis/ablation.h"
+#include "analysis/probes.h"
+#include "core/io/open_model.h"
+#include "core/model/transformer.h"
+#include "core/tensor/error.h"
+#include "core/tokenizer/tokenizer.h"
+#include "tests/test_support.h"
+
+using namespace attnlab;
+
+namespace {
+
+ModelConfig tiny(const std::string& attention) {
+  ModelConfig c;
+  c.vocab_size = 40;
+  c.context = 128;
+  c.d_model = 16;
+  c.n_layers = 2;
+  c.n_heads = 2;
+  c.n_kv_heads = 2;
+  c.d_ff = 32;
+  c.attention = {attention};
+  c.bos_token = 0;
+  c.bos_policy = "prepend";
+  return c;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("probes run on every registered variant", "[analysis][probes]") {
+  ProbeOptions opt;
+  opt.n_seqs = 4;
+  opt.T = 24;
+  opt.samples = 2;
+  opt.block = 8;
+  opt.loss_batch = 2;
+  opt.loss_subseq = 16;
+  opt.census_block = 8;
+  for (const VariantInfo& v : attention_variants()) {
+    INFO(v.test_specs.front());
+    ModelConfig cfg = tiny(v.test_specs.front());
+    Transformer model(cfg);
+    model.init_weights(1);
+    VocabInfo vocab = VocabInfo::from_config(cfg);
+    opt.source = "random";
+    HeadTable s = sink_probe(model, vocab, opt);
+    CHECK(s.scalar("sink_k1_pct") >= 0.0);
+    CHECK(s.scalar("sink_k1_pct") <= 100.0);
+    CHECK(s.meta("bos") == "prepend (first token is BOS)");
+    for (int l = 0; l < cfg.n_layers; ++l)
+      for (int h = 0; h < cfg.n_heads; ++h) {
+        CHECK(s.get("norm_entropy", l, h) >= -1e-9);
+        CHECK(s.get("norm_entropy", l, h) <= 1.0 + 1e-6);
+        CHECK(s.get("alpha1", l, h) >= -1e-9);
+      }
+    HeadTable ind = induction_probe(model, vocab, opt);
+    CHECK(std::isfinite(ind.scalar("induction_loss")));
+    HeadTable c = census_probe(model, vocab, opt);
+    CHECK(c.scalar("razor_echo_heads") == 1);
+  }
+}
+
+TEST_CASE("bad probe input gives clear errors", "[analysis][probes][errors]") {
+  ModelConfig cfg = tiny("softmax");
+  Transformer model(cfg);
+  model.init_weights(1);
+  VocabInfo vocab = VocabInfo::from_config(cfg);
+  ProbeOptions opt;
+  try {
+    run_probe("sinkk", model, vocab, opt);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(contains(e.what(), "unknown probe 'sinkk'"));
+    CHECK(contains(e.what(), "sink, induction, retrieval, census"));
+  }
+  opt.T = 200;
+  opt.source = "random";
+  CHECK_THROWS_WITH(sink_probe(model, vocab, opt), Catch::Contains("longer than the model's context (128)"));
+  opt.T = 16;
+  opt.source = "natural";
+  CHECK_THROWS_WITH(sink_probe(model, vocab, opt), Catch::Contains("need the model's tokenizer"));
+  opt.source = "sideways";
+  CHECK_THROWS_WITH(sink_probe(model, vocab, opt), Catch::Contains("source 'sideways' is unknown"));
+  std::vector<int32_t> long_prompt(129, 1);
+  CHECK_THROWS_WITH(prompt_probe(model, long_prompt, opt), Catch::Contains("longer than the model's context"));
+  VocabInfo no_bos = vocab;
+  no_bos.bos = -1;
+  opt.source = "random";
+  opt.bos = "prepend";
+  CHECK_THROWS_WITH(sink_probe(model, no_bos, opt), Catch::Contains("has none"));
+  CHECK_THROWS_WITH(retrieval_probe(model, vocab, opt), Catch::Contains("tokenizer"));
+}
+
+TEST_CASE("head names: parsing and nonexistent heads", "[analysis][ablation][errors]") {
+  auto heads = parse_heads("L0H1, L1H0,L0H1", 2, 4);
+  REQUIRE(heads.size() == 2);
+  CHECK(heads[0].str() == "L0H1");
+  CHECK(heads[1].str() == "L1H0");
+  CHECK(parse_heads("", 2, 4).empty());
+  CHECK_THROWS_WITH(parse_heads("L2H0", 2, 4), Catch::Contains("head L2H0 does not exist") &&
+                                                   Catch::Contains("L0H0 .. L1H3"));
+  CHECK_THROWS_WITH(parse_heads("L0H4", 2, 4), Catch::Contains("does not exist"));
+  CHECK_THROWS_WITH(parse_heads("5:3", 2, 4), Catch::Contains("not of the form L<layer>H<head>"));
+  CHECK_THROWS_WITH(parse_heads("L-1H0", 2, 4), Catch::Contains("not of the form"));
+  CHECK_THROWS_WITH(parse_ablation_mode("half"), Catch::Contains("zero or mean"));
+}
+
+TEST_CASE("zero ablation equals zeroing the head's slice of the output projection", "[analysis][ablation]") {
+  ModelConfig cfg = tiny("softmax");
+  Transformer model(cfg);
+  model.init_weights(3);
+  std::vector<int32_t> tokens = {0, 5, 9, 5, 9, 12, 3, 5, 9, 7};
+  const int T = int(tokens.size());
+  HeadAblation ab({{1, 1}}, AblationMode::zero, cfg.n_layers, cfg.n_heads);
+  std::vector<float> base = model.forward(tokens.data(), 1, T).data;
+  model.add_observer(&ab);
+  std::vector<float> ablated = model.forward(tokens.data(), 1, T).data;
+  model.remove_observer(&ab);
+  CHECK(test::max_rel_error(ablated, base) > 1e-4);  // the head mattered
+  // The same model with wo's input columns for head 1 of layer 1 set to zero.
+  auto w = model.weights();
+  Tensor& wo = w["layers.1.attn.wo.weight"];  // [D, H*Dh]
+  const int Dh = cfg.head_dim(), HD = cfg.n_heads * Dh;
+  for (int r = 0; r < cfg.d_model; ++r)
+    for (int c = Dh; c < 2 * Dh; ++c) wo.data[size_t(r) * HD + c] = 0.0f;
+  model.load_weights(w);
+  std::vector<float> surgery = model.forward(tokens.data(), 1, T).data;
+  CHECK(test::max_rel_error(ablated, surgery) < 1e-5);
+}
+
+TEST_CASE("mean ablation replaces a head's output by its calibrated mean", "[analysis][ablation]") {
+  HeadAblation ab({{0, 1}}, AblationMode::mean, 1, 2);
+  AttnShape s{1, 2, 3, 2};
+  std::vector<float> out = {1, 1, 1, 1, 1, 1, /* head 1 */ 1, 2, 3, 4, 5, 6};
+  CHECK_THROWS_WITH(ab.on_head_outputs(0, s, out.data()), Catch::Contains("calibrate"));
+  ModelConfig cfg = tiny("softmax");
+  cfg.n_layers = 1;
+  Transformer model(cfg);
+  model.init_weights(2);
+  std::vector<int32_t> tokens = {0, 1, 2, 3};
+  struct Capture : ForwardObserver {
+    std::vector<float> head1;
+    void on_head_outputs(int, const AttnShape& s, float* o) override {
+      head1.assign(o + s.head_size(), o + 2 * s.head_size());
+    }
+  } cap;
+  model.add_observer(&cap);
+  model.forward(tokens.data(), 1, 4);
+  model.remove_observer(&cap);
+  ab.calibrate(model, tokens.data(), 1, 4);
+  const int Dh = cfg.head_dim();
+  std::vector<float> want(size_t(Dh), 0.0f);
+  for (int t = 0; t < 4; ++t)
+    for (int d = 0; d < Dh; ++d) want[size_t(d)] += cap.head1[size_t(t) * Dh + d] / 4.0f;
+  std::vector<float> o(size_t(2) * 4 * Dh, 7.0f);
+  ab.on_head_outputs(0, {1, 2, 4, Dh}, o.data());
+  for (int t = 0; t < 4; ++t)
+    for (int d = 0; d < Dh; ++d) CHECK(o[size_t(4 + t) * Dh + d] == Approx(want[size_t(d)]));
+  CHECK(o[0] == 7.0f);  // head 0 untouched
+}
+
+TEST_CASE("stories260K: sink and induction probes report per-head tables", "[analysis][stories260k]") {
+  OpenedModel m = open_model(test::shared_file("models/stories260K/stories260K.gguf").string());
+  REQUIRE(m.tokenizer);
+  const ModelConfig& cfg = m.model->config();
+  VocabInfo vocab = VocabInfo::from_tokenizer(*m.tokenizer, cfg.vocab_size);
+  ProbeOptions opt;
+  opt.n_seqs = 20;
+  HeadTable sink = sink_probe(*m.model, vocab, opt);
+  CHECK(sink.n_layers() == cfg.n_layers);
+  CHECK(sink.n_heads() == cfg.n_heads);
+  CHECK(sink.meta("bos") == "prepend (first token is BOS)");
+  CHECK(sink.meta("T") == "64");
+  const double pct = sink.scalar("sink_k1_pct");
+  CHECK(pct >= 0.0);
+  CHECK(pct <= 100.0);
+  opt.loss_subseq = 64;
+  HeadTable ind = induction_probe(*m.model, vocab, opt);
+  double best = 0;
+  for (int l = 0; l < cfg.n_layers; ++l)
+    for (int h = 0; h < cfg.n_heads; ++h) best = std::max(best, ind.get("prefix_matching", l, h));
+  CHECK(best > 0.0);
+  CHECK(best <= 1.0 + 1e-6);
+  CHECK(std::isfinite(ind.scalar("induction_loss")));
+}
