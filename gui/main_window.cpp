@@ -18,6 +18,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 
+#include "core/tensor/error.h"
 #include "gui/attention_map_view.h"
 #include "gui/figure_export.h"
 #include "gui/head_grid_view.h"
@@ -122,6 +123,12 @@ void MainWindow::build_menus() {
   open->setShortcut(QKeySequence::Open);
   recent_menu_ = file->addMenu("Open &recent");
   refresh_recent_menu();
+  file->addAction("Open a second model to &compare…", this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, "Open a second model", QString(),
+                                                      QString::fromStdString(model_file_filter()));
+    if (!path.isEmpty()) open_second_model(path);
+  });
+  file->addAction("Close the second model", this, &MainWindow::close_second_model);
   file->addSeparator();
   QMenu* exp = file->addMenu("&Export figure");
   QMenu* copy = file->addMenu("&Copy figure");
@@ -199,24 +206,58 @@ void MainWindow::open_model(const QString& path) {
       });
 }
 
+void MainWindow::open_second_model(const QString& path) {
+  auto result = std::make_shared<OpenedModel>();
+  const std::string p = path.toStdString();
+  jobs_->submit(
+      "Opening " + QFileInfo(path).fileName() + " to compare",
+      [result, p](JobControl&) { *result = open_model_file(p); },
+      [this, result](const QString& error, bool cancelled) {
+        if (cancelled) return;
+        if (!error.isEmpty()) return show_error("Cannot open the second model", error);
+        second_model_ = std::move(*result);
+        second_capture_.reset();
+        pattern_cache_.clear();
+        status_label_->setText("Comparing with " + QString::fromStdString(second_model_.summary));
+        set_compare(true);
+        run_prompt(prompt_->tokens(), prompt_->labels());
+      });
+}
+
+void MainWindow::close_second_model() {
+  second_model_ = OpenedModel{};
+  second_capture_.reset();
+  pattern_cache_.clear();
+  compare_->clear();
+}
+
 void MainWindow::run_prompt(const std::vector<int32_t>& tokens, const QStringList& labels) {
   if (!model_.model || tokens.empty()) return;
   struct Result {
-    std::shared_ptr<const CapturedForward> capture;
+    std::shared_ptr<const CapturedForward> capture, second;
     MetricGrid grid;
   };
   auto result = std::make_shared<Result>();
   auto model = model_.model;
+  auto second = second_model_.model;
   jobs_->submit(
       QString("Analysing %1 tokens").arg(tokens.size()),
-      [result, model, tokens](JobControl& c) {
+      [result, model, second, tokens](JobControl& c) {
         result->capture = CapturedForward::run(model, tokens, &c.cancel, [&c](double f) { c.progress(0.3 * f); });
-        result->grid = compute_metric_grid(*result->capture, &c.cancel, [&c](double f) { c.progress(0.3 + 0.7 * f); });
+        result->grid = compute_metric_grid(*result->capture, &c.cancel, [&c](double f) { c.progress(0.3 + 0.6 * f); });
+        if (second) {
+          for (int32_t t : tokens)
+            if (t >= second->config().vocab_size)
+              throw Error("the second model's vocabulary has " + std::to_string(second->config().vocab_size) +
+                          " tokens; this prompt uses token " + std::to_string(t));
+          result->second = CapturedForward::run(second, tokens, &c.cancel);
+        }
       },
       [this, result, labels](const QString& error, bool cancelled) {
         if (cancelled) return;
         if (!error.isEmpty()) return show_error("Cannot analyse the prompt", error);
         capture_ = result->capture;
+        second_capture_ = result->second;
         labels_ = labels;
         pattern_cache_.clear();
         map_->set_tokens(labels_);
@@ -231,17 +272,21 @@ void MainWindow::run_prompt(const std::vector<int32_t>& tokens, const QStringLis
       });
 }
 
-void MainWindow::show_head(AttentionMapView* view, JobRunner* runner, int layer, int head) {
-  if (!capture_) return;
-  const QString title = head_title(layer, head);
-  const auto key = std::make_tuple(layer, head, view->log_scale());
+void MainWindow::show_head(AttentionMapView* view, JobRunner* runner, int layer, int head, bool second) {
+  auto capture = second ? second_capture_ : capture_;
+  if (!capture) return;
+  if (layer >= capture->n_layers() || head >= capture->n_heads())
+    return show_error("No such head", QString("the %1 model has %2 layers × %3 heads")
+                                          .arg(second ? "second" : "open").arg(capture->n_layers()).arg(capture->n_heads()));
+  QString title = head_title(layer, head);
+  if (second) title += " · " + QFileInfo(QString::fromStdString(second_model_.path)).fileName();
+  const auto key = std::make_tuple(layer, head, view->log_scale(), second);
   auto it = pattern_cache_.find(key);
   if (it != pattern_cache_.end()) {
     runner->cancel();
     view->show_prepared(*it->second, title);
     return;
   }
-  auto capture = capture_;
   auto out = std::make_shared<PreparedMap>();
   const bool log = view->log_scale();
   QPointer<AttentionMapView> target(view);
@@ -250,8 +295,8 @@ void MainWindow::show_head(AttentionMapView* view, JobRunner* runner, int layer,
       [capture, out, layer, head, log](JobControl&) {
         *out = prepare_map(std::make_shared<const HeadPattern>(capture->pattern(layer, head)), log);
       },
-      [this, capture, out, key, target, title](const QString& error, bool cancelled) {
-        if (cancelled || capture != capture_) return;  // superseded by a newer head or prompt
+      [this, capture, out, key, target, title, second](const QString& error, bool cancelled) {
+        if (cancelled || capture != (second ? second_capture_ : capture_)) return;  // superseded
         if (!error.isEmpty()) return show_error("Cannot draw the head", error);
         if (pattern_cache_.size() >= kPatternCache) pattern_cache_.erase(pattern_cache_.begin());
         pattern_cache_[key] = out;
@@ -272,22 +317,24 @@ void MainWindow::select_head(int layer, int head) {
   if (!capture_ || layer < 0 || head < 0 || layer >= capture_->n_layers() || head >= capture_->n_heads()) return;
   layer_ = layer;
   head_ = head;
-  show_head(map_, map_jobs_, layer, head);
+  show_head(map_, map_jobs_, layer, head, false);
+  if (second_capture_ && compare_->isVisible()) show_head(compare_, compare_jobs_, layer, head, true);
   grid_->mark_selected(layer, head);
   tokens_->set_head(layer, head);
 }
 
 void MainWindow::compare_head(int layer, int head) {
-  if (!capture_) return;
-  if (layer < 0 || head < 0 || layer >= capture_->n_layers() || head >= capture_->n_heads()) return;
+  if (!capture_ || layer < 0 || head < 0) return;
   if (!compare_action_->isChecked()) compare_action_->setChecked(true);
-  show_head(compare_, compare_jobs_, layer, head);
+  show_head(compare_, compare_jobs_, layer, head, second_capture_ != nullptr);
 }
 
 void MainWindow::set_compare(bool on) {
   compare_->setVisible(on);
   if (compare_action_->isChecked() != on) compare_action_->setChecked(on);
-  if (on && !compare_->pattern() && capture_) {
+  if (on && second_capture_) {
+    compare_head(layer_, head_);  // the same head in the second model
+  } else if (on && !compare_->pattern() && capture_) {
     // Start the comparison with the next head, so the two maps differ.
     const int H = capture_->n_heads();
     const int next = layer_ * H + head_ + 1;

@@ -42,6 +42,10 @@ class MainWindow : public QMainWindow {
   void select_head(int layer, int head);  // opens the head in the main map
   void compare_head(int layer, int head); // opens it in the second map
   void set_compare(bool on);
+  // A second model (same tokenizer) whose heads the comparison map shows for the same prompt.
+  void open_second_model(const QString& path);
+  void close_second_model();
+  std::shared_ptr<const CapturedForward> second_capture() const { return second_capture_; }
 
   // Exports a view's figure (pdf/svg/png, plus the .csv beside it) or its CSV alone.
   void export_view(QCustomPlot* plot, const QString& csv, const QString& path);
@@ -73,7 +77,7 @@ class MainWindow : public QMainWindow {
   void refresh_recent_menu();
   void export_dialog(QCustomPlot* plot, std::function<QString()> csv, const QString& name);
   // Shows a head in `view`: from the cache at once, else prepared on `runner`'s worker thread.
-  void show_head(AttentionMapView* view, JobRunner* runner, int layer, int head);
+  void show_head(AttentionMapView* view, JobRunner* runner, int layer, int head, bool second);
   QString head_title(int layer, int head) const;
 
   JobRunner* jobs_;
@@ -94,13 +98,13 @@ class MainWindow : public QMainWindow {
   QAction* log_action_;
   QPointer<QMessageBox> error_box_;
 
-  OpenedModel model_;
-  std::shared_ptr<const CapturedForward> capture_;
+  OpenedModel model_, second_model_;
+  std::shared_ptr<const CapturedForward> capture_, second_capture_;
   QStringList labels_;
   int layer_ = 0, head_ = 0;
-  // Recently drawn heads of the current capture (layer, head, log scale), so flipping
+  // Recently drawn heads of the current captures (layer, head, log scale, second model), so flipping
   // between heads is instant.
-  std::map<std::tuple<int, int, bool>, std::shared_ptr<const PreparedMap>> pattern_cache_;
+  std::map<std::tuple<int, int, bool, bool>, std::shared_ptr<const PreparedMap>> pattern_cache_;
 };
 
 }  // namespace attnlab::gui

@@ -218,3 +218,37 @@ TEST_CASE("explorer: bad files give an error dialog and the app keeps working", 
   REQUIRE(w.capture());
   CHECK(w.capture()->T() == int(from_bin.size()));
 }
+
+TEST_CASE("explorer: one head in two models side by side", "[gui]") {
+  test::gui_app();
+  MainWindow w;
+  w.resize(1400, 900);
+  w.show();
+  test::open_stories(w);
+  test::type_prompt(w, "Tom had a red ball.");
+  w.select_head(2, 6);
+  REQUIRE(w.wait_idle());
+  // The same weights from the GGUF: the comparison map must match the main map exactly.
+  w.open_second_model(QString::fromStdString(test::shared_file("models/stories260K/stories260K.gguf").string()));
+  REQUIRE(w.wait_idle());
+  if (w.error_box() && w.error_box()->isVisible()) FAIL(w.error_box()->text().toStdString());
+  REQUIRE(w.second_capture());
+  REQUIRE(w.compare_view()->isVisible());
+  auto a = w.map_view()->pattern();
+  auto b = w.compare_view()->pattern();
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(b->layer == 2);
+  CHECK(b->head == 6);
+  REQUIRE(a->w.size() == b->w.size());
+  double diff = 0;
+  for (size_t i = 0; i < a->w.size(); ++i) diff = std::max(diff, double(std::abs(a->w[i] - b->w[i])));
+  CHECK(diff < 1e-5);
+  // Selecting another head moves both maps.
+  w.select_head(4, 0);
+  REQUIRE(w.wait_idle());
+  CHECK(w.compare_view()->pattern()->layer == 4);
+  CHECK(w.compare_view()->pattern()->head == 0);
+  w.close_second_model();
+  CHECK(!w.second_capture());
+}
