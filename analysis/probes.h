@@ -35,7 +35,7 @@ struct ProbeOptions {
   double census_induction_top = 0.14, census_echo_top = 0.01;
   // Retrieval (REFERENCE 2.1): see retrieval_probe.
   std::vector<double> depths = {0.25, 0.5, 0.75};
-  int haystack_tokens = 0;  // 0: fill the context less the question and the answer budget
+  int haystack_tokens = 0;  // 0: min(1000, what fits beside the needle, question and answer budget)
   int max_new = 24;  // Wu et al. decode up to 50 tokens; the needle answers here are short
   double retrieval_threshold = 0.1;
   std::string needle = " Lily's secret word was purple elephant.";
@@ -59,6 +59,10 @@ HeadTable census_probe(Transformer& model, const VocabInfo& vocab, const ProbeOp
 // response recalls < 50% of the answer's words (ROUGE-1 recall) are dropped; head score = mean
 // over accepted trials; "retrieval_heads" counts heads with score > threshold.
 HeadTable retrieval_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt);
+// ROUGE-1 recall of the reference's words (lowercased alphanumeric runs) in the response,
+// with clipped counts: Wu et al.'s trial filter.
+double rouge1_recall(const std::string& reference, const std::string& response);
+
 // Every metric on one given token sequence (`attnlab analyze --prompt`).
 HeadTable prompt_probe(Transformer& model, const std::vector<int32_t>& tokens, const ProbeOptions& opt);
 

@@ -105,7 +105,7 @@ HeadTable retrieval_probe(Transformer& model, const VocabInfo& vocab, const Prob
   const int max_new = std::max(1, opt.max_new);
   int hay_len = opt.haystack_tokens > 0
                     ? opt.haystack_tokens
-                    : cfg.context - int(needle.size() + question.size()) - (bos ? 1 : 0) - max_new;
+                    : std::min(1000, cfg.context - int(needle.size() + question.size()) - (bos ? 1 : 0) - max_new);
   if (hay_len < 1 || hay_len + int(needle.size() + question.size()) + (bos ? 1 : 0) >= cfg.context)
     throw Error("retrieval probe: the needle and question do not fit in the context (" + std::to_string(cfg.context) + ")");
   std::string text = read_text_file(opt.corpus);

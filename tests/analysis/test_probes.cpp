@@ -1,6 +1,7 @@
 // Probes, ablation and bad input on small random models (the registry's variants), plus the
 // real stories260K model in ../shared.
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "analysis/ablation.h"
 #include "analysis/probes.h"
@@ -188,4 +189,36 @@ TEST_CASE("stories260K: sink and induction probes report per-head tables", "[ana
   CHECK(best > 0.0);
   CHECK(best <= 1.0 + 1e-6);
   CHECK(std::isfinite(ind.scalar("induction_loss")));
+}
+
+TEST_CASE("retrieval: ROUGE-1 recall filter and a smoke run with a char tokenizer", "[analysis][retrieval]") {
+  CHECK(rouge1_recall("purple elephant", "It was a Purple elephant!") == Approx(1.0));
+  CHECK(rouge1_recall("purple elephant", "purple cat") == Approx(0.5));
+  CHECK(rouge1_recall("a a b", "a b") == Approx(2.0 / 3.0));
+  CHECK(rouge1_recall("", "x") == 0.0);
+
+  std::string text = "Lily's secret word was purple elephant. The cat sat. A dog ran. ";
+  auto tok = make_char_tokenizer(char_alphabet_of(text));
+  ModelConfig cfg = tiny("softmax");
+  cfg.vocab_size = tok->vocab_size();
+  cfg.bos_token = -1;
+  cfg.bos_policy = "none";
+  Transformer model(cfg);
+  model.init_weights(5);
+  VocabInfo vocab = VocabInfo::from_tokenizer(*tok, cfg.vocab_size);
+  ProbeOptions opt;
+  auto dir = test::temp_dir("retrieval");
+  opt.corpus = (dir / "hay.txt").string();
+  {
+    std::ofstream f(opt.corpus);
+    for (int i = 0; i < 20; ++i) f << "The cat sat. A dog ran. ";
+  }
+  opt.haystack_tokens = 40;
+  opt.max_new = 3;
+  HeadTable t = retrieval_probe(model, vocab, opt);
+  CHECK(t.scalar("trials") == 3);
+  CHECK(t.scalar("accepted_trials") >= 0);
+  CHECK(t.get("retrieval_score", 0, 0) >= 0.0);
+  opt.needle_answer = "dog";
+  CHECK_THROWS_WITH(retrieval_probe(model, vocab, opt), Catch::Contains("cannot find the answer 'dog'"));
 }
