@@ -133,6 +133,13 @@ void HeadGridView::redraw() {
   map_->setDataRange(QCPRange(grid_.metrics[m].lo, hi));
   plot_->xAxis->setRange(-0.5, H - 0.5);
   plot_->yAxis->setRange(-0.5, L - 0.5);
+  // Every head and layer numbered while they fit (up to 32), else every k-th.
+  for (auto [axis, n] : {std::pair{plot_->xAxis, H}, std::pair{plot_->yAxis, L}}) {
+    QSharedPointer<QCPAxisTickerText> ticks(new QCPAxisTickerText);
+    const int step = n <= 32 ? 1 : (n + 15) / 16;
+    for (int i = 0; i < n; i += step) ticks->addTick(i, QString::number(i));
+    axis->setTicker(ticks);
+  }
   title_->setText(metric_box_->currentText());
   scale_->axis()->setLabel("");
   // Values inside the cells while they are big enough to read.
