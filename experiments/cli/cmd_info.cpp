@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/open_model.h"
+#include "core/tensor/error.h"
 #include "experiments/cli/cli_options.h"
 
 namespace attnlab::cli {
