@@ -56,6 +56,10 @@ int cmd_analyze(const Args& args) {
       "eps", po::value(&opt.metrics.sink_eps)->default_value(0.3), "Sink_k threshold (alpha_k > eps)")(
       "bos", po::value(&opt.bos)->default_value("model"), "BOS policy: model | prepend | none")(
       "corpus", po::value(&opt.corpus)->default_value(opt.corpus), "natural text (path, or under the shared folder)")(
+      "haystack", po::value(&opt.haystack_tokens)->default_value(0), "retrieval: haystack tokens (0: min(1000, fit))")(
+      "needle", po::value(&opt.needle)->default_value(opt.needle), "retrieval: the sentence hidden in the haystack")(
+      "answer", po::value(&opt.needle_answer)->default_value(opt.needle_answer), "retrieval: the part of the needle to recall")(
+      "question", po::value(&opt.question)->default_value(opt.question), "retrieval: text appended after the haystack")(
       "seed", po::value(&opt.seed)->default_value(0), "probe input seed");
   po::positional_options_description pos;
   pos.add("model", 1);
