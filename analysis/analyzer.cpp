@@ -111,6 +111,18 @@ void AttentionAnalyzer::on_residual(int layer, const Tensor& h) {
   }
 }
 
+double sink_k_percent(const HeadTable& t, int k) {
+  double sum = 0;
+  for (int l = 0; l < t.n_layers(); ++l)
+    for (int h = 0; h < t.n_heads(); ++h) {
+      const std::vector<double>& f = t.head_vector("sink_frac", l, h);
+      if (k < 1 || size_t(k) > f.size())
+        throw Error("Sink_k: k = " + std::to_string(k) + " is outside the analysed positions 1.." + std::to_string(f.size()));
+      sum += f[size_t(k - 1)];
+    }
+  return 100.0 * sum / double(t.n_layers() * t.n_heads());
+}
+
 const HeadStats& AttentionAnalyzer::head(int layer, int head) const {
   if (layer < 0 || layer >= L_ || head < 0 || head >= H_)
     throw Error("AttentionAnalyzer: no head L" + std::to_string(layer) + "H" + std::to_string(head));

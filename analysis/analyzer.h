@@ -30,6 +30,11 @@ struct LayerResidualStats {
   int64_t massive = 0;            // entries flagged massive
 };
 
+// Sink_k^eps in % for any 1-based k (Gu et al., REFERENCE 1.1) from a table's "sink_frac"
+// vectors: the indicator alpha_k > eps averaged over sequences, layers and heads. Throws when k
+// lies beyond the analysed length.
+double sink_k_percent(const HeadTable& t, int k);
+
 class AttentionAnalyzer : public ForwardObserver {
  public:
   AttentionAnalyzer(int n_layers, int n_heads, MetricOptions opt = {});

@@ -58,6 +58,9 @@ TEST_CASE("analyzer: per-head table from stand-in patterns, Sink_1 over heads", 
     for (int h = 0; h < H; ++h) sinks += tab.get("alpha1", l, h) > 0.3;
   CHECK(tab.scalar("sink_k1_pct") == Approx(100.0 * sinks / (L * H)));
   CHECK(tab.head_vector("alpha", 0, 0).size() == size_t(T));
+  CHECK(sink_k_percent(tab, 1) == Approx(tab.scalar("sink_k1_pct")));
+  CHECK(sink_k_percent(tab, 8) == Approx(tab.scalar("sink_k8_pct")));
+  CHECK_THROWS_AS(sink_k_percent(tab, 9), Error);
   CHECK(tab.meta("attention") == "fixed;fixed");
 }
 
