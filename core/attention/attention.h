@@ -41,6 +41,9 @@ struct AttnInputs {
   // [B, T, d_model]: the normalized block input. Variants with input-dependent gates
   // (gated, fox, gla, ...) read it; pure q/k/v variants ignore it.
   const float* x = nullptr;
+  // False for inference (analysis, generation): a variant may then skip the caches backward
+  // needs and stream rows, keeping memory O(T) per head instead of O(T x T).
+  bool keep_for_backward = true;
 };
 
 struct AttnGrads {

@@ -85,6 +85,7 @@ static void check_inputs(const AttnInputs& in, const AttnBuildContext& ctx, cons
 
 void ScoreAttention::forward(const AttnInputs& in, float* out) {
   check_inputs(in, ctx_, "forward");
+  if (!in.keep_for_backward) return forward_streaming(in, out);
   const AttnShape sh = in.shape;
   const int B = sh.B, H = sh.H, T = sh.T, Dh = sh.Dh;
   cached_ = sh;
@@ -123,6 +124,37 @@ void ScoreAttention::forward(const AttnInputs& in, float* out) {
         if (const float* vs = sink ? sink_value(h) : nullptr)
           for (int t = 0; t < T; ++t)
             for (int c = 0; c < Dh; ++c) O(t, c) += sink_a_[bh * T + t] * vs[c];
+      }
+  }
+}
+
+void ScoreAttention::forward_streaming(const AttnInputs& in, float* out) {
+  const AttnShape sh = in.shape;
+  const int T = sh.T, Dh = sh.Dh;
+  A_.clear();  // a later backward must not use weights of another forward
+  const std::vector<float> prep = prepare(in);
+  const bool sink = has_sink();
+#pragma omp parallel if (int64_t(sh.B) * sh.H * T * T * Dh > (1 << 16))
+  {
+    std::vector<float> s(static_cast<size_t>(T)), a(static_cast<size_t>(T));
+#pragma omp for collapse(2) schedule(dynamic)
+    for (int b = 0; b < sh.B; ++b)
+      for (int h = 0; h < sh.H; ++h) {
+        const int64_t off = (int64_t(b) * sh.H + h) * sh.head_size();
+        const float* vs = sink ? sink_value(h) : nullptr;
+        for (int t = 0; t < T; ++t) {
+          int n_vis = score_row(in, prep, b, h, t, s.data());
+          float sv = sink ? sink_logit(in, b, h, t) : 0.0f;
+          row_forward(Row{b, h, t, T, n_vis}, s.data(), a.data(), sink ? &sv : nullptr);
+          float* o = out + off + int64_t(t) * Dh;
+          for (int c = 0; c < Dh; ++c) o[c] = vs ? sv * vs[c] : 0.0f;
+          for (int j = 0; j <= t; ++j) {
+            const float w = a[size_t(j)];
+            if (w == 0.0f) continue;
+            const float* v = in.v + off + int64_t(j) * Dh;
+            for (int c = 0; c < Dh; ++c) o[c] += w * v[c];
+          }
+        }
       }
   }
 }

@@ -69,6 +69,8 @@ class ScoreAttention : public Attention {
   size_t masks_in_base_spec_ = 0;  // leading masks that base_spec() already spells out (window)
 
  private:
+  // Inference: row by row, O(T) memory per thread, nothing kept for backward.
+  void forward_streaming(const AttnInputs& in, float* out);
   // Fills row t of the scores: scale * q_t . k_j, bias, -inf where hidden; returns n_vis.
   int score_row(const AttnInputs& in, const std::vector<float>& prep, int b, int h, int t,
                 float* s) const;

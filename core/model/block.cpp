@@ -5,6 +5,7 @@
 
 #include "core/layers/activation.h"
 #include "core/layers/rope.h"
+#include "core/tensor/error.h"
 
 namespace attnlab {
 
@@ -111,7 +112,7 @@ void Block::attention_forward(const float* xn, float* out) {
     rope_apply(k_.ptr(), B_, H_, T_, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
                false);
   }
-  AttnInputs in{{B_, H_, T_, Dh_}, q_.ptr(), k_.ptr(), v_.ptr(), xn};
+  AttnInputs in{{B_, H_, T_, Dh_}, q_.ptr(), k_.ptr(), v_.ptr(), xn, keep_};
   heads_.resize({B_, H_, T_, Dh_});
   attn_->forward(in, heads_.ptr());
   for (ForwardObserver* o : *observers_) {
@@ -194,7 +195,8 @@ void Block::mlp_backward(const float* dout, float* dxn) {
 }
 
 void Block::forward(const float* x, float* y, int B, int T,
-                    const std::vector<ForwardObserver*>& observers) {
+                    const std::vector<ForwardObserver*>& observers, bool keep) {
+  keep_ = keep;
   B_ = B;
   T_ = T;
   observers_ = &observers;
@@ -217,6 +219,7 @@ void Block::forward(const float* x, float* y, int B, int T,
 }
 
 void Block::backward(const float* dy, float* dx) {
+  if (!keep_) throw Error("backward after an inference-only forward (keep_activations = false)");
   const int N = B_ * T_;
   Tensor dxn2({N, D_}), dmlp_in({N, D_});
   mlp_backward(dy, dxn2.ptr());

@@ -20,8 +20,9 @@ class Block {
   void append_params(std::vector<Param>& ps);
 
   // y = block(x), x and y [B, T, D]. Observers see attention and may edit head outputs.
+  // keep = false (inference) lets the attention variant skip its backward caches.
   void forward(const float* x, float* y, int B, int T,
-               const std::vector<ForwardObserver*>& observers);
+               const std::vector<ForwardObserver*>& observers, bool keep = true);
   // dx = dL/dx given dy = dL/dy; parameter gradients accumulate.
   void backward(const float* dy, float* dx);
 
@@ -40,6 +41,7 @@ class Block {
   LinearLayer wq_, wk_, wv_, wo_, w1_, w2_, w3_;
   std::unique_ptr<Attention> attn_;
   const std::vector<ForwardObserver*>* observers_ = nullptr;
+  bool keep_ = true;
 
   int B_ = 0, T_ = 0;
   // activations of the last forward

@@ -79,7 +79,6 @@ void Transformer::remove_observer(ForwardObserver* obs) {
 }
 
 const Tensor& Transformer::forward(const int32_t* tokens, int B, int T, bool keep_activations) {
-  (void)keep_activations;  // activations are always kept: the memory is small next to T x T
   if (B <= 0 || T <= 0) throw Error("forward: empty batch");
   if (T > config_.context)
     throw Error("sequence of " + std::to_string(T) + " tokens is longer than the model's context (" +
@@ -106,7 +105,7 @@ const Tensor& Transformer::forward(const int32_t* tokens, int B, int T, bool kee
   for (ForwardObserver* o : observers_) o->on_residual(-1, x0_view);
   Tensor cur = x0_, next({N, D});
   for (size_t l = 0; l < blocks_.size(); ++l) {
-    blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_);
+    blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_, keep_activations);
     std::swap(cur, next);
     if (!observers_.empty()) {
       Tensor view = cur;

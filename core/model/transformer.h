@@ -41,7 +41,8 @@ class Transformer {
   int64_t num_params();
 
   // tokens [B, T] -> logits [B, T, vocab]. Throws if T > context or a token is out of range.
-  // With keep_activations the activations backward needs are kept.
+  // With keep_activations the activations backward needs are kept; without, attention streams
+  // its rows (O(T) memory per head), so long-context analysis never holds T x T.
   const Tensor& forward(const int32_t* tokens, int B, int T, bool keep_activations = false);
 
   // Forward plus masked mean cross-entropy (sum(mask * nll) / sum(mask)); keeps activations.

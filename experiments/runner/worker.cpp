@@ -1,5 +1,8 @@
 #include "experiments/runner/worker.h"
 
+#include "core/io/checkpoint.h"
+#include "experiments/training_vocab.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -51,7 +54,7 @@ std::string run_dir(const std::string& out_dir, const std::string& run_id) {
 }
 
 std::string checkpoint_path(const std::string& out_dir, const std::string& run_id) {
-  return (std::filesystem::path(run_dir(out_dir, run_id)) / "checkpoint.bin").string();
+  return (std::filesystem::path(run_dir(out_dir, run_id)) / "checkpoint.safetensors").string();
 }
 
 void check_device(const std::string& device) {
@@ -182,7 +185,13 @@ int run_worker_impl(const WorkerOptions& opt, Store& store) {
     for (const AttentionMap& m : capture_attention_maps(model, *probe_task, probes.value("map_len", 32), rec.id, tc.steps))
       store.put_attention_map(m);
   store.write_progress(rec.id, tc.steps, pending.scalars, pending.heads);
+  // The finished model with its vocabulary, readable by `attnlab analyze`, `generate` and the GUI.
+  std::string model_path = (std::filesystem::path(run_dir(opt.out_dir, opt.run_id)) / "model.safetensors").string();
+  CheckpointExtras extras;
+  extras.metadata = training_vocab_metadata(*train_task);
+  save_checkpoint(model_path, model, extras);
   store.put_artifact(rec.id, "checkpoint", ckpt);
+  store.put_artifact(rec.id, "model", model_path);
   store.put_artifact(rec.id, "log", log_path);
   store.mark_finished(rec.id, "done", wall);
   std::printf("run %s: done in %.1f s\n", rec.id.c_str(), wall);

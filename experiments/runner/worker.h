@@ -11,7 +11,7 @@ struct WorkerOptions {
   std::string store;       // the store this worker writes (the study store, or a shard)
   std::string seed_record;  // if set: a run record JSON to start the store from (Slurm shards)
   std::string run_id;
-  std::string out_dir;     // runs/<id>/checkpoint.bin lives under it
+  std::string out_dir;     // runs/<id>/checkpoint.safetensors lives under it
   std::string device = "cpu";
   bool quiet = false;      // no per-step log lines
 };

@@ -8,45 +8,11 @@
 
 #include "core/tensor/rng.h"
 #include "core/train/trainer.h"
+#include "tests/core/copy_source.h"
 #include "tests/test_support.h"
 
 using namespace attnlab;
-
-namespace {
-
-// BOS x1..xn SEP x1..xn with the loss on the copy only.
-class CopyTask : public BatchSource {
- public:
-  CopyTask(int B, int n, int V, uint64_t seed) : B_(B), n_(n), V_(V), seed_(seed) {}
-  void next(Batch& b) override {
-    Rng rng(seed_ * 7919 + uint64_t(index_++));
-    const int T = 2 * n_ + 1;
-    b.resize(B_, T);
-    for (int i = 0; i < B_; ++i) {
-      std::vector<int32_t> body(n_);
-      for (int32_t& x : body) x = int32_t(2 + rng.below(V_ - 2));
-      std::vector<int32_t> seq{0};
-      seq.insert(seq.end(), body.begin(), body.end());
-      seq.push_back(1);
-      seq.insert(seq.end(), body.begin(), body.end());
-      for (int t = 0; t < T; ++t) {
-        b.tokens[size_t(i * T + t)] = seq[size_t(t)];
-        b.targets[size_t(i * T + t)] = seq[size_t(t + 1)];
-        b.mask[size_t(i * T + t)] = t >= n_ + 1 ? 1.0f : 0.0f;
-      }
-    }
-  }
-  int vocab_size() const override { return V_; }
-  void seek(int64_t i) override { index_ = i; }
-  std::string describe() const override { return "copy"; }
-
- private:
-  int B_, n_, V_;
-  uint64_t seed_;
-  int64_t index_ = 0;
-};
-
-}  // namespace
+using attnlab::test::CopySource;
 
 TEST_CASE("every attention variant trains inside a 2-layer model without NaN",
           "[attention][train]") {
@@ -69,7 +35,7 @@ TEST_CASE("every attention variant trains inside a 2-layer model without NaN",
       if (p.name.rfind("layers.1.attn.variant.", 0) == 0) ++n_variant_params;
     auto probe = make_attention(spec, {2, 16, 32, 1, 2, 16});
     CHECK(n_variant_params == probe->params().size());
-    CopyTask train(4, 4, 12, 1), eval(4, 4, 12, 2);
+    CopySource train(4, 4, 12, 1), eval(4, 4, 12, 2);
     TrainConfig tc;
     tc.steps = 10;
     tc.lr = 3e-3f;

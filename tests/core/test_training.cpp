@@ -6,44 +6,13 @@
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
 #include "core/train/trainer.h"
+#include "tests/core/copy_source.h"
 #include "tests/test_support.h"
 
 using namespace attnlab;
+using attnlab::test::CopySource;
 
 namespace {
-
-// BOS x1..xn SEP x1..xn: the loss is scored only on the copy, which a model can only predict
-// by attending back across the separator. A test fixture, kept independent of datasets/.
-class CopySource : public BatchSource {
- public:
-  CopySource(int B, int n, int V, uint64_t seed) : B_(B), n_(n), V_(V), seed_(seed) {}
-  void next(Batch& b) override {
-    Rng rng(seed_ * 1000003 + uint64_t(index_++));
-    const int T = 2 * n_ + 1;
-    b.resize(B_, T);
-    for (int i = 0; i < B_; ++i) {
-      std::vector<int32_t> seq{0};  // BOS = 0, SEP = 1, symbols 2..V-1
-      std::vector<int32_t> body;
-      for (int j = 0; j < n_; ++j) body.push_back(int32_t(2 + rng.below(V_ - 2)));
-      seq.insert(seq.end(), body.begin(), body.end());
-      seq.push_back(1);
-      seq.insert(seq.end(), body.begin(), body.end());
-      for (int t = 0; t < T; ++t) {
-        b.tokens[size_t(i * T + t)] = seq[size_t(t)];
-        b.targets[size_t(i * T + t)] = seq[size_t(t + 1)];
-        b.mask[size_t(i * T + t)] = t >= n_ + 1 ? 1.0f : 0.0f;
-      }
-    }
-  }
-  int vocab_size() const override { return V_; }
-  void seek(int64_t i) override { index_ = i; }
-  std::string describe() const override { return "copy"; }
-
- private:
-  int B_, n_, V_;
-  uint64_t seed_;
-  int64_t index_ = 0;
-};
 
 ModelConfig copy_model() {
   ModelConfig c = preset_config("tiny");
