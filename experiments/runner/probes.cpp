@@ -12,72 +12,35 @@ namespace attnlab::exp {
 
 namespace {
 
-// Streams every head's rows once and keeps per-head sums: the cheap statistics the engine
-// logs during training ("attn_stats"). Non-normalized variants are proxy-normalized
-// (row / row sum), as Gu et al. do for sink metrics.
-struct RowStats : ForwardObserver {
-  int rows_per_batch = 0, T = 0, H = 0, L = 0;
-  const int32_t* tokens = nullptr;  // [B, T]
-  // per (layer, head): sums and counts
-  std::vector<double> first_mass, entropy, prev, prefix;
-  std::vector<int64_t> n_rows, n_prefix, n_first;
-
-  void init(int layers, int heads) {
-    L = layers;
-    H = heads;
-    size_t n = size_t(L) * H;
-    first_mass.assign(n, 0);
-    entropy.assign(n, 0);
-    prev.assign(n, 0);
-    prefix.assign(n, 0);
-    n_rows.assign(n, 0);
-    n_prefix.assign(n, 0);
-    n_first.assign(n, 0);
+// Runs the analysis engine (analysis/analyzer.h) over the first rows of the task's fixed probe
+// batch: every metric is computed once, there, whatever probe asks for it.
+HeadTable analyse_probe_batch(Transformer& model, Task& task, const nlohmann::json& probes_cfg,
+                              const std::string& probe) {
+  task.seek(0);
+  Batch batch;
+  task.next(batch);
+  if (batch.in_dim > 0) throw Error("probe " + probe + " needs a token task");
+  const ModelConfig& mc = model.config();
+  int rows = std::min(batch.B, int(probes_cfg.at("params").value("rows", 4)));
+  AttentionAnalyzer an(mc.n_layers, mc.n_heads);
+  an.set_tokens(batch.tokens.data(), rows, batch.T);
+  model.add_observer(&an);
+  try {
+    model.forward(batch.tokens.data(), rows, batch.T);
+  } catch (...) {
+    model.remove_observer(&an);
+    throw;
   }
+  model.remove_observer(&an);
+  return an.table();
+}
 
-  void on_attention(const LayerAttentionView& view) override {
-    const AttnInputs& in = *view.inputs;
-    bool normalized = view.attention->normalized_rows();
-    std::vector<float> row;
-    for (int b = 0; b < rows_per_batch && b < in.shape.B; ++b)
-      for (int h = 0; h < H; ++h) {
-        size_t k = size_t(view.layer) * H + h;
-        const int32_t* tok = tokens + size_t(b) * T;
-        view.attention->pattern(in, b, h, [&](int t, const float* r) {
-          row.assign(r, r + t + 1);
-          if (!normalized) {
-            double s = 0;
-            for (float& x : row) s += std::fabs(x);
-            for (float& x : row) x = s > 0 ? float(std::fabs(x) / s) : 0.0f;
-          }
-          // alpha_1 as Gu et al. define it: the mean over every query t >= 0 (the first query's
-          // weight 1 on itself included).
-          first_mass[k] += row[0];
-          ++n_first[k];
-          if (t >= 1) {  // a single-key row says nothing about entropy or the previous token
-            double ent = 0;
-            for (float p : row)
-              if (p > 0) ent -= p * std::log(double(p));
-            entropy[k] += ent / std::log(double(t + 1));
-            prev[k] += row[t - 1];
-            ++n_rows[k];
-          }
-          // Prefix matching (Olsson et al.): mass on keys j whose previous token equals ours.
-          double pm = 0;
-          bool any = false;
-          for (int j = 1; j < t; ++j)
-            if (tok[j - 1] == tok[t]) {
-              pm += row[j];
-              any = true;
-            }
-          if (any) {
-            prefix[k] += pm;
-            ++n_prefix[k];
-          }
-        });
-      }
-  }
-};
+// attn_stats: the few per-head series worth logging at every probe step, under short names.
+const std::vector<std::pair<const char*, const char*>> kAttnStats = {
+    {"sink_alpha1", "alpha1"},  // Gu et al. alpha_1 (proxy-normalized for unnormalized variants)
+    {"entropy", "norm_entropy"},
+    {"prev_token", "prev_token"},
+    {"prefix_match", "prefix_matching"}};
 
 }  // namespace
 
@@ -98,26 +61,8 @@ ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& pro
   for (const auto& name_j : probes_cfg.at("names")) {
     std::string name = name_j.get<std::string>();
     if (name == "analyzer") {
-      // The full analysis engine (analysis/analyzer.h): every head metric of its HeadTable, its
-      // model scalars (sink_k1_pct, ...), and the table itself at the end. Names get the prefix
-      // "analyzer/" so they never mix with attn_stats' cheaper statistics of the same name.
-      task.seek(0);
-      Batch batch;
-      task.next(batch);
-      if (batch.in_dim > 0) throw Error("probe analyzer needs a token task");
-      const ModelConfig& mc = model.config();
-      int rows = std::min(batch.B, int(probes_cfg.at("params").value("rows", 4)));
-      AttentionAnalyzer an(mc.n_layers, mc.n_heads);
-      an.set_tokens(batch.tokens.data(), rows, batch.T);
-      model.add_observer(&an);
-      try {
-        model.forward(batch.tokens.data(), rows, batch.T);
-      } catch (...) {
-        model.remove_observer(&an);
-        throw;
-      }
-      model.remove_observer(&an);
-      HeadTable t = an.table();
+      // The full HeadTable, every metric and model scalar under the prefix "analyzer/".
+      HeadTable t = analyse_probe_batch(model, task, probes_cfg, name);
       for (const std::string& m : t.metrics())
         for (int l = 0; l < t.n_layers(); ++l)
           for (int h = 0; h < t.n_heads(); ++h) {
@@ -130,45 +75,26 @@ ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& pro
       continue;
     }
     if (name != "attn_stats") throw Error("probe '" + name + "' is not available in this build");
-    task.seek(0);
-    Batch batch;
-    task.next(batch);
-    if (batch.in_dim > 0) throw Error("probe attn_stats needs a token task");
-    const ModelConfig& mc = model.config();
-    RowStats rs;
-    rs.init(mc.n_layers, mc.n_heads);
-    rs.rows_per_batch = std::min(batch.B, int(probes_cfg.at("params").value("rows", 4)));
-    rs.T = batch.T;
-    rs.tokens = batch.tokens.data();
-    model.add_observer(&rs);
-    try {
-      model.forward(batch.tokens.data(), rs.rows_per_batch, batch.T);
-    } catch (...) {
-      model.remove_observer(&rs);
-      throw;
-    }
-    model.remove_observer(&rs);
+    HeadTable t = analyse_probe_batch(model, task, probes_cfg, name);
     double eps = probes_cfg.at("params").value("sink_eps", 0.3);
     int sinks = 0;
     double ent_sum = 0, best_prefix = 0;
     nlohmann::json table = nlohmann::json::array();
-    for (int l = 0; l < rs.L; ++l)
-      for (int h = 0; h < rs.H; ++h) {
-        size_t k = size_t(l) * rs.H + h;
-        double n = std::max<int64_t>(1, rs.n_rows[k]);
-        double alpha1 = rs.first_mass[k] / double(std::max<int64_t>(1, rs.n_first[k])), ent = rs.entropy[k] / n, pv = rs.prev[k] / n;
-        double pm = rs.n_prefix[k] ? rs.prefix[k] / double(rs.n_prefix[k]) : 0.0;
-        res.heads.push_back({run, step, l, h, "sink_alpha1", alpha1});
-        res.heads.push_back({run, step, l, h, "entropy", ent});
-        res.heads.push_back({run, step, l, h, "prev_token", pv});
-        res.heads.push_back({run, step, l, h, "prefix_match", pm});
-        sinks += alpha1 > eps;
-        ent_sum += ent;
-        best_prefix = std::max(best_prefix, pm);
-        table.push_back({{"layer", l}, {"head", h}, {"sink_alpha1", alpha1}, {"entropy", ent},
-                         {"prev_token", pv}, {"prefix_match", pm}});
+    for (int l = 0; l < t.n_layers(); ++l)
+      for (int h = 0; h < t.n_heads(); ++h) {
+        nlohmann::json row{{"layer", l}, {"head", h}};
+        for (const auto& [short_name, metric] : kAttnStats) {
+          double v = t.get(metric, l, h);
+          if (!std::isfinite(v)) v = 0.0;  // e.g. no prefix-matching row in the batch
+          res.heads.push_back({run, step, l, h, short_name, v});
+          row[short_name] = v;
+        }
+        sinks += row["sink_alpha1"].get<double>() > eps;
+        ent_sum += row["entropy"].get<double>();
+        best_prefix = std::max(best_prefix, row["prefix_match"].get<double>());
+        table.push_back(row);
       }
-    int heads = rs.L * rs.H;
+    int heads = t.n_layers() * t.n_heads();
     res.scalars.push_back({run, step, "sink1_pct", 100.0 * sinks / heads});
     res.scalars.push_back({run, step, "mean_entropy", ent_sum / heads});
     res.scalars.push_back({run, step, "max_prefix_match", best_prefix});
