@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace attnlab::test {
@@ -37,13 +38,8 @@ fs::path temp_dir(const std::string& tag) {
 
 void run_oracle(const std::string& script, const std::string& args) {
   fs::path py = source_dir() / "tests" / "oracle" / script;
-  std::string cmd = "/usr/bin/python3 " + py.string() + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  REQUIRE(f != nullptr);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
-  int rc = pclose(f);
+  std::string cmd = "/usr/bin/python3 " + py.string() + " " + args, out;
+  int rc = run_command(cmd, out);
   INFO("oracle command: " << cmd << "\n" << out);
   REQUIRE(rc == 0);
 }
@@ -70,6 +66,23 @@ std::vector<float> random_normal(size_t n, uint64_t seed, float std) {
   std::vector<float> v(n);
   for (float& x : v) x = float(rng.normal() * std);
   return v;
+}
+
+fs::path attnlab_bin() {
+  if (const char* env = std::getenv("ATTNLAB_BIN")) return env;
+  fs::path p = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "experiments" / "attnlab";
+  if (!fs::exists(p)) FAIL("the attnlab binary is missing at " << p << " (build target attnlab, or set ATTNLAB_BIN)");
+  return p;
+}
+
+int run_command(const std::string& cmd, std::string& output) {
+  output.clear();
+  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
+  REQUIRE(f != nullptr);
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, f)) output.append(buf, n);
+  int status = pclose(f);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace attnlab::test

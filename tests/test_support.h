@@ -30,4 +30,9 @@ double max_rel_error(const std::vector<float>& got, const std::vector<float>& wa
 // Random N(0, std) values from a seeded generator.
 std::vector<float> random_normal(size_t n, uint64_t seed, float std = 1.0f);
 
+// The attnlab CLI next to the test binaries (build/experiments/attnlab) or $ATTNLAB_BIN.
+std::filesystem::path attnlab_bin();
+// Runs a shell command, returning its exit code and (stdout + stderr) in `output`.
+int run_command(const std::string& cmd, std::string& output);
+
 }  // namespace attnlab::test

@@ -15,6 +15,10 @@
 #include "core/util/progress.h"
 #include "datasets/task_registry.h"
 #include "experiments/cli/cli_options.h"
+#include "experiments/spec/plan.h"
+#include "experiments/spec/spec.h"
+#include "experiments/spec/spec_keys.h"
+#include "experiments/spec/task_bridge.h"
 #include "experiments/training_vocab.h"
 
 namespace attnlab::cli {
@@ -69,14 +73,35 @@ void print_summary(const std::vector<LogRow>& rows) {
 
 }  // namespace
 
+int run_training(Transformer& model, TrainConfig tc, Task& train_task, Task* eval_task,
+                 const std::string& out_dir, bool resume);
+
+// --config: the study-spec format of `attnlab sweep` (experiments/spec), holding one run.
+int train_from_spec(const std::string& path, const std::string& out_dir, bool resume) {
+  std::vector<exp::RunPlan> plan = exp::plan_runs(exp::parse_spec_file(path));
+  if (plan.size() != 1)
+    throw Error(path + ": expands to " + std::to_string(plan.size()) +
+                " runs; `attnlab train` runs one (use `attnlab sweep run` for a grid)");
+  const nlohmann::json& cfg = plan[0].config;
+  ModelConfig mc = cfg.at("model").get<ModelConfig>();
+  TrainConfig tc = exp::train_from_json(cfg.at("train"));
+  tc.seed = plan[0].seed;
+  auto train_task = exp::make_study_task(cfg.at("task"), tc.seed, tc.batch_size, tc.seq_len);
+  auto eval_task = exp::make_study_task(cfg.at("task"), tc.seed + 1000003, tc.batch_size, tc.seq_len, true);
+  Transformer model(mc);
+  model.init_weights(tc.seed);
+  return run_training(model, tc, *train_task, tc.eval_every > 0 ? eval_task.get() : nullptr, out_dir, resume);
+}
+
 int cmd_train(const Args& args) {
   po::options_description desc("train options");
-  std::string preset, task_spec, attention, out_dir, model_json;
+  std::string preset, task_spec, attention, out_dir, model_json, config_path;
   int64_t steps, warmup, eval_every;
   int batch = 0, len = 0;
   float lr, wd, clip;
   uint64_t seed;
   desc.add_options()
+      ("config", po::value(&config_path), "a study spec TOML with one run (the sweep format; other options are ignored)")
       ("preset", po::value(&preset)->default_value("small"), "model preset: tiny, small, gpt2-bench, llama-tiny")
       ("model", po::value(&model_json), "model config as JSON (overrides the preset's keys)")
       ("task", po::value(&task_spec)->default_value("text(file=corpora/tinyshakespeare/input.txt)"),
@@ -96,6 +121,7 @@ int cmd_train(const Args& args) {
   po::variables_map vm;
   if (!parse_options(args, "attnlab train [options]", desc, vm)) return 0;
 
+  if (!config_path.empty()) return train_from_spec(config_path, out_dir, vm.count("resume") > 0);
   std::map<std::string, std::string> overrides{{"seed", std::to_string(seed)}};
   if (batch) overrides["batch"] = std::to_string(batch);
   if (len) overrides["len"] = std::to_string(len);
@@ -145,14 +171,22 @@ int cmd_train(const Args& args) {
   tc.eval_every = eval_every;
   tc.batch_size = train_task->batch_size();
   tc.seq_len = train_task->seq_len();
+  return run_training(model, tc, *train_task, eval_task.get(), out_dir, vm.count("resume") > 0);
+}
+
+int run_training(Transformer& model, TrainConfig tc, Task& train_task_ref, Task* eval_task,
+                 const std::string& out_dir, bool resume) {
+  Task* train_task = &train_task_ref;
+  const ModelConfig& cfg = model.config();
+  const int64_t steps = tc.steps;
   std::filesystem::create_directories(out_dir);
   const std::string state_path = out_dir + "/train_state.safetensors";
   const std::string model_path = out_dir + "/model.safetensors";
   tc.checkpoint_path = state_path;
   tc.checkpoint_every = std::max<int64_t>(50, steps / 10);
-  Trainer trainer(model, tc, *train_task, eval_task.get());
+  Trainer trainer(model, tc, *train_task, eval_task);
   std::vector<LogRow> log;
-  if (vm.count("resume")) {
+  if (resume) {
     trainer.load_checkpoint(state_path);
     log = read_log(out_dir + "/train_log.csv", trainer.current_step());
     std::cerr << "resumed from " << state_path << " at step " << trainer.current_step() << "\n";

@@ -22,12 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path attnlab_bin() {
-  if (const char* env = std::getenv("ATTNLAB_BIN")) return env;
-  fs::path p = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "experiments" / "attnlab";
-  if (!fs::exists(p)) FAIL("the attnlab binary is missing at " << p << " (build target attnlab, or set ATTNLAB_BIN)");
-  return p;
-}
+using attnlab::test::attnlab_bin;
 
 const char* kSpec = R"(name = "e2e"
 seeds = [0, 1]
