@@ -62,7 +62,8 @@ const std::string& ModelConfig::attention_for_layer(int layer) const {
 }
 
 void ModelConfig::validate() const {
-  require_positive("vocab_size", vocab_size);
+  if (input_dim < 0) throw Error("model config: input_dim must be >= 0");
+  if (input_dim == 0) require_positive("vocab_size", vocab_size);
   require_positive("context", context);
   require_positive("d_model", d_model);
   require_positive("n_layers", n_layers);
@@ -112,6 +113,7 @@ void to_json(json& j, const ModelConfig& c) {
            {"parallel_residual", c.parallel_residual},
            {"tied_embeddings", c.tied_embeddings},
            {"attention", c.attention},
+           {"input_dim", c.input_dim},
            {"bos_token", c.bos_token},
            {"bos_policy", c.bos_policy}};
 }
@@ -122,7 +124,7 @@ void from_json(const json& j, ModelConfig& c) {
       "family", "vocab_size", "context",  "d_model",    "n_layers",     "n_heads",
       "n_kv_heads", "d_ff",   "pos",      "rope_style", "rope_theta",   "rotary_pct",
       "norm",   "norm_eps",   "mlp",      "bias",       "parallel_residual", "tied_embeddings",
-      "attention", "bos_token", "bos_policy"};
+      "attention", "input_dim", "bos_token", "bos_policy"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key())) throw Error("model config: unknown key '" + it.key() + "'");
   auto get = [&](const char* key, auto& out) {
@@ -160,6 +162,7 @@ void from_json(const json& j, ModelConfig& c) {
     else
       get("attention", c.attention);
   }
+  get("input_dim", c.input_dim);
   get("bos_token", c.bos_token);
   get("bos_policy", c.bos_policy);
 }

@@ -35,6 +35,9 @@ struct ModelConfig {
   bool tied_embeddings = true;
   // One attention spec per layer; a single entry applies to every layer.
   std::vector<std::string> attention = {"softmax"};
+  // > 0: the model reads continuous inputs [B, T, input_dim] through a linear layer and predicts
+  // one scalar per position (in-context regression, Garg et al. 2022); tokens are not used.
+  int input_dim = 0;
   int bos_token = -1;             // -1: the model has no BOS token
   std::string bos_policy = "none";  // "prepend" (Llama) or "none" (GPT-2): recorded with analyses
 

@@ -16,8 +16,13 @@ namespace attnlab {
 Transformer::Transformer(const ModelConfig& config) : config_(config) {
   config_.validate();
   const int V = config_.vocab_size, D = config_.d_model;
-  tok_emb_ = Tensor({V, D});
-  tok_emb_grad_ = Tensor({V, D});
+  if (config_.input_dim > 0) {
+    read_in_ = LinearLayer(config_.input_dim, D, true);
+    read_out_ = LinearLayer(D, 1, true);
+  } else {
+    tok_emb_ = Tensor({V, D});
+    tok_emb_grad_ = Tensor({V, D});
+  }
   if (config_.pos == PosEncoding::learned) {
     pos_emb_ = Tensor({config_.context, D});
     pos_emb_grad_ = Tensor({config_.context, D});
@@ -29,7 +34,7 @@ Transformer::Transformer(const ModelConfig& config) : config_(config) {
     final_norm_b_ = Tensor({D});
     final_norm_b_grad_ = Tensor({D});
   }
-  if (!config_.tied_embeddings) {
+  if (!config_.tied_embeddings && config_.input_dim == 0) {
     lm_head_ = Tensor({V, D});
     lm_head_grad_ = Tensor({V, D});
   }
@@ -45,17 +50,25 @@ void Transformer::init_weights(uint64_t seed) {
   for (float& w : pos_emb_.data) w = float(rng.normal() * std);
   for (auto& b : blocks_) b->init(rng, std, residual_std);
   for (float& w : lm_head_.data) w = float(rng.normal() * std);
+  if (config_.input_dim > 0) {
+    read_in_.init(rng, std);
+    read_out_.init(rng, std);
+  }
 }
 
 std::vector<Param> Transformer::params() {
   std::vector<Param> ps;
-  ps.push_back({"tok_emb.weight", &tok_emb_, &tok_emb_grad_, true});
+  if (config_.input_dim > 0)
+    read_in_.append_params(ps, "read_in");
+  else
+    ps.push_back({"tok_emb.weight", &tok_emb_, &tok_emb_grad_, true});
   if (pos_emb_.numel()) ps.push_back({"pos_emb.weight", &pos_emb_, &pos_emb_grad_, true});
   for (auto& b : blocks_) b->append_params(ps);
   ps.push_back({"final_norm.weight", &final_norm_w_, &final_norm_w_grad_, false});
   if (final_norm_b_.numel())
     ps.push_back({"final_norm.bias", &final_norm_b_, &final_norm_b_grad_, false});
   if (lm_head_.numel()) ps.push_back({"lm_head.weight", &lm_head_, &lm_head_grad_, true});
+  if (config_.input_dim > 0) read_out_.append_params(ps, "read_out");
   return ps;
 }
 
@@ -78,11 +91,18 @@ void Transformer::remove_observer(ForwardObserver* obs) {
   observers_.erase(std::remove(observers_.begin(), observers_.end(), obs), observers_.end());
 }
 
-const Tensor& Transformer::forward(const int32_t* tokens, int B, int T, bool keep_activations) {
+static void check_length(int B, int T, int context) {
   if (B <= 0 || T <= 0) throw Error("forward: empty batch");
-  if (T > config_.context)
+  if (T > context)
     throw Error("sequence of " + std::to_string(T) + " tokens is longer than the model's context (" +
-                std::to_string(config_.context) + ")");
+                std::to_string(context) + ")");
+}
+
+const Tensor& Transformer::forward(const int32_t* tokens, int B, int T, bool keep_activations) {
+  if (config_.input_dim > 0)
+    throw Error("this model reads continuous inputs (input_dim " +
+                std::to_string(config_.input_dim) + "), not tokens");
+  check_length(B, T, config_.context);
   const int V = config_.vocab_size, D = config_.d_model, N = B * T;
   for (int i = 0; i < N; ++i)
     if (tokens[i] < 0 || tokens[i] >= V)
@@ -92,14 +112,41 @@ const Tensor& Transformer::forward(const int32_t* tokens, int B, int T, bool kee
   T_ = T;
   tokens_.assign(tokens, tokens + N);
   x0_.resize({N, D});
-  for (int n = 0; n < N; ++n) {
-    float* row = x0_.ptr() + int64_t(n) * D;
-    std::memcpy(row, tok_emb_.ptr() + int64_t(tokens[n]) * D, sizeof(float) * D);
-    if (pos_emb_.numel()) {
+  for (int n = 0; n < N; ++n)
+    std::memcpy(x0_.ptr() + int64_t(n) * D, tok_emb_.ptr() + int64_t(tokens[n]) * D,
+                sizeof(float) * D);
+  run_trunk(keep_activations);
+  logits_.resize({B, T, V});
+  const Tensor& head = config_.tied_embeddings ? tok_emb_ : lm_head_;
+  linear_forward(logits_.ptr(), xf_norm_.ptr(), head.ptr(), nullptr, N, D, V);
+  return logits_;
+}
+
+const Tensor& Transformer::forward_continuous(const float* features, int B, int T,
+                                              bool keep_activations) {
+  if (config_.input_dim == 0)
+    throw Error("this model reads tokens; continuous inputs need a model with input_dim > 0");
+  check_length(B, T, config_.context);
+  const int D = config_.d_model, N = B * T;
+  B_ = B;
+  T_ = T;
+  features_.assign(features, features + int64_t(N) * config_.input_dim);
+  x0_.resize({N, D});
+  read_in_.forward(x0_.ptr(), features, N);
+  run_trunk(keep_activations);
+  logits_.resize({B, T, 1});
+  read_out_.forward(logits_.ptr(), xf_norm_.ptr(), N);
+  return logits_;
+}
+
+void Transformer::run_trunk(bool keep_activations) {
+  const int B = B_, T = T_, D = config_.d_model, N = B * T;
+  if (pos_emb_.numel())
+    for (int n = 0; n < N; ++n) {
+      float* row = x0_.ptr() + int64_t(n) * D;
       const float* p = pos_emb_.ptr() + int64_t(n % T) * D;
       for (int d = 0; d < D; ++d) row[d] += p[d];
     }
-  }
   Tensor x0_view = x0_;
   x0_view.shape = {B, T, D};
   for (ForwardObserver* o : observers_) o->on_residual(-1, x0_view);
@@ -122,36 +169,71 @@ const Tensor& Transformer::forward(const int32_t* tokens, int B, int T, bool kee
   else
     rmsnorm_forward(xf_norm_.ptr(), final_norm_cache_.ptr() + N, xf_.ptr(), final_norm_w_.ptr(),
                     N, D, config_.norm_eps);
-  logits_.resize({B, T, V});
-  const Tensor& head = config_.tied_embeddings ? tok_emb_ : lm_head_;
-  linear_forward(logits_.ptr(), xf_norm_.ptr(), head.ptr(), nullptr, N, D, V);
-  return logits_;
 }
 
 float Transformer::forward_loss(const Batch& batch) {
   const int N = batch.B * batch.T;
-  if (int(batch.tokens.size()) != N || int(batch.targets.size()) != N ||
-      int(batch.mask.size()) != N)
-    throw Error("batch: tokens, targets and mask must each hold B*T = " + std::to_string(N) +
-                " entries");
-  forward(batch.tokens.data(), batch.B, batch.T, true);
+  if (int(batch.mask.size()) != N)
+    throw Error("batch: the mask must hold B*T = " + std::to_string(N) + " entries");
   loss_mask_ = batch.mask;
   token_losses_.resize({batch.B, batch.T});
+  if (batch.in_dim > 0) {
+    if (batch.in_dim != config_.input_dim)
+      throw Error("batch: inputs have " + std::to_string(batch.in_dim) +
+                  " features, the model reads " + std::to_string(config_.input_dim));
+    if (int64_t(batch.features.size()) != int64_t(N) * batch.in_dim ||
+        int(batch.float_targets.size()) != N)
+      throw Error("batch: features must hold B*T*in_dim and float_targets B*T entries");
+    forward_continuous(batch.features.data(), batch.B, batch.T, true);
+    float_targets_ = batch.float_targets;
+    targets_.clear();
+    return mse_forward();
+  }
+  if (int(batch.tokens.size()) != N || int(batch.targets.size()) != N)
+    throw Error("batch: tokens and targets must each hold B*T = " + std::to_string(N) +
+                " entries");
+  forward(batch.tokens.data(), batch.B, batch.T, true);
   dlogits_.resize(logits_.shape);
   targets_ = batch.targets;
+  float_targets_.clear();
   return cross_entropy_forward(token_losses_.ptr(), logits_.ptr(), batch.targets.data(),
                                batch.mask.data(), N, config_.vocab_size);
 }
 
+// Masked mean squared error of the scalar predictions: sum(mask * (pred - y)^2) / sum(mask).
+float Transformer::mse_forward() {
+  const int N = B_ * T_;
+  double total = 0, sum = 0;
+  for (int n = 0; n < N; ++n) {
+    double e = double(logits_.data[size_t(n)]) - float_targets_[size_t(n)];
+    token_losses_.data[size_t(n)] = loss_mask_[size_t(n)] != 0 ? float(e * e) : 0.0f;
+    sum += loss_mask_[size_t(n)] * e * e;
+    total += loss_mask_[size_t(n)];
+  }
+  if (total <= 0) throw Error("regression loss: the loss mask selects no position");
+  mask_sum_ = float(total);
+  return float(sum / total);
+}
+
 void Transformer::backward() {
-  if (targets_.empty()) throw Error("backward() needs a forward_loss() first");
-  const int V = config_.vocab_size, D = config_.d_model, N = B_ * T_;
-  cross_entropy_backward(dlogits_.ptr(), logits_.ptr(), targets_.data(), loss_mask_.data(), N, V);
+  if (targets_.empty() && float_targets_.empty())
+    throw Error("backward() needs a forward_loss() first");
+  const int D = config_.d_model, N = B_ * T_;
   Tensor dxf_norm({N, D}), dx({N, D});
-  const Tensor& head = config_.tied_embeddings ? tok_emb_ : lm_head_;
-  Tensor& head_grad = config_.tied_embeddings ? tok_emb_grad_ : lm_head_grad_;
-  linear_backward(dxf_norm.ptr(), head_grad.ptr(), nullptr, dlogits_.ptr(), xf_norm_.ptr(),
-                  head.ptr(), N, D, V);
+  if (!float_targets_.empty()) {
+    Tensor dpred({N, 1});
+    for (int n = 0; n < N; ++n)
+      dpred.data[size_t(n)] = 2.0f * loss_mask_[size_t(n)] *
+                              (logits_.data[size_t(n)] - float_targets_[size_t(n)]) / mask_sum_;
+    read_out_.backward(dxf_norm.ptr(), dpred.ptr(), xf_norm_.ptr(), N);
+  } else {
+    const int V = config_.vocab_size;
+    cross_entropy_backward(dlogits_.ptr(), logits_.ptr(), targets_.data(), loss_mask_.data(), N, V);
+    const Tensor& head = config_.tied_embeddings ? tok_emb_ : lm_head_;
+    Tensor& head_grad = config_.tied_embeddings ? tok_emb_grad_ : lm_head_grad_;
+    linear_backward(dxf_norm.ptr(), head_grad.ptr(), nullptr, dlogits_.ptr(), xf_norm_.ptr(),
+                    head.ptr(), N, D, V);
+  }
   if (config_.norm == NormKind::layernorm)
     layernorm_backward(dx.ptr(), final_norm_w_grad_.ptr(), final_norm_b_grad_.ptr(),
                        dxf_norm.ptr(), xf_.ptr(), final_norm_w_.ptr(), final_norm_cache_.ptr(),
@@ -164,11 +246,15 @@ void Transformer::backward() {
     blocks_[size_t(l)]->backward(dx.ptr(), dprev.ptr());
     std::swap(dx, dprev);
   }
-  // Embedding gradients: serial so the sum order is fixed (determinism).
+  // Input gradients: serial so the sum order is fixed (determinism).
+  if (config_.input_dim > 0)
+    read_in_.backward(nullptr, dx.ptr(), features_.data(), N);
   for (int n = 0; n < N; ++n) {
-    float* g = tok_emb_grad_.ptr() + int64_t(tokens_[size_t(n)]) * D;
     const float* d = dx.ptr() + int64_t(n) * D;
-    for (int i = 0; i < D; ++i) g[i] += d[i];
+    if (config_.input_dim == 0) {
+      float* g = tok_emb_grad_.ptr() + int64_t(tokens_[size_t(n)]) * D;
+      for (int i = 0; i < D; ++i) g[i] += d[i];
+    }
     if (pos_emb_.numel()) {
       float* pg = pos_emb_grad_.ptr() + int64_t(n % T_) * D;
       for (int i = 0; i < D; ++i) pg[i] += d[i];

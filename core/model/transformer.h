@@ -9,6 +9,8 @@
 //   layers.{l}.mlp.w1.weight [F, D] (fc, or gate for SwiGLU)  w3.weight [F, D] (SwiGLU up)
 //   layers.{l}.mlp.w2.weight [D, F]  (+ .bias)
 //   final_norm.weight/.bias [D]      lm_head.weight [V, D]  (untied only)
+//   read_in.weight [D, input_dim] / read_out.weight [1, D] (+ .bias): continuous models only,
+//   which have no tok_emb or lm_head
 // Linear weights are [out, in] as in PyTorch; RoPE pairs follow config.rope_style.
 #include <map>
 #include <memory>
@@ -17,6 +19,7 @@
 
 #include "core/attention/attention.h"
 #include "core/model/config.h"
+#include "core/model/linear_layer.h"
 #include "core/model/observer.h"
 #include "core/tensor/tensor.h"
 #include "core/train/batch.h"
@@ -45,7 +48,12 @@ class Transformer {
   // its rows (O(T) memory per head), so long-context analysis never holds T x T.
   const Tensor& forward(const int32_t* tokens, int B, int T, bool keep_activations = false);
 
-  // Forward plus masked mean cross-entropy (sum(mask * nll) / sum(mask)); keeps activations.
+  // Continuous inputs [B, T, input_dim] -> predictions [B, T, 1] (models with input_dim > 0).
+  const Tensor& forward_continuous(const float* features, int B, int T,
+                                   bool keep_activations = false);
+
+  // Forward plus masked mean cross-entropy (token batches) or masked mean squared error
+  // (continuous batches, Batch::in_dim > 0) (sum(mask * nll) / sum(mask)); keeps activations.
   float forward_loss(const Batch& batch);
   // Gradients of the last forward_loss into every Param::grad (accumulating).
   void backward();
@@ -67,7 +75,12 @@ class Transformer {
   std::map<std::string, Tensor> weights();  // copies, keyed by parameter name
 
  private:
+  void run_trunk(bool keep_activations);  // x0_ (+ positions) -> blocks -> final norm
+  float mse_forward();
+
   ModelConfig config_;
+  LinearLayer read_in_, read_out_;  // continuous models only
+  std::vector<float> features_, float_targets_;
   Tensor tok_emb_, tok_emb_grad_;
   Tensor pos_emb_, pos_emb_grad_;
   std::vector<std::unique_ptr<Block>> blocks_;

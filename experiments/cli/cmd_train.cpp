@@ -146,7 +146,13 @@ int cmd_train(const Args& args) {
     }
     cfg = j.get<ModelConfig>();
   }
-  cfg.vocab_size = train_task->vocab_size();
+  {  // continuous tasks (in-context regression) are read in by a linear layer
+    Batch probe;
+    train_task->next(probe);
+    train_task->seek(0);
+    cfg.input_dim = probe.in_dim;
+  }
+  if (cfg.input_dim == 0) cfg.vocab_size = train_task->vocab_size();
   cfg.context = std::max(cfg.context, train_task->seq_len());
   if (!attention.empty()) {
     cfg.attention.clear();
