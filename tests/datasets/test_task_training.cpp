@@ -96,8 +96,7 @@ TEST_CASE("a 1-layer softmax model learns the Bigram-Backcopy rule", "[train]") 
 }
 
 // About 20 s on 2 otherwise idle cores (minutes when other builds share them). Models first
-// sit on the ln(4) plateau (uniform
-// over the 4 in-context values, accuracy ~0.25); V = 66 (the smallest vocabulary Zoology's
+// sit on the ln(4) plateau (uniform over the 4 in-context values, accuracy ~0.25); V = 66 (the smallest vocabulary Zoology's
 // V > L allows), batch 64 and a constant lr after warmup left it by step 300 (0.81) in tuning
 // runs, while V = 80-128 at batch 32, or a cosine-decayed lr over 600 steps, did not. This
 // config measured 0.998 accuracy over 1024 held-out queries.
