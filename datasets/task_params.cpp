@@ -8,48 +8,15 @@
 
 namespace attnlab {
 
-namespace {
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\n");
-  return s.substr(b, e - b + 1);
-}
-
-}  // namespace
-
-void parse_task_spec(const std::string& spec_in, std::string& name,
+void parse_task_spec(const std::string& spec, std::string& name,
                      std::map<std::string, std::string>& params) {
-  std::string spec = trim(spec_in);
+  std::vector<SpecTerm> terms = parse_spec(spec, "task spec", true);
+  if (terms.size() != 1)
+    throw Error("task spec '" + spec + "': expected one task, got " + std::to_string(terms.size()) +
+                " terms joined by '+'");
+  name = terms[0].name;
   params.clear();
-  size_t open = spec.find('(');
-  if (open == std::string::npos) {
-    if (spec.find_first_of("),=") != std::string::npos)
-      throw Error("task spec '" + spec_in + "': expected name(key=value,...)");
-    name = spec;
-  } else {
-    if (spec.back() != ')')
-      throw Error("task spec '" + spec_in + "': missing closing ')'");
-    name = trim(spec.substr(0, open));
-    std::string body = spec.substr(open + 1, spec.size() - open - 2);
-    size_t pos = 0;
-    while (pos <= body.size() && !trim(body).empty()) {
-      size_t comma = body.find(',', pos);
-      std::string item = trim(body.substr(pos, comma == std::string::npos ? std::string::npos
-                                                                          : comma - pos));
-      size_t eq = item.find('=');
-      if (eq == std::string::npos || trim(item.substr(0, eq)).empty())
-        throw Error("task spec '" + spec_in + "': parameter '" + item +
-                    "' is not key=value");
-      std::string key = trim(item.substr(0, eq));
-      if (params.count(key)) throw Error("task spec '" + spec_in + "': '" + key + "' given twice");
-      params[key] = trim(item.substr(eq + 1));
-      if (comma == std::string::npos) break;
-      pos = comma + 1;
-    }
-  }
-  if (name.empty()) throw Error("task spec '" + spec_in + "': empty task name");
+  for (auto& [key, value] : terms[0].args) params[key] = value;
 }
 
 TaskParams::TaskParams(const std::string& task, const std::vector<TaskParamInfo>& declared,

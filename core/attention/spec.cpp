@@ -33,10 +33,11 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-std::vector<SpecTerm> parse_spec(const std::string& spec) {
+std::vector<SpecTerm> parse_spec(const std::string& spec, const std::string& what,
+                                 bool allow_empty_values) {
   auto bad = [&](const std::string& why) -> Error {
-    return Error("bad attention spec '" + spec + "': " + why +
-                 " (expected name(key=value,...) optionally followed by +mask(...))");
+    return Error("bad " + what + " '" + spec + "': " + why +
+                 " (expected name(key=value,...), optionally followed by +name(...))");
   };
   std::vector<SpecTerm> terms;
   size_t i = 0;
@@ -46,7 +47,7 @@ std::vector<SpecTerm> parse_spec(const std::string& spec) {
     while (open < n && spec[open] != '(' && spec[open] != '+') ++open;
     SpecTerm term;
     term.name = trim(spec.substr(i, open - i));
-    if (!is_ident(term.name)) throw bad("'" + term.name + "' is not a variant or mask name");
+    if (!is_ident(term.name)) throw bad("'" + term.name + "' is not a name");
     i = open;
     if (i < n && spec[i] == '(') {
       size_t close = spec.find(')', i);
@@ -62,7 +63,7 @@ std::vector<SpecTerm> parse_spec(const std::string& spec) {
           if (eq == std::string::npos) throw bad("argument '" + trim(kv) + "' has no '='");
           std::string key = trim(kv.substr(0, eq)), value = trim(kv.substr(eq + 1));
           if (!is_ident(key)) throw bad("'" + key + "' is not a parameter name");
-          if (value.empty()) throw bad("parameter '" + key + "' has no value");
+          if (value.empty() && !allow_empty_values) throw bad("parameter '" + key + "' has no value");
           for (const auto& [k, v] : term.args)
             if (k == key) throw bad("parameter '" + key + "' given twice");
           term.args.emplace_back(key, value);

@@ -13,8 +13,11 @@ struct SpecTerm {
   std::vector<std::pair<std::string, std::string>> args;  // in the order written
 };
 
-// Splits "a(x=1)+b(y=2)" into terms. Throws attnlab::Error on malformed syntax.
-std::vector<SpecTerm> parse_spec(const std::string& spec);
+// Splits "a(x=1)+b(y=2)" into terms. Throws attnlab::Error on malformed syntax, naming `what`
+// ("attention spec", "task spec"). The one parser of the name(key=value,...) grammar: task specs
+// use it too, with allow_empty_values (a task's "corpus=" means "none").
+std::vector<SpecTerm> parse_spec(const std::string& spec, const std::string& what = "attention spec",
+                                 bool allow_empty_values = false);
 
 // Formats a number so that it reads back to the same double and stays short ("0.8", "64", "-2.5").
 std::string format_number(double v);
