@@ -147,18 +147,14 @@ void Transformer::run_trunk(bool keep_activations) {
       const float* p = pos_emb_.ptr() + int64_t(n % T) * D;
       for (int d = 0; d < D; ++d) row[d] += p[d];
     }
-  Tensor x0_view = x0_;
-  x0_view.shape = {B, T, D};
-  for (ForwardObserver* o : observers_) o->on_residual(-1, x0_view);
-  Tensor cur = x0_, next({N, D});
+  // The residual stream is shaped [B, T, D] as observers see it; blocks read it as N rows.
+  x0_.shape = {B, T, D};
+  for (ForwardObserver* o : observers_) o->on_residual(-1, x0_);
+  Tensor cur = x0_, next({B, T, D});
   for (size_t l = 0; l < blocks_.size(); ++l) {
     blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_, keep_activations);
     std::swap(cur, next);
-    if (!observers_.empty()) {
-      Tensor view = cur;
-      view.shape = {B, T, D};
-      for (ForwardObserver* o : observers_) o->on_residual(int(l), view);
-    }
+    for (ForwardObserver* o : observers_) o->on_residual(int(l), cur);
   }
   xf_ = std::move(cur);
   xf_norm_.resize({N, D});
