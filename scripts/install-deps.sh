@@ -9,7 +9,7 @@ PACKAGES=(
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   catch2 libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libicu-dev
   python3-torch python3-numpy libopenblas0-pthread
-  xvfb xauth poppler-utils
+  xvfb xauth poppler-utils fonts-dejavu-core
   slurmctld slurmd slurm-client munge
 )
 
