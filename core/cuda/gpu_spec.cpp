@@ -7,10 +7,12 @@ namespace attnlab::cuda {
 
 GpuAttentionSpec gpu_attention_spec(const std::string& spec) {
   GpuAttentionSpec out;
-  bool window_seen = false;
+  bool window_seen = false, first = true;
   for (const SpecTerm& term : parse_spec(spec)) {
     SpecArgs args("attention '" + spec + "'", term.args);
-    if (term.name == "softmax") {
+    // The variant comes first and only masks follow it (make_attention): "window(..)+softmax"
+    // or "softmax+softmax" are errors on the CPU and must not run here as softmax.
+    if (term.name == "softmax" && first) {
       args.finish();
     } else if (term.name == "window" && !window_seen) {
       out.window = args.require_int("size", 1, 1 << 30);
@@ -21,6 +23,7 @@ GpuAttentionSpec gpu_attention_spec(const std::string& spec) {
       throw Error("no fused CUDA kernel for attention '" + spec + "' (term '" + term.name +
                   "'): the kernels run softmax with an optional window(size, sinks)");
     }
+    first = false;
   }
   return out;
 }

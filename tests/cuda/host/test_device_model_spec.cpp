@@ -20,6 +20,10 @@ TEST_CASE("GPU attention specs: softmax with an optional window and sinks", "[cu
   CHECK_THROWS_AS(gpu_attention_spec("window(size=0)"), Error);
   CHECK_THROWS_AS(gpu_attention_spec("window(size=4,stride=2)"), Error);
   CHECK_THROWS_AS(gpu_attention_spec("softmax(temperature=2)"), Error);
+  // Only masks may follow the variant (make_attention rejects these, so must the GPU).
+  CHECK_THROWS_AS(gpu_attention_spec("window(size=4)+softmax"), Error);
+  CHECK_THROWS_AS(gpu_attention_spec("softmax+softmax"), Error);
+  CHECK_THROWS_AS(gpu_attention_spec("softmax+window(size=4)+window(size=2)"), Error);
 }
 
 #include <set>
