@@ -27,6 +27,9 @@ void validate(const AttnDims& d) {
   need(d.window >= 0, "window must be >= 0 (0 = full causal), got " + std::to_string(d.window));
   need(d.sinks >= 0, "sinks must be >= 0, got " + std::to_string(d.sinks));
   need(std::isfinite(d.scale), "scale must be finite");
+  // Heads and batch are grid y and z (plan_attention), which CUDA caps at 65535.
+  need(d.Hq <= 65535 && d.B <= 65535, "heads (" + std::to_string(d.Hq) + ") and batch (" +
+                                          std::to_string(d.B) + ") must each be at most 65535 (grid y, z)");
   // Offsets are computed in 64 bits, but T and the per-head row count must fit int.
   need(int64_t(d.B) * d.Hq * d.T < (int64_t(1) << 31), "B * Hq * T must be below 2^31");
 }

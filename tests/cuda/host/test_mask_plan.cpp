@@ -67,6 +67,9 @@ TEST_CASE("attention dims are validated with messages naming the field", "[cuda]
   d.T = 0;
   CHECK_THROWS_AS(validate(d), Error);
   d.T = 10;
+  d.B = 70000;  // grid z: the launch would fail
+  CHECK_THROWS_WITH(validate(d), Catch::Contains("65535"));
+  d.B = 2;
   CHECK(d.effective_scale() == Approx(0.25f));
   d.scale = 0.5f;
   CHECK(d.effective_scale() == 0.5f);
