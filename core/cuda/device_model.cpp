@@ -16,6 +16,8 @@ DeviceTransformer::DeviceTransformer(const ModelConfig& cfg, const std::map<std:
     : cfg_(cfg) {
   cfg_.validate();
   if (cfg_.pos == PosEncoding::alibi) throw Error("the CUDA backend has no ALiBi yet; use --device cpu");
+  if (cfg_.input_dim > 0)  // else the first complaint would be a missing tok_emb.weight
+    throw Error("the CUDA backend runs token models only (this model reads continuous inputs); use --device cpu");
   if (cfg_.d_model != cfg_.n_heads * cfg_.head_dim())
     throw Error("the CUDA backend needs d_model == n_heads * head_dim");
   for (const auto& [name, t] : weights) {
