@@ -23,6 +23,11 @@ const std::vector<Case> kCases = {
     {1, 6, 2, 64, 64, 0, 0},   {1, 2, 1, 45, 80, 0, 0},   {1, 2, 2, 97, 128, 0, 0},
     {2, 4, 1, 100, 16, 20, 0}, {1, 4, 2, 130, 24, 7, 4},  {1, 2, 2, 64, 64, 33, 1},
     {1, 3, 3, 40, 3, 1, 0},
+    // T = 2 with Dh 48 (two dims per lane, the second chunk half empty) and 4:1 GQA; GQA with
+    // window and sinks at a length off the tile grid; a window wider than T; window 1 with more
+    // sinks than window (rows see their sinks and themselves only).
+    {1, 4, 1, 2, 48, 0, 0},    {2, 8, 2, 67, 48, 5, 3},   {1, 2, 1, 50, 128, 64, 2},
+    {1, 2, 2, 75, 40, 1, 3},
 };
 
 AttnDims dims_of(const Case& c) {

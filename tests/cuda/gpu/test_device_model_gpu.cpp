@@ -18,10 +18,11 @@ namespace {
 struct StatsObserver : ForwardObserver {
   std::vector<StreamStats> stats;
   const int32_t* tokens = nullptr;
+  int window = 0, sinks = 0;  // the layers' mask (gpu_attention_spec of the model's spec)
   void on_attention(const LayerAttentionView& v) override {
     const AttnShape& s = v.inputs->shape;
     AttnDims d;
-    d.B = s.B, d.Hq = s.H, d.Hkv = s.H, d.T = s.T, d.Dh = s.Dh;
+    d.B = s.B, d.Hq = s.H, d.Hkv = s.H, d.T = s.T, d.Dh = s.Dh, d.window = window, d.sinks = sinks;
     StreamStats st;
     std::vector<int> tok(tokens, tokens + int64_t(s.B) * s.T);
     ref::attention_stats(d, v.inputs->q, v.inputs->k, tok.data(), st);
@@ -47,11 +48,18 @@ ModelConfig gpt2_like(bool parallel) {
   c.parallel_residual = parallel, c.tied_embeddings = !parallel;
   return c;
 }
+// Dh 48 (a half-empty second chunk per lane), 2:1 GQA, interleaved RoPE, window with sinks.
+ModelConfig windowed() {
+  ModelConfig c = llama_like();
+  c.family = "llama-window", c.d_model = 96, c.n_heads = 2, c.n_kv_heads = 1;
+  c.rope_style = RopeStyle::interleaved, c.attention = {"softmax+window(size=6,sinks=2)"};
+  return c;
+}
 
 }  // namespace
 
 TEST_CASE("gpu model forward and statistics match the CPU Transformer", "[gpu][model]") {
-  for (const ModelConfig& cfg : {llama_like(), gpt2_like(false), gpt2_like(true)}) {
+  for (const ModelConfig& cfg : {llama_like(), gpt2_like(false), gpt2_like(true), windowed()}) {
     INFO(cfg.family);
     Transformer cpu(cfg);
     cpu.init_weights(5);
@@ -61,6 +69,8 @@ TEST_CASE("gpu model forward and statistics match the CPU Transformer", "[gpu][m
     for (auto& t : tok) t = int32_t(rng.below(8));  // few distinct tokens: induction sums are non-zero
     StatsObserver obs;
     obs.tokens = tok.data();
+    const GpuAttentionSpec mask = gpu_attention_spec(cfg.attention[0]);
+    obs.window = mask.window, obs.sinks = mask.sinks;
     cpu.add_observer(&obs);
     const Tensor& want = cpu.forward(tok.data(), B, T);
     DeviceTransformer gpu(cfg, cpu.weights());

@@ -24,6 +24,21 @@ ModelConfig tiny(bool llama) {
   }
   return c;
 }
+// GPT-NeoX/Pythia: parallel residual, untied head, half-style RoPE on a quarter of each head,
+// LayerNorm, exact GELU, biases.
+ModelConfig tiny_neox() {
+  ModelConfig c = tiny(false);
+  c.family = "gpt_neox", c.pos = PosEncoding::rope, c.rope_style = RopeStyle::half, c.rotary_pct = 0.25f;
+  c.mlp = MlpKind::gelu, c.parallel_residual = true, c.tied_embeddings = false;
+  return c;
+}
+// 4:1 GQA under a sliding window with sinks (the fused kernels' mask), Dh 12, untied head.
+ModelConfig tiny_windowed() {
+  ModelConfig c = tiny(true);
+  c.family = "llama-window", c.d_model = 48, c.n_heads = 4, c.n_kv_heads = 1, c.tied_embeddings = false;
+  c.attention = {"softmax+window(size=5,sinks=2)"};
+  return c;
+}
 
 Batch random_batch(int B, int T, int V, Rng& rng) {
   Batch b;
@@ -36,8 +51,7 @@ Batch random_batch(int B, int T, int V, Rng& rng) {
 }  // namespace
 
 TEST_CASE("gpu training step: loss and every gradient match the CPU model", "[gpu][train]") {
-  for (bool llama : {true, false}) {
-    const ModelConfig cfg = tiny(llama);
+  for (const ModelConfig& cfg : {tiny(true), tiny(false), tiny_neox(), tiny_windowed()}) {
     INFO(cfg.family);
     Transformer cpu(cfg);
     cpu.init_weights(3);
@@ -60,8 +74,9 @@ TEST_CASE("gpu training step: loss and every gradient match the CPU model", "[gp
   }
 }
 
-TEST_CASE("gpu training run follows the CPU loss curve", "[gpu][train]") {
-  const ModelConfig cfg = tiny(true);
+namespace {
+void check_loss_curve(const ModelConfig& cfg) {
+  INFO(cfg.family);
   Transformer cpu(cfg);
   cpu.init_weights(8);
   DeviceTransformer gpu(cfg, cpu.weights());
@@ -106,6 +121,13 @@ TEST_CASE("gpu training run follows the CPU loss curve", "[gpu][train]") {
   }
   const auto a = gpu.weights(), b = resumed.weights();
   for (const auto& [name, t] : a) expect_close(b.at(name).data, t.data, "resumed " + name, 1e-6);
+}
+}  // namespace
+
+TEST_CASE("gpu training run follows the CPU loss curve", "[gpu][train]") {
+  // Tied head (its gradient sums both uses) and untied head with parallel residual.
+  check_loss_curve(tiny(true));
+  check_loss_curve(tiny_neox());
 }
 
 TEST_CASE("gpu training rejects batches it cannot train on", "[gpu][train]") {
