@@ -1,5 +1,6 @@
 // attnlab analyze: runs the standard attention probes (analysis/probes.h) on any checkpoint and
 // prints per-head tables; --ablate re-runs them with heads knocked out, next to the baseline.
+// --device cuda measures on the GPU model's fused statistics pass (experiments/device/gpu_analysis.h).
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -7,10 +8,13 @@
 
 #include "analysis/ablation.h"
 #include "analysis/probes.h"
+#include "core/cuda/select.h"
 #include "core/io/open_model.h"
 #include "core/tensor/error.h"
 #include "core/tokenizer/tokenizer.h"
 #include "experiments/cli/cli_options.h"
+#include "experiments/device/gpu_analysis.h"
+#include "experiments/device/stream_stats_table.h"
 
 namespace attnlab::cli {
 
@@ -27,7 +31,8 @@ std::vector<std::string> split_list(const std::string& s) {
 
 // The columns the text table shows per probe (all metrics go to --json / --csv).
 std::vector<std::string> default_columns(const std::string& probe) {
-  if (probe == "sink") return {"alpha1", "sink_mass", "norm_entropy", "cover_median", "zero_frac", "value_norm1_ratio"};
+  // cover_censored and top<k>_mass come from --device cuda only (printed where present).
+  if (probe == "sink") return {"alpha1", "sink_mass", "norm_entropy", "cover_median", "cover_censored", "zero_frac", "value_norm1_ratio"};
   if (probe == "induction") return {"prev_token", "prefix_matching", "tl_induction", "tl_duplicate", "echo"};
   if (probe == "retrieval") return {"retrieval_score"};
   if (probe == "census") return {"prefix_matching", "echo", "razor_induction", "razor_echo"};
@@ -38,7 +43,7 @@ std::vector<std::string> default_columns(const std::string& probe) {
 
 int cmd_analyze(const Args& args) {
   po::options_description desc("analyze options");
-  std::string path, probe, prompt, ablate, ablate_mode, json_path, csv_path, tokenizer_path, columns;
+  std::string path, probe, prompt, ablate, ablate_mode, json_path, csv_path, tokenizer_path, columns, device;
   ProbeOptions opt;
   std::string source;
   desc.add_options()("model", po::value(&path), "checkpoint file or folder")(
@@ -60,15 +65,23 @@ int cmd_analyze(const Args& args) {
       "needle", po::value(&opt.needle)->default_value(opt.needle), "retrieval: the sentence hidden in the haystack")(
       "answer", po::value(&opt.needle_answer)->default_value(opt.needle_answer), "retrieval: the part of the needle to recall")(
       "question", po::value(&opt.question)->default_value(opt.question), "retrieval: text appended after the haystack")(
-      "seed", po::value(&opt.seed)->default_value(0), "probe input seed");
+      "seed", po::value(&opt.seed)->default_value(0), "probe input seed")(
+      "device", po::value(&device)->default_value("cpu"),
+      "cpu | cuda: cuda measures all heads with the fused GPU statistics pass (no T x T memory); "
+      "metrics it cannot stream are left out and listed in the table's meta");
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;
   if (!parse_options(args, "attnlab analyze MODEL --probe sink|induction|retrieval|census|all [--prompt TEXT] "
-                           "[--ablate L5H3,...] [--json F] [--csv F]",
+                           "[--ablate L5H3,...] [--device cpu|cuda] [--json F] [--csv F]",
                      desc, vm, &pos))
     return 0;
   if (path.empty()) throw Error("give a checkpoint path");
+  // Before the model loads: a machine or build without CUDA fails at once, saying which.
+  const bool on_gpu = cuda::resolve_device(device) == Device::cuda;
+  if (on_gpu && vm.count("ablate"))
+    throw Error("--ablate hooks the CPU forward (head outputs are edited in place); it does not run with "
+                "--device cuda: use --device cpu");
 
   std::vector<std::string> probes;
   if (!vm.count("prompt")) {
@@ -100,13 +113,23 @@ int cmd_analyze(const Args& args) {
                   std::to_string(cfg.context) + ")");
   }
 
+  std::unique_ptr<GpuAnalysis> gpu;
+  if (on_gpu) {
+    gpu = std::make_unique<GpuAnalysis>(model);
+    std::string missing;
+    for (const std::string& m : fused_unmeasured_metrics()) missing += (missing.empty() ? "" : ", ") + m;
+    std::cerr << "note: --device cuda streams row and column sums only; left out (use --device cpu): " << missing << "\n";
+    for (const std::string& p : probes)
+      if (!gpu_runs_probe(p)) std::cerr << "note: " << retrieval_on_cpu_note() << "\n";
+  }
   auto run_all = [&]() {
     HeadTable out(cfg.n_layers, cfg.n_heads);
     if (!prompt_ids.empty()) {
-      out.merge(prompt_probe(model, prompt_ids, opt), "");
+      out.merge(gpu ? gpu->prompt_probe(prompt_ids, opt) : prompt_probe(model, prompt_ids, opt), "");
       return out;
     }
-    for (const std::string& p : probes) out.merge(run_probe(p, model, vocab, opt), probes.size() > 1 ? p + "." : "");
+    for (const std::string& p : probes)
+      out.merge(gpu ? gpu->run_probe(p, vocab, opt) : run_probe(p, model, vocab, opt), probes.size() > 1 ? p + "." : "");
     return out;
   };
 
@@ -137,6 +160,7 @@ int cmd_analyze(const Args& args) {
     table = std::move(ablated);
   }
   table.set_meta("model", path);
+  if (table.meta("device").empty()) table.set_meta("device", on_gpu ? "cuda" : "cpu");  // retrieval alone says cpu
 
   std::vector<std::string> cols = split_list(columns);
   if (cols.empty()) {
