@@ -9,11 +9,13 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
 #include "core/attention/attention.h"
 #include "datasets/task_registry.h"
+#include "experiments/device/train_device.h"
 #include "gui/plot_style.h"
 
 namespace attnlab::gui {
@@ -32,6 +34,16 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
   attention_->setCurrentText("softmax");
   size_ = new QComboBox;
   size_->addItems({"tiny", "small", "llama-tiny"});
+  device_ = new QComboBox;
+  device_->addItem("cpu");
+  device_->addItem("cuda");
+  try {
+    exp::check_compute({"cuda", "fp32"});
+  } catch (const std::exception& e) {  // no GPU here: show the choice, greyed out, with the reason
+    auto* model = qobject_cast<QStandardItemModel*>(device_->model());
+    if (model) model->item(1)->setEnabled(false);
+    device_->setItemData(1, QString::fromStdString(e.what()), Qt::ToolTipRole);
+  }
   auto spin = [](int lo, int hi, int v) {
     auto* s = new QSpinBox;
     s->setRange(lo, hi);
@@ -64,6 +76,7 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
   form->addRow("Task", task_);
   form->addRow("Attention", attention_);
   form->addRow("Model size", size_);
+  form->addRow("Device", device_);
   form->addRow("Steps", steps_);
   form->addRow("Batch", batch_);
   form->addRow("Sequence length", seq_len_);
@@ -135,6 +148,7 @@ TrainRequest TrainPanel::request() const {
   r.task = task_->currentText().toStdString();
   r.attention = attention_->currentText().toStdString();
   r.size = size_->currentText().toStdString();
+  r.device = device_->currentText().toStdString();
   r.steps = steps_->value();
   r.batch = batch_->value();
   r.seq_len = seq_len_->value();
@@ -149,6 +163,7 @@ void TrainPanel::set_request(const TrainRequest& r) {
   task_->setCurrentText(QString::fromStdString(r.task));
   attention_->setCurrentText(QString::fromStdString(r.attention));
   size_->setCurrentText(QString::fromStdString(r.size));
+  device_->setCurrentText(QString::fromStdString(r.device));
   steps_->setValue(r.steps);
   batch_->setValue(r.batch);
   seq_len_->setValue(r.seq_len);

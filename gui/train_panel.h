@@ -44,7 +44,7 @@ class TrainPanel : public QWidget {
   void clear_sink_graphs();
   void on_finished(const QString& status, const QString& error, const QString& checkpoint);
 
-  QComboBox *task_, *attention_, *size_;
+  QComboBox *task_, *attention_, *size_, *device_;
   QSpinBox *steps_, *batch_, *seq_len_, *probe_every_, *seed_;
   QDoubleSpinBox* lr_;
   QLineEdit* store_;

@@ -12,6 +12,7 @@
 #include "core/model/config.h"
 #include "core/tensor/error.h"
 #include "core/train/trainer.h"
+#include "experiments/device/train_device.h"
 #include "experiments/spec/task_bridge.h"
 #include "experiments/store/store.h"
 #include "experiments/training_vocab.h"
@@ -131,7 +132,7 @@ void TrainSession::body() {
       }, Qt::QueuedConnection);
     };
     probe_heads(0);
-    Trainer trainer(*model, tc, *train_task, nullptr);
+    Trainer trainer(*model, tc, *train_task, nullptr, exp::make_train_backend({req_.device, "fp32"}, *model, tc));
     trainer.on_step = [&](const StepInfo& si) {
       scalars.push_back({run_id_, si.step, "loss", si.loss});
       const int64_t step = si.step;
@@ -139,7 +140,10 @@ void TrainSession::body() {
       QMetaObject::invokeMethod(this, [self, step, loss] {
         if (self) emit self->step_done(step, loss);
       }, Qt::QueuedConnection);
-      if (si.step % std::max(1, req_.probe_every) == 0 || si.step == req_.steps) probe_heads(si.step);
+      if (si.step % std::max(1, req_.probe_every) == 0 || si.step == req_.steps) {
+        trainer.model();  // a GPU backend's weights are copied into *model here
+        probe_heads(si.step);
+      }
       std::unique_lock<std::mutex> lock(mu_);
       waiting_ = paused_;
       cv_.wait(lock, [&] { return !paused_ || stop_.load(); });
@@ -152,7 +156,7 @@ void TrainSession::body() {
       if (!scalars.empty()) store->write_progress(run_id_, trainer.current_step(), scalars, {});
       CheckpointExtras extras;
       extras.metadata = training_vocab_metadata(*train_task);
-      save_checkpoint(checkpoint.toStdString(), *model, extras);
+      save_checkpoint(checkpoint.toStdString(), trainer.model(), extras);
       store->put_artifact(run_id_, "checkpoint", checkpoint.toStdString());
       store->mark_finished(run_id_, status == "done" ? "done" : "interrupted", exp::now_seconds() - t0);
     }

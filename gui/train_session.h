@@ -17,6 +17,7 @@ struct TrainRequest {
   std::string task = "bigram_backcopy";
   std::string attention = "softmax";
   std::string size = "tiny";  // preset_config name
+  std::string device = "cpu";  // cpu | cuda (experiments/device/train_device.h)
   int steps = 200, batch = 8, seq_len = 64, probe_every = 20;
   float lr = 3e-3f;
   uint64_t seed = 0;

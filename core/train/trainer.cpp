@@ -18,7 +18,7 @@ float lr_at_step(const TrainConfig& cfg, int64_t step) {
   return float(min_lr + (cfg.lr - min_lr) * cosine);
 }
 
-static AdamWConfig adam_config(const TrainConfig& c) {
+AdamWConfig adamw_config(const TrainConfig& c) {
   return {c.beta1, c.beta2, c.eps, c.weight_decay};
 }
 
@@ -32,8 +32,10 @@ static void validate(const TrainConfig& c, const ModelConfig& m) {
   if (c.warmup < 0) throw Error("train config: warmup must be >= 0");
 }
 
-Trainer::Trainer(Transformer& model, const TrainConfig& cfg, BatchSource& train, BatchSource* eval)
-    : model_(model), cfg_(cfg), train_(train), eval_(eval), opt_(model.params(), adam_config(cfg)) {
+Trainer::Trainer(Transformer& model, const TrainConfig& cfg, BatchSource& train, BatchSource* eval,
+                 std::unique_ptr<TrainBackend> backend)
+    : model_(model), cfg_(cfg), train_(train), eval_(eval), backend_(std::move(backend)) {
+  if (!backend_) backend_ = make_cpu_train_backend(model_, adamw_config(cfg_));
   validate(cfg_, model.config());
   if (train_.vocab_size() > model.config().vocab_size)
     throw Error("the task's vocabulary (" + std::to_string(train_.vocab_size()) +
@@ -45,16 +47,17 @@ Trainer::Trainer(Transformer& model, const TrainConfig& cfg, BatchSource& train,
 StepInfo Trainer::step() {
   auto t0 = std::chrono::steady_clock::now();
   train_.next(batch_);
-  model_.zero_grad();
+  backend_->zero_grad();
   StepInfo info;
-  info.loss = model_.forward_loss(batch_);
+  info.loss = backend_->forward_loss(batch_);
   if (!std::isfinite(info.loss))
     throw Error("training diverged: loss is " + std::to_string(info.loss) + " at step " +
                 std::to_string(step_ + 1) + " (lower the learning rate)");
-  model_.backward();
-  info.grad_norm = opt_.clip_grad_norm(cfg_.grad_clip);
+  backend_->backward();
+  info.grad_norm = backend_->clip_grad_norm(cfg_.grad_clip);
   info.lr = lr_at_step(cfg_, step_);
-  opt_.step(info.lr);
+  backend_->adamw_step(info.lr);
+  host_stale_ = true;
   ++step_;
   info.step = step_;
   double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -69,7 +72,7 @@ float Trainer::evaluate() {
   double sum = 0;
   for (int i = 0; i < cfg_.eval_batches; ++i) {
     eval_->next(b);
-    sum += model_.forward_loss(b);
+    sum += backend_->forward_loss(b);
   }
   return float(sum / std::max(1, cfg_.eval_batches));
 }
@@ -88,14 +91,21 @@ void Trainer::run() {
     if (!keep_going) break;
   }
   if (!cfg_.checkpoint_path.empty()) save_checkpoint(cfg_.checkpoint_path);
+  model();  // the caller reads the trained weights from the Transformer
+}
+
+Transformer& Trainer::model() {
+  if (host_stale_) backend_->sync_to_host();
+  host_stale_ = false;
+  return model_;
 }
 
 void Trainer::save_checkpoint(const std::string& path) {
   CheckpointExtras extras;
-  extras.tensors = opt_.state();
+  extras.tensors = backend_->optimizer_state();
   extras.metadata["attnlab.train"] =
-      nlohmann::json{{"step", step_}, {"adam_t", opt_.t()}, {"data", train_.describe()}}.dump();
-  ::attnlab::save_checkpoint(path, model_, extras);
+      nlohmann::json{{"step", step_}, {"adam_t", backend_->optimizer_step()}, {"data", train_.describe()}}.dump();
+  ::attnlab::save_checkpoint(path, model(), extras);
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
@@ -107,7 +117,8 @@ void Trainer::load_checkpoint(const std::string& path) {
   if (nlohmann::json(ck.model->config()) != nlohmann::json(model_.config()))
     throw Error(path + ": the checkpoint's model config differs from this run's");
   model_.load_weights(ck.model->weights());
-  opt_.load_state(ck.extras.tensors, st.at("adam_t").get<int64_t>());
+  backend_->load_state(ck.extras.tensors, st.at("adam_t").get<int64_t>());
+  host_stale_ = false;
   step_ = st.at("step").get<int64_t>();
   train_.seek(step_);
 }

@@ -4,12 +4,14 @@
 // (analysis hooks metric logging here), and checkpoints that resume bit-identically.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/model/transformer.h"
 #include "core/train/adamw.h"
 #include "core/train/batch.h"
+#include "core/train/train_backend.h"
 
 namespace attnlab {
 
@@ -31,6 +33,7 @@ struct TrainConfig {
 };
 
 float lr_at_step(const TrainConfig& cfg, int64_t step);
+AdamWConfig adamw_config(const TrainConfig& cfg);
 
 struct StepInfo {
   int64_t step = 0;        // 1-based count of finished steps
@@ -47,8 +50,10 @@ struct EvalInfo {
 
 class Trainer {
  public:
-  // `train` and `eval` must outlive the trainer; eval may be null (no evaluation).
-  Trainer(Transformer& model, const TrainConfig& cfg, BatchSource& train, BatchSource* eval);
+  // `train` and `eval` must outlive the trainer; eval may be null (no evaluation). `backend`
+  // null: train on the CPU (make_cpu_train_backend); otherwise one made for this `model`.
+  Trainer(Transformer& model, const TrainConfig& cfg, BatchSource& train, BatchSource* eval,
+          std::unique_ptr<TrainBackend> backend = nullptr);
 
   // Runs from the current step to cfg.steps. A callback returning false stops training early
   // (the state stays consistent and a checkpoint is written if a path is set).
@@ -61,6 +66,10 @@ class Trainer {
   float evaluate();
 
   int64_t current_step() const { return step_; }
+  // The model with the latest weights (downloaded from a device backend when they changed):
+  // what probes, task metrics and the saved model must read.
+  Transformer& model();
+  const TrainBackend& backend() const { return *backend_; }
   // Writes model, optimizer state, step and data position atomically.
   void save_checkpoint(const std::string& path);
   // Restores everything save_checkpoint wrote; training then continues bit-identically.
@@ -71,7 +80,8 @@ class Trainer {
   TrainConfig cfg_;
   BatchSource& train_;
   BatchSource* eval_;
-  AdamW opt_;
+  std::unique_ptr<TrainBackend> backend_;
+  bool host_stale_ = false;  // the backend's weights moved since the last sync_to_host()
   Batch batch_;
   int64_t step_ = 0;
 };

@@ -20,7 +20,7 @@ using namespace attnlab::exp;
 
 const char* kUsage =
     "attnlab sweep plan SPEC.toml              print the expanded runs (no training)\n"
-    "       attnlab sweep run SPEC.toml [--jobs N] [--device cpu|cuda] [--out DIR]\n"
+    "       attnlab sweep run SPEC.toml [--jobs N] [--device cpu|cuda] [--precision fp32|tf32|bf16] [--out DIR]\n"
     "       attnlab sweep submit SPEC.toml --slurm [--partition P] [--gpus-per-task N] [--time T]\n"
     "       attnlab sweep collect SPEC.toml [--out DIR]   merge Slurm shards into the study store";
 
@@ -49,13 +49,16 @@ int plan_cmd(const Args& args) {
 }
 
 struct Common {
-  std::string spec_path, out, device = "cpu";
+  std::string spec_path, out;
+  ComputeOptions compute;
 };
 
 void add_common(po::options_description& desc, Common& c) {
   desc.add_options()("spec", po::value(&c.spec_path)->required(), "the study spec (TOML)")(
       "out", po::value(&c.out), "study folder (default runs/<name>)")(
-      "device", po::value(&c.device)->default_value("cpu"), "cpu | cuda");
+      "device", po::value(&c.compute.device)->default_value("cpu"), "cpu | cuda")(
+      "precision", po::value(&c.compute.precision)->default_value("fp32"),
+      "GPU GEMM inputs: fp32 | tf32 | bf16 (fp32 accumulation; cuda only)");
 }
 
 int run_cmd(const Args& args) {
@@ -68,9 +71,9 @@ int run_cmd(const Args& args) {
   po::positional_options_description pos;
   pos.add("spec", 1);
   po::variables_map vm;
-  if (!parse_options(args, "attnlab sweep run SPEC.toml [--jobs N] [--device cpu|cuda] [--out DIR]", desc, vm, &pos))
+  if (!parse_options(args, "attnlab sweep run SPEC.toml [--jobs N] [--device cpu|cuda] [--precision fp32|tf32|bf16] [--out DIR]", desc, vm, &pos))
     return 0;
-  check_device(c.device);
+  check_compute(c.compute);
   StudySpec spec = parse_spec_file(c.spec_path);
   std::vector<RunPlan> plan = plan_runs(spec);
   SweepOptions opt;
@@ -78,7 +81,7 @@ int run_cmd(const Args& args) {
   opt.paths = study_paths(spec, c.out);
   opt.jobs = jobs;
   opt.threads = threads;
-  opt.device = c.device;
+  opt.compute = c.compute;
   std::filesystem::create_directories(opt.paths.out_dir);
   {
     Store store(opt.paths.store);
@@ -99,7 +102,8 @@ int worker_cmd(const Args& args) {
       "store", po::value(&w.store)->required(), "results store to write")(
       "seed-record", po::value(&w.seed_record), "run record JSON to start the store from")(
       "out", po::value(&w.out_dir)->required(), "study folder")(
-      "device", po::value(&w.device)->default_value("cpu"), "cpu | cuda");
+      "device", po::value(&w.compute.device)->default_value("cpu"), "cpu | cuda")(
+      "precision", po::value(&w.compute.precision)->default_value("fp32"), "fp32 | tf32 | bf16 (cuda only)");
   po::variables_map vm;
   if (!parse_options(args, "attnlab sweep worker --run ID --store DB --out DIR", desc, vm)) return 0;
   return run_worker(w);
@@ -125,8 +129,9 @@ int submit_cmd(const Args& args) {
                      desc, vm, &pos))
     return 0;
   if (!vm.count("slurm")) throw Error("sweep submit needs --slurm (the only scheduler supported)");
-  so.device = c.device;
-  if (c.device == "cuda" && so.gpus_per_task == 0) so.gpus_per_task = 1;
+  so.compute = c.compute;
+  validate_compute(c.compute);
+  if (c.compute.device != "cpu" && so.gpus_per_task == 0) so.gpus_per_task = 1;
   StudySpec spec = parse_spec_file(c.spec_path);
   std::vector<RunPlan> plan = plan_runs(spec);
   StudyPaths paths = study_paths(spec, c.out);

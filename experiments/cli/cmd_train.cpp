@@ -15,6 +15,7 @@
 #include "core/util/progress.h"
 #include "datasets/task_registry.h"
 #include "experiments/cli/cli_options.h"
+#include "experiments/device/train_device.h"
 #include "experiments/spec/plan.h"
 #include "experiments/spec/spec.h"
 #include "experiments/spec/spec_keys.h"
@@ -74,10 +75,11 @@ void print_summary(const std::vector<LogRow>& rows) {
 }  // namespace
 
 int run_training(Transformer& model, TrainConfig tc, Task& train_task, Task* eval_task,
-                 const std::string& out_dir, bool resume);
+                 const std::string& out_dir, bool resume, const exp::ComputeOptions& compute);
 
 // --config: the study-spec format of `attnlab sweep` (experiments/spec), holding one run.
-int train_from_spec(const std::string& path, const std::string& out_dir, bool resume) {
+int train_from_spec(const std::string& path, const std::string& out_dir, bool resume,
+                    const exp::ComputeOptions& compute) {
   std::vector<exp::RunPlan> plan = exp::plan_runs(exp::parse_spec_file(path));
   if (plan.size() != 1)
     throw Error(path + ": expands to " + std::to_string(plan.size()) +
@@ -90,7 +92,8 @@ int train_from_spec(const std::string& path, const std::string& out_dir, bool re
   auto eval_task = exp::make_study_task(cfg.at("task"), tc.seed + 1000003, tc.batch_size, tc.seq_len, true);
   Transformer model(mc);
   model.init_weights(tc.seed);
-  return run_training(model, tc, *train_task, tc.eval_every > 0 ? eval_task.get() : nullptr, out_dir, resume);
+  return run_training(model, tc, *train_task, tc.eval_every > 0 ? eval_task.get() : nullptr, out_dir, resume,
+                      compute);
 }
 
 int cmd_train(const Args& args) {
@@ -100,6 +103,7 @@ int cmd_train(const Args& args) {
   int batch = 0, len = 0;
   float lr, wd, clip;
   uint64_t seed;
+  exp::ComputeOptions compute;
   desc.add_options()
       ("config", po::value(&config_path), "a study spec TOML with one run (the sweep format; other options are ignored)")
       ("preset", po::value(&preset)->default_value("small"), "model preset: tiny, small, gpt2-bench, llama-tiny")
@@ -117,11 +121,15 @@ int cmd_train(const Args& args) {
       ("seed", po::value(&seed)->default_value(0), "seed for weights and data")
       ("eval-every", po::value(&eval_every)->default_value(100), "evaluate every N steps (0: never)")
       ("out", po::value(&out_dir)->default_value("runs/train"), "output folder")
+      ("device", po::value(&compute.device)->default_value("cpu"), "cpu | cuda")
+      ("precision", po::value(&compute.precision)->default_value("fp32"),
+       "GPU GEMM inputs: fp32 | tf32 | bf16 (fp32 accumulation; cuda only)")
       ("resume", "continue from <out>/train_state.safetensors");
   po::variables_map vm;
   if (!parse_options(args, "attnlab train [options]", desc, vm)) return 0;
 
-  if (!config_path.empty()) return train_from_spec(config_path, out_dir, vm.count("resume") > 0);
+  exp::check_compute(compute);  // before any data is read: a missing GPU is the first thing to say
+  if (!config_path.empty()) return train_from_spec(config_path, out_dir, vm.count("resume") > 0, compute);
   std::map<std::string, std::string> overrides{{"seed", std::to_string(seed)}};
   if (batch) overrides["batch"] = std::to_string(batch);
   if (len) overrides["len"] = std::to_string(len);
@@ -177,11 +185,11 @@ int cmd_train(const Args& args) {
   tc.eval_every = eval_every;
   tc.batch_size = train_task->batch_size();
   tc.seq_len = train_task->seq_len();
-  return run_training(model, tc, *train_task, eval_task.get(), out_dir, vm.count("resume") > 0);
+  return run_training(model, tc, *train_task, eval_task.get(), out_dir, vm.count("resume") > 0, compute);
 }
 
 int run_training(Transformer& model, TrainConfig tc, Task& train_task_ref, Task* eval_task,
-                 const std::string& out_dir, bool resume) {
+                 const std::string& out_dir, bool resume, const exp::ComputeOptions& compute) {
   Task* train_task = &train_task_ref;
   const ModelConfig& cfg = model.config();
   const int64_t steps = tc.steps;
@@ -190,7 +198,7 @@ int run_training(Transformer& model, TrainConfig tc, Task& train_task_ref, Task*
   const std::string model_path = out_dir + "/model.safetensors";
   tc.checkpoint_path = state_path;
   tc.checkpoint_every = std::max<int64_t>(50, steps / 10);
-  Trainer trainer(model, tc, *train_task, eval_task);
+  Trainer trainer(model, tc, *train_task, eval_task, exp::make_train_backend(compute, model, tc));
   std::vector<LogRow> log;
   if (resume) {
     trainer.load_checkpoint(state_path);
@@ -201,7 +209,8 @@ int run_training(Transformer& model, TrainConfig tc, Task& train_task_ref, Task*
   std::cout << "model: " << model.num_params() << " parameters, " << cfg.n_layers << " layers, d="
             << cfg.d_model << ", heads=" << cfg.n_heads << ", attention=" << cfg.attention[0]
             << (cfg.attention.size() > 1 ? ",..." : "") << "\n"
-            << "task: " << train_task->describe() << "\n";
+            << "task: " << train_task->describe() << "\n"
+            << "device: " << trainer.backend().describe() << "\n";
   ProgressBar bar("train", steps, "steps");
   bar.set_rate_scale(double(tc.batch_size) * tc.seq_len, "tok");
   g_interrupted = false;
@@ -228,7 +237,7 @@ int run_training(Transformer& model, TrainConfig tc, Task& train_task_ref, Task*
   });
   CheckpointExtras extras;
   extras.metadata = training_vocab_metadata(*train_task);
-  save_checkpoint(model_path, model, extras);
+  save_checkpoint(model_path, trainer.model(), extras);
   print_summary(log);
   if (g_interrupted) {
     std::cout << "interrupted at step " << trainer.current_step() << "; state saved to "

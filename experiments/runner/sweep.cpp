@@ -91,7 +91,7 @@ void register_runs(Store& store, const StudySpec& spec, const std::vector<RunPla
 }
 
 SweepSummary run_sweep(const std::vector<RunPlan>& plan, const SweepOptions& opt) {
-  check_device(opt.device);
+  check_compute(opt.compute);
   if (opt.jobs < 1) throw Error("--jobs must be >= 1");
   SweepSummary sum;
   sum.total = int(plan.size());
@@ -142,7 +142,8 @@ SweepSummary run_sweep(const std::vector<RunPlan>& plan, const SweepOptions& opt
       std::filesystem::create_directories(run_dir(opt.paths.out_dir, id));
       std::string log = (std::filesystem::path(run_dir(opt.paths.out_dir, id)) / "log.txt").string();
       std::vector<std::string> argv_s = {opt.exe, "sweep", "worker", "--store", opt.paths.store, "--run", id,
-                                         "--out", opt.paths.out_dir, "--device", opt.device};
+                                         "--out", opt.paths.out_dir};
+      for (const std::string& f : compute_flags(opt.compute)) argv_s.push_back(f);
       pid_t pid = fork();
       if (pid < 0) throw Error(std::string("fork failed: ") + std::strerror(errno));
       if (pid == 0) {

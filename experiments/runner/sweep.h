@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/device/train_device.h"
 #include "experiments/spec/plan.h"
 #include "experiments/spec/spec.h"
 #include "experiments/store/store.h"
@@ -33,7 +34,7 @@ struct SweepOptions {
   // OpenMP threads per worker. Fixed (not cores / jobs) so that a run's floats do not depend on
   // how many runs share the machine: a run resumed under another --jobs stays bit-identical.
   int threads = 1;
-  std::string device = "cpu";
+  ComputeOptions compute;
   bool progress = true;
 };
 

@@ -57,22 +57,12 @@ std::string checkpoint_path(const std::string& out_dir, const std::string& run_i
   return (std::filesystem::path(run_dir(out_dir, run_id)) / "checkpoint.safetensors").string();
 }
 
-void check_device(const std::string& device) {
-  if (device == "cpu") return;
-  if (device != "cuda") throw Error("--device must be cpu or cuda, got '" + device + "'");
-  // Sweeps train with the CPU Trainer (bit-identical resume from its checkpoints). The GPU
-  // training path (core/cuda DeviceTransformer) is not wired into the runner, so say so rather
-  // than silently training on the CPU.
-  throw Error("--device cuda: sweep runs train with the CPU trainer; GPU training is not available to "
-              "sweeps in this version (use --device cpu; `attnlab analyze --device cuda` uses the GPU)");
-}
-
 namespace {
 int run_worker_impl(const WorkerOptions& opt, Store& store);
 }
 
 int run_worker(const WorkerOptions& opt) {
-  check_device(opt.device);
+  check_compute(opt.compute);
   Store store(opt.store);
   try {
     return run_worker_impl(opt, store);
@@ -123,14 +113,16 @@ int run_worker_impl(const WorkerOptions& opt, Store& store) {
 
   Transformer model(mc);
   model.init_weights(seed);
-  Trainer trainer(model, tc, *train_task, tc.eval_every > 0 ? eval_task.get() : nullptr);
+  Trainer trainer(model, tc, *train_task, tc.eval_every > 0 ? eval_task.get() : nullptr,
+                  make_train_backend(opt.compute, model, tc));
   bool resumed = std::filesystem::exists(ckpt);
   if (resumed) trainer.load_checkpoint(ckpt);
   // Rows after the checkpoint (from an attempt that died) are rewritten by this attempt.
   store.drop_after(rec.id, trainer.current_step());
   store.mark_started(rec.id, hostname(), log_path, ckpt);
-  std::printf("run %s: %s from step %lld of %lld (%s)\n", rec.id.c_str(), resumed ? "resuming" : "starting",
-              (long long)trainer.current_step(), (long long)tc.steps, train_task->describe().c_str());
+  std::printf("run %s: %s from step %lld of %lld (%s) on %s\n", rec.id.c_str(), resumed ? "resuming" : "starting",
+              (long long)trainer.current_step(), (long long)tc.steps, train_task->describe().c_str(),
+              trainer.backend().describe().c_str());
   std::fflush(stdout);
 
   auto t0 = std::chrono::steady_clock::now();
@@ -141,7 +133,7 @@ int run_worker_impl(const WorkerOptions& opt, Store& store) {
     trainer.save_checkpoint(ckpt);
   };
   auto measure = [&](int64_t step, bool final) {
-    ProbeResult pr = run_probes(model, *probe_task, probes, rec.id, step, final);
+    ProbeResult pr = run_probes(trainer.model(), *probe_task, probes, rec.id, step, final);
     pending.add(pr.heads);
     pending.add(pr.scalars);
     for (const auto& [probe, json] : pr.tables) store.put_head_table(rec.id, probe, json);
@@ -161,7 +153,7 @@ int run_worker_impl(const WorkerOptions& opt, Store& store) {
     if (tc.eval_every > 0 && (si.step % tc.eval_every == 0 || last)) {
       float el = trainer.evaluate();
       pending.scalars.push_back({id, si.step, "eval_loss", el});
-      pending.add(score_task(model, *probe_task, id, si.step));
+      pending.add(score_task(trainer.model(), *probe_task, id, si.step));
       if (!opt.quiet) std::printf("step %lld loss %.4f eval_loss %.4f\n", (long long)si.step, si.loss, el);
     } else if (!opt.quiet && (si.step % std::max<int64_t>(1, tc.steps / 20) == 0)) {
       std::printf("step %lld loss %.4f lr %.2e\n", (long long)si.step, si.loss, si.lr);
@@ -182,14 +174,14 @@ int run_worker_impl(const WorkerOptions& opt, Store& store) {
   // Final measurements: probe tables and attention maps at the last step.
   if (!probes["names"].empty()) measure(tc.steps, true);
   if (probes.value("attention_maps", true))
-    for (const AttentionMap& m : capture_attention_maps(model, *probe_task, probes.value("map_len", 32), rec.id, tc.steps))
+    for (const AttentionMap& m : capture_attention_maps(trainer.model(), *probe_task, probes.value("map_len", 32), rec.id, tc.steps))
       store.put_attention_map(m);
   store.write_progress(rec.id, tc.steps, pending.scalars, pending.heads);
   // The finished model with its vocabulary, readable by `attnlab analyze`, `generate` and the GUI.
   std::string model_path = (std::filesystem::path(run_dir(opt.out_dir, opt.run_id)) / "model.safetensors").string();
   CheckpointExtras extras;
   extras.metadata = training_vocab_metadata(*train_task);
-  save_checkpoint(model_path, model, extras);
+  save_checkpoint(model_path, trainer.model(), extras);
   store.put_artifact(rec.id, "checkpoint", ckpt);
   store.put_artifact(rec.id, "model", model_path);
   store.put_artifact(rec.id, "log", log_path);

@@ -5,6 +5,8 @@
 // (status "interrupted"). Started again, it resumes from the checkpoint bit-identically.
 #include <string>
 
+#include "experiments/device/train_device.h"
+
 namespace attnlab::exp {
 
 struct WorkerOptions {
@@ -12,7 +14,7 @@ struct WorkerOptions {
   std::string seed_record;  // if set: a run record JSON to start the store from (Slurm shards)
   std::string run_id;
   std::string out_dir;     // runs/<id>/checkpoint.safetensors lives under it
-  std::string device = "cpu";
+  ComputeOptions compute;
   bool quiet = false;      // no per-step log lines
 };
 
@@ -26,8 +28,5 @@ bool stop_requested();
 // The folder and checkpoint path of a run under a study's output folder.
 std::string run_dir(const std::string& out_dir, const std::string& run_id);
 std::string checkpoint_path(const std::string& out_dir, const std::string& run_id);
-
-// Throws a clear attnlab::Error unless `device` ("cpu" | "cuda") can run here.
-void check_device(const std::string& device);
 
 }  // namespace attnlab::exp

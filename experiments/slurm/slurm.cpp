@@ -24,6 +24,7 @@ std::string quote(const std::string& s) {
 
 std::string write_slurm_array(const StudySpec& spec, const std::vector<RunPlan>& plan, const StudyPaths& paths,
                               const std::string& exe, const SlurmOptions& opt) {
+  validate_compute(opt.compute);  // not check_compute: the login node submitting may have no GPU
   fs::path out = fs::absolute(paths.out_dir);
   fs::path sdir = out / "slurm";
   fs::create_directories(sdir / "records");
@@ -63,7 +64,9 @@ std::string write_slurm_array(const StudySpec& spec, const std::vector<RunPlan>&
     << "exec " << quote(exe) << " sweep worker --run \"$RUN_ID\""
     << " --store " << quote((out / "shards").string()) << "/\"$RUN_ID\".sqlite"
     << " --seed-record " << quote((sdir / "records").string()) << "/\"$RUN_ID\".json"
-    << " --out " << quote(out.string()) << " --device " << opt.device << "\n";
+    << " --out " << quote(out.string());
+  for (const std::string& f : compute_flags(opt.compute)) s << ' ' << f;  // validated names: nothing to quote
+  s << "\n";
   std::string script = (sdir / "sweep.sbatch").string();
   write_file_atomic(script, [&](std::ostream& o) { o << s.str(); });
   fs::permissions(script, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);

@@ -22,7 +22,7 @@ struct SlurmOptions {
   int cpus_per_task = 1;
   std::string mem;         // e.g. "4G"; empty: default
   std::string account;
-  std::string device = "cpu";
+  ComputeOptions compute;
   std::string extra;       // more #SBATCH lines, verbatim
 };
 
