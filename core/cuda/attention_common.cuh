@@ -15,10 +15,17 @@ struct AttnParams {
   const float* v;
   int B, Hq, Hkv, T, Dh, window, sinks;
   float scale;
+  bool alibi;
 };
 
 inline AttnParams make_params(const AttnDims& d, const float* q, const float* k, const float* v) {
-  return AttnParams{q, k, v, d.B, d.Hq, d.Hkv, d.T, d.Dh, d.window, d.sinks, d.effective_scale()};
+  return AttnParams{q, k, v, d.B, d.Hq, d.Hkv, d.T, d.Dh, d.window, d.sinks, d.effective_scale(), d.alibi};
+}
+
+// The ALiBi slope of query head h, 0 without ALiBi: kernels subtract slope * (t - j) from
+// every score, so one code path serves both.
+__device__ __forceinline__ float head_slope(const AttnParams& a, int h) {
+  return a.alibi ? alibi_slope(h, a.Hq) : 0.0f;
 }
 
 // Copies rows [r0, r0 + kTile) of src [T, Dh] into dst with row stride ld, times `mul`;

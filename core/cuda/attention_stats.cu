@@ -28,6 +28,7 @@ __global__ void __launch_bounds__(kThreads) attn_stats_kernel(AttnParams a, cons
   const int* x = tokens ? tokens + (int64_t)b * a.T : nullptr;
   const int q0 = qt * kTile, q1 = min(q0 + kTile, a.T);
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const float slope = head_slope(a, h);
 
   load_tile(sQ, Dh, a.q + qbase * Dh, q0, a.T, Dh, a.scale);
   float L[R], ent[R], prev[R], ind[R], dup[R], mx[R], top[R];
@@ -62,6 +63,7 @@ __global__ void __launch_bounds__(kThreads) attn_stats_kernel(AttnParams a, cons
     for (int r = 0; r < R; ++r) {
       const int t = q0 + warp * R + r;
       const bool vis = t < a.T && key_visible(t, j, a.window, a.sinks);
+      s[r] -= slope * float(t - j);
       // Top-32 of the row: warp-uniform per r (every lane joins, invisible keys bring 0).
       top[r] = warp_top32_merge(top[r], warp_sort_desc(vis ? expf(s[r] - L[r]) : 0.0f));
       if (!vis) continue;
@@ -122,6 +124,7 @@ __global__ void tile_lse_kernel(AttnParams a, int b, int h, int t0, int t1, floa
     if (!key_visible(t, j, a.window, a.sinks)) continue;
     float sc = 0.0f;
     for (int c = 0; c < a.Dh; ++c) sc += qt[c] * a.scale * K[(int64_t)j * a.Dh + c];
+    sc -= head_slope(a, h) * float(t - j);
     const float mn = fmaxf(m, sc);
     l = l * expf(m - mn) + expf(sc - mn);
     m = mn;
@@ -146,6 +149,7 @@ __global__ void tile_kernel(AttnParams a, TileRequest r, const float* lse_rows, 
     const float* kj = a.k + (((int64_t)r.b * a.Hkv + hk) * a.T + j) * a.Dh;
     float sc = 0.0f;
     for (int c = 0; c < a.Dh; ++c) sc += qt[c] * a.scale * kj[c];
+    sc -= head_slope(a, r.h) * float(t - j);
     p = expf(sc - lse_rows[t - r.t0]);
   }
   out[idx] = p;

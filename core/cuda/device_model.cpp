@@ -15,7 +15,6 @@ DeviceTransformer::DeviceTransformer(const ModelConfig& cfg, const std::map<std:
                                      Precision precision)
     : cfg_(cfg) {
   cfg_.validate();
-  if (cfg_.pos == PosEncoding::alibi) throw Error("the CUDA backend has no ALiBi yet; use --device cpu");
   if (cfg_.input_dim > 0)  // else the first complaint would be a missing tok_emb.weight
     throw Error("the CUDA backend runs token models only (this model reads continuous inputs); use --device cpu");
   if (cfg_.d_model != cfg_.n_heads * cfg_.head_dim())
@@ -57,6 +56,14 @@ DeviceTransformer::DeviceTransformer(const ModelConfig& cfg, const std::map<std:
 }
 
 
+AttnDims DeviceTransformer::attn_dims(int layer, int B, int T) const {
+  AttnDims d;
+  d.B = B, d.Hq = cfg_.n_heads, d.Hkv = cfg_.n_kv_heads, d.T = T, d.Dh = cfg_.head_dim();
+  const GpuAttentionSpec& g = attn_[size_t(layer)];
+  d.window = g.window, d.sinks = g.sinks, d.alibi = g.alibi;
+  return d;
+}
+
 const float* DeviceTransformer::maybe(const std::string& name) const {
   auto it = weights_.find(name);
   return it == weights_.end() ? nullptr : it->second.get();
@@ -87,9 +94,7 @@ std::vector<float> DeviceTransformer::attention_tile(const int32_t* tokens, int 
                                                      const TileRequest& r) {
   if (layer < 0 || layer >= cfg_.n_layers)
     throw Error("attention tile: layer " + std::to_string(layer) + " outside [0," + std::to_string(cfg_.n_layers) + ")");
-  AttnDims d;
-  d.B = B, d.Hq = cfg_.n_heads, d.Hkv = cfg_.n_kv_heads, d.T = T, d.Dh = cfg_.head_dim();
-  validate(r, d);
+  validate(r, attn_dims(layer, B, T));
   std::vector<float> out;
   const TileAsk ask{layer, r, &out};
   forward_impl(tokens, B, T, nullptr, nullptr, &ask);
@@ -141,8 +146,7 @@ void DeviceTransformer::forward_impl(const int32_t* tokens, int B, int T, Tensor
       rope_apply(q.get(), B, H, T, Dh, cfg_.rotary_dims(), cfg_.rope_theta, inter, false);
       rope_apply(k.get(), B, Hkv, T, Dh, cfg_.rotary_dims(), cfg_.rope_theta, inter, false);
     }
-    AttnDims d;
-    d.B = B, d.Hq = H, d.Hkv = Hkv, d.T = T, d.Dh = Dh, d.window = attn_[l].window, d.sinks = attn_[l].sinks;
+    const AttnDims d = attn_dims(l, B, T);
     if (tile && tile->layer == l) {
       const TileRequest& r = tile->req;
       const int w = r.j1 - r.j0;

@@ -4,9 +4,10 @@
 // of a model at long context. Built from the named weights (Transformer::weights() naming), so
 // the CPU model stays the reference it is tested against.
 // Supported: learned/RoPE/no positions, LayerNorm/RMSNorm, GELU/GELU-tanh/SwiGLU, biases, GQA,
-// parallel residual, tied or separate head. Attention "softmax" and window(size, sinks) run in
-// the fused kernels; every other registered variant runs through its CPU implementation (the
-// correct generic path: q, k, v go to the host and back for that layer).
+// parallel residual, tied or separate head. Attention "softmax" or "alibi", each with an optional
+// window(size, sinks), runs in the fused kernels; every other registered variant runs through
+// its CPU implementation (the correct generic path: q, k, v go to the host and back for that
+// layer).
 #include <map>
 #include <memory>
 #include <string>
@@ -71,6 +72,8 @@ class DeviceTransformer {
                               const float* xn, float* heads, StreamStats* stats, const int32_t* tokens);
   void host_attention_backward(int layer, const float* dheads, float* dq, float* dk, float* dv, float* dxn);
   std::vector<std::unique_ptr<HostAttention>> host_attn_;  // null where the kernels run the layer
+  // The attention shape and mask of layer l for a [B, T] batch (window, sinks, ALiBi of its spec).
+  AttnDims attn_dims(int layer, int B, int T) const;
   float* grad(const std::string& name);
   float* maybe_grad(const std::string& name);
   void norm_backward(const float* dy, const float* x, const std::string& prefix, const float* mean, const float* rstd,

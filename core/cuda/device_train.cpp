@@ -138,9 +138,7 @@ float DeviceTransformer::forward_loss(const Batch& batch) {
       rope_apply(L.q.get(), B, H, T, Dh, cfg_.rotary_dims(), cfg_.rope_theta, inter, false);
       rope_apply(L.k.get(), B, Hkv, T, Dh, cfg_.rotary_dims(), cfg_.rope_theta, inter, false);
     }
-    AttnDims d;
-    d.B = B, d.Hq = H, d.Hkv = Hkv, d.T = T, d.Dh = Dh, d.window = attn_[size_t(l)].window,
-    d.sinks = attn_[size_t(l)].sinks;
+    const AttnDims d = attn_dims(l, B, T);
     if (host_attn_[size_t(l)])
       host_attention_forward(l, B, T, L.q.get(), L.k.get(), L.v.get(), L.xn1.get(), L.heads.get(), nullptr, nullptr);
     else
@@ -222,9 +220,7 @@ void DeviceTransformer::backward() {
     // Attention branch.
     lin_back(p + "attn.wo", dx.get(), L.rows.get(), H * Dh, D, drows.get());
     merge_heads_backward(drows.get(), B, H, T, Dh, dheads.get());
-    AttnDims d;
-    d.B = B, d.Hq = H, d.Hkv = Hkv, d.T = T, d.Dh = Dh, d.window = attn_[size_t(l)].window,
-    d.sinks = attn_[size_t(l)].sinks;
+    const AttnDims d = attn_dims(l, B, T);
     HostAttention* host = host_attn_[size_t(l)].get();
     if (host)  // also writes the variant's gradient with respect to x (= xn1) into dxvar
       host_attention_backward(l, dheads.get(), dq.get(), dk.get(), dv.get(), dxvar.get());

@@ -25,6 +25,7 @@ __global__ void __launch_bounds__(kThreads) flash_fwd_kernel(AttnParams a, float
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
 
   load_tile(sQ, Dh, a.q + qbase * Dh, q0, a.T, Dh, a.scale);
+  const float slope = head_slope(a, h);
   float m[R], l[R], acc[R][NI];
 #pragma unroll
   for (int r = 0; r < R; ++r) {
@@ -53,7 +54,7 @@ __global__ void __launch_bounds__(kThreads) flash_fwd_kernel(AttnParams a, float
     for (int r = 0; r < R; ++r) {
       const int t = q0 + warp * R + r;
       const bool vis = t < a.T && key_visible(t, j, a.window, a.sinks);
-      const float sv = vis ? s[r] : -INFINITY;
+      const float sv = vis ? s[r] - slope * float(t - j) : -INFINITY;
       const float mx = warp_max(sv);
       if (mx == -INFINITY) continue;  // warp-uniform: this row sees nothing in this tile
       const float mnew = fmaxf(m[r], mx);
@@ -108,6 +109,7 @@ __global__ void __launch_bounds__(kThreads) flash_bwd_dq_kernel(AttnParams a, co
 
   load_tile(sQ, Dh, a.q + qbase * Dh, q0, a.T, Dh, a.scale);
   load_tile(sO, Dh, dout + qbase * Dh, q0, a.T, Dh);
+  const float slope = head_slope(a, h);
   float D[R], L[R], acc[R][NI];
 #pragma unroll
   for (int r = 0; r < R; ++r) {
@@ -149,7 +151,7 @@ __global__ void __launch_bounds__(kThreads) flash_bwd_dq_kernel(AttnParams a, co
     for (int r = 0; r < R; ++r) {
       const int t = q0 + warp * R + r;
       const bool vis = t < a.T && key_visible(t, j, a.window, a.sinks);
-      const float p = vis ? expf(s[r] - L[r]) : 0.0f;
+      const float p = vis ? expf(s[r] - slope * float(t - j) - L[r]) : 0.0f;
       const float ds = p * (dp[r] - D[r]);
       for (int jj = 0; jj < kTile; ++jj) {
         const float dsj = __shfl_sync(0xffffffffu, ds, jj);
@@ -200,6 +202,7 @@ __global__ void __launch_bounds__(kThreads) flash_bwd_dkv_kernel(AttnParams a, c
 
   for (int g = 0; g < group; ++g) {
     const int h = hk * group + g;
+    const float slope = head_slope(a, h);
     const int64_t qbase = ((int64_t)b * a.Hq + h) * a.T;
     for (int q0 = k0; q0 < a.T; q0 += kTile) {
       const int q1 = min(q0 + kTile, a.T);
@@ -229,7 +232,7 @@ __global__ void __launch_bounds__(kThreads) flash_bwd_dkv_kernel(AttnParams a, c
       for (int r = 0; r < R; ++r) {
         const int j = k0 + warp * R + r;
         const bool vis = t < a.T && j < a.T && key_visible(t, j, a.window, a.sinks);
-        const float p = vis ? expf(s[r] - sL[lane]) : 0.0f;
+        const float p = vis ? expf(s[r] - slope * float(t - j) - sL[lane]) : 0.0f;
         const float ds = p * (dp[r] - sD[lane]);
         for (int ii = 0; ii < kTile; ++ii) {
           const float pi = __shfl_sync(0xffffffffu, p, ii);

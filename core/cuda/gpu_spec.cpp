@@ -12,7 +12,8 @@ GpuAttentionSpec gpu_attention_spec(const std::string& spec) {
     SpecArgs args("attention '" + spec + "'", term.args);
     // The variant comes first and only masks follow it (make_attention): "window(..)+softmax"
     // or "softmax+softmax" are errors on the CPU and must not run here as softmax.
-    if (term.name == "softmax" && first) {
+    if ((term.name == "softmax" || term.name == "alibi") && first) {
+      out.alibi = term.name == "alibi";
       args.finish();
     } else if (term.name == "window" && !window_seen) {
       out.window = args.require_int("size", 1, 1 << 30);
@@ -21,7 +22,7 @@ GpuAttentionSpec gpu_attention_spec(const std::string& spec) {
       window_seen = true;
     } else {
       throw Error("no fused CUDA kernel for attention '" + spec + "' (term '" + term.name +
-                  "'): the kernels run softmax with an optional window(size, sinks)");
+                  "'): the kernels run softmax or alibi with an optional window(size, sinks)");
     }
     first = false;
   }

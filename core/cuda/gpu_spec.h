@@ -11,6 +11,7 @@ namespace attnlab::cuda {
 // when the fused kernels cannot run it (host-side, tested on the CPU).
 struct GpuAttentionSpec {
   int window = 0, sinks = 0;
+  bool alibi = false;  // "alibi" instead of "softmax": the kernels add ALiBi's head-slope bias
 };
 GpuAttentionSpec gpu_attention_spec(const std::string& spec);
 

@@ -9,7 +9,19 @@
 #define ATTNLAB_HD inline
 #endif
 
+#include <math.h>
+
 namespace attnlab::cuda {
+
+// ALiBi's slope m_h of query head h of H (Press et al. 2022; the score gets -m_h (t - j)): the
+// geometric series 2^(-8 (h+1) / p) over the largest power of two p <= H, and for the heads
+// beyond p every other slope of the series for 2p, as core/attention/softmax.cpp (Alibi).
+ATTNLAB_HD float alibi_slope(int h, int H) {
+  int p = 1;
+  while (p * 2 <= H) p *= 2;
+  const double e = h < p ? -8.0 * (h + 1) / p : -8.0 * (2 * (h - p) + 1) / (2.0 * p);
+  return float(exp2(e));
+}
 
 ATTNLAB_HD bool key_visible(int t, int j, int window, int sinks) {
   if (j > t || j < 0) return false;

@@ -14,6 +14,7 @@ struct AttnDims {
   int window = 0;  // sliding window in keys, 0 = full causal
   int sinks = 0;   // first keys always visible under a window
   float scale = 0.0f;  // 0 means 1/sqrt(Dh)
+  bool alibi = false;  // ALiBi: score(t, j) = scale q.k - alibi_slope(h, Hq) (t - j) (mask.h)
   float effective_scale() const;
   int group() const { return Hq / Hkv; }
 };

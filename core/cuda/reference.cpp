@@ -179,21 +179,26 @@ const float* qrow(const AttnDims& d, const float* q, int b, int h, int t) {
 const float* kvrow(const AttnDims& d, const float* k, int b, int h, int j) {
   return k + ((int64_t(b) * d.Hkv + h / d.group()) * d.T + j) * d.Dh;
 }
+// The score of a visible (t, j): scale q.k, minus the ALiBi bias when set.
+double score(const AttnDims& d, const float* q, const float* k, int b, int h, int t, int j) {
+  const float* qt = qrow(d, q, b, h, t);
+  const float* kj = kvrow(d, k, b, h, j);
+  double s = 0;
+  for (int c = 0; c < d.Dh; ++c) s += double(qt[c]) * kj[c];
+  s *= d.effective_scale();
+  if (d.alibi) s -= double(alibi_slope(h, d.Hq)) * (t - j);
+  return s;
+}
 }  // namespace
 
 void attention_row(const AttnDims& d, const float* q, const float* k, int b, int h, int t, double* row) {
-  const double scale = d.effective_scale();
-  const float* qt = qrow(d, q, b, h, t);
   double mx = -std::numeric_limits<double>::infinity();
   for (int j = 0; j < d.T; ++j) {
     if (!key_visible(t, j, d.window, d.sinks)) {
       row[j] = -std::numeric_limits<double>::infinity();
       continue;
     }
-    const float* kj = kvrow(d, k, b, h, j);
-    double s = 0;
-    for (int c = 0; c < d.Dh; ++c) s += double(qt[c]) * kj[c];
-    row[j] = s * scale;
+    row[j] = score(d, q, k, b, h, t, j);
     mx = std::max(mx, row[j]);
   }
   double sum = 0;
@@ -204,22 +209,17 @@ void attention_row(const AttnDims& d, const float* q, const float* k, int b, int
 void attention_forward(const AttnDims& d, const float* q, const float* k, const float* v, float* out,
                        float* lse) {
   validate(d);
-  const double scale = d.effective_scale();
   std::vector<double> row(static_cast<size_t>(d.T));
   for (int b = 0; b < d.B; ++b)
     for (int h = 0; h < d.Hq; ++h)
       for (int t = 0; t < d.T; ++t) {
         attention_row(d, q, k, b, h, t, row.data());
         // lse from the visible scores directly (independent of the normalization above).
-        const float* qt = qrow(d, q, b, h, t);
         double mx = -std::numeric_limits<double>::infinity();
         std::vector<double> s(size_t(t + 1), -std::numeric_limits<double>::infinity());
         for (int j = 0; j <= t; ++j) {
           if (!key_visible(t, j, d.window, d.sinks)) continue;
-          const float* kj = kvrow(d, k, b, h, j);
-          double acc = 0;
-          for (int c = 0; c < d.Dh; ++c) acc += double(qt[c]) * kj[c];
-          s[j] = acc * scale;
+          s[j] = score(d, q, k, b, h, t, j);
           mx = std::max(mx, s[j]);
         }
         double sum = 0;

@@ -14,6 +14,7 @@ namespace {
 
 struct Case {
   int B, Hq, Hkv, T, Dh, window, sinks;
+  bool alibi = false;
 };
 
 // Head dims across the three kernel instances (1, 2, 4 dims per lane) and odd sizes; lengths
@@ -28,18 +29,22 @@ const std::vector<Case> kCases = {
     // sinks than window (rows see their sinks and themselves only).
     {1, 4, 1, 2, 48, 0, 0},    {2, 8, 2, 67, 48, 5, 3},   {1, 2, 1, 50, 128, 64, 2},
     {1, 2, 2, 75, 40, 1, 3},
+    // ALiBi: 8 heads (the power-of-two series), 6 heads (the interleaved extra slopes), with GQA
+    // and with a window and sinks.
+    {1, 8, 8, 70, 32, 0, 0, true}, {2, 6, 2, 45, 16, 0, 0, true}, {1, 4, 2, 90, 64, 20, 2, true},
 };
 
 AttnDims dims_of(const Case& c) {
   AttnDims d;
   d.B = c.B, d.Hq = c.Hq, d.Hkv = c.Hkv, d.T = c.T, d.Dh = c.Dh, d.window = c.window, d.sinks = c.sinks;
+  d.alibi = c.alibi;
   return d;
 }
 
 std::string name_of(const Case& c) {
   return "B" + std::to_string(c.B) + " Hq" + std::to_string(c.Hq) + " Hkv" + std::to_string(c.Hkv) + " T" +
          std::to_string(c.T) + " Dh" + std::to_string(c.Dh) + " window" + std::to_string(c.window) + " sinks" +
-         std::to_string(c.sinks);
+         std::to_string(c.sinks) + (c.alibi ? " alibi" : "");
 }
 
 struct Inputs {

@@ -23,6 +23,13 @@ TEST_CASE("GPU attention specs: softmax with an optional window and sinks", "[cu
   // Only masks may follow the variant (make_attention rejects these, so must the GPU).
   CHECK_THROWS_AS(gpu_attention_spec("window(size=4)+softmax"), Error);
   CHECK_THROWS_AS(gpu_attention_spec("softmax+softmax"), Error);
+  // ALiBi runs in the same kernels (a per-head bias), alone or under a window.
+  CHECK(gpu_attention_spec("alibi").alibi);
+  CHECK_FALSE(gpu_attention_spec("softmax").alibi);
+  const GpuAttentionSpec aw = gpu_attention_spec("alibi+window(size=16,sinks=2)");
+  CHECK((aw.alibi && aw.window == 16 && aw.sinks == 2));
+  CHECK_THROWS_AS(gpu_attention_spec("softmax+alibi"), Error);
+  CHECK_THROWS_AS(gpu_attention_spec("alibi(slope=2)"), Error);
   CHECK_THROWS_AS(gpu_attention_spec("softmax+window(size=4)+window(size=2)"), Error);
 }
 
