@@ -4,6 +4,8 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
+
 #include "core/cuda/attention.h"
 #include "core/cuda/check.h"
 #include "core/cuda/ops.h"
@@ -19,6 +21,13 @@ DeviceTransformer::DeviceTransformer(const ModelConfig& cfg, const std::map<std:
     throw Error("the CUDA backend runs token models only (this model reads continuous inputs); use --device cpu");
   if (cfg_.d_model != cfg_.n_heads * cfg_.head_dim())
     throw Error("the CUDA backend needs d_model == n_heads * head_dim");
+  // A weight the kernels would not read (a bias under bias=false, a stray tensor) means the
+  // config does not describe these weights: the CPU's load_weights refuses them too.
+  const std::vector<std::string> known = known_weight_names(cfg_);
+  for (const auto& [name, t] : weights)
+    if (name.find(".attn.variant.") == std::string::npos &&
+        std::find(known.begin(), known.end(), name) == known.end())
+      throw Error("DeviceTransformer: unexpected weight '" + name + "' for this model config");
   for (const auto& [name, t] : weights) {
     weights_.emplace(name, DeviceBuffer<float>(t.data));
     shapes_[name] = t.shape;
@@ -104,9 +113,11 @@ std::vector<float> DeviceTransformer::attention_tile(const int32_t* tokens, int 
 void DeviceTransformer::forward_impl(const int32_t* tokens, int B, int T, Tensor* logits,
                                      std::vector<StreamStats>* stats, const TileAsk* tile) {
   if (B <= 0 || T <= 0) throw Error("DeviceTransformer::forward: B and T must be positive");
-  if (T > cfg_.context && cfg_.pos == PosEncoding::learned)
-    throw Error("DeviceTransformer::forward: T=" + std::to_string(T) + " exceeds the learned positions (" +
-                std::to_string(cfg_.context) + ")");
+  // As on the CPU (the reference), for every position encoding: variants on the host path are
+  // built for the context, and results past it would have no CPU counterpart to check against.
+  if (T > cfg_.context)
+    throw Error("DeviceTransformer::forward: a sequence of " + std::to_string(T) +
+                " tokens is longer than the model's context (" + std::to_string(cfg_.context) + ")");
   for (int64_t i = 0; i < int64_t(B) * T; ++i)
     if (tokens[i] < 0 || tokens[i] >= cfg_.vocab_size)
       throw Error("DeviceTransformer::forward: token " + std::to_string(tokens[i]) + " at " + std::to_string(i) +

@@ -45,13 +45,20 @@ std::vector<std::string> required_weight_names(const ModelConfig& cfg) {
 
 std::vector<std::string> known_weight_names(const ModelConfig& cfg) {
   std::vector<std::string> names = required_weight_names(cfg);
-  names.push_back("final_norm.bias");
-  for (int l = 0; l < cfg.n_layers; ++l) {
-    const std::string p = "layers." + std::to_string(l) + ".";
-    for (const char* n : {"attn_norm.bias", "mlp_norm.bias", "attn.wq.bias", "attn.wk.bias", "attn.wv.bias",
-                          "attn.wo.bias", "mlp.w1.bias", "mlp.w2.bias", "mlp.w3.bias"})
-      names.push_back(p + n);
+  // Exactly the biases the CPU Transformer has: LayerNorm's shift, and the linear layers' when
+  // cfg.bias is set.
+  std::vector<std::string> per_layer;
+  if (cfg.norm == NormKind::layernorm) {
+    names.push_back("final_norm.bias");
+    per_layer = {"attn_norm.bias", "mlp_norm.bias"};
   }
+  if (cfg.bias) {
+    for (const char* n : {"attn.wq.bias", "attn.wk.bias", "attn.wv.bias", "attn.wo.bias", "mlp.w1.bias", "mlp.w2.bias"})
+      per_layer.push_back(n);
+    if (cfg.mlp == MlpKind::swiglu) per_layer.push_back("mlp.w3.bias");
+  }
+  for (int l = 0; l < cfg.n_layers; ++l)
+    for (const std::string& n : per_layer) names.push_back("layers." + std::to_string(l) + "." + n);
   return names;
 }
 

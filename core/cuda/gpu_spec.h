@@ -18,8 +18,8 @@ GpuAttentionSpec gpu_attention_spec(const std::string& spec);
 // The weights the GPU model reads for `cfg` (Transformer parameter naming), without the optional
 // biases and the attention-variant parameters; the CPU suite checks them against Transformer.
 std::vector<std::string> required_weight_names(const ModelConfig& cfg);
-// Every name the GPU model reads if present: the required ones plus linear and norm biases.
-// A Transformer weight outside this list (other than attn.variant.*) would be silently ignored.
+// Every weight the GPU model reads for `cfg`: the required ones plus the biases the config
+// has. Besides attn.variant.*, DeviceTransformer refuses any weight outside this list.
 std::vector<std::string> known_weight_names(const ModelConfig& cfg);
 
 }  // namespace attnlab::cuda

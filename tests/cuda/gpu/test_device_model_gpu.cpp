@@ -98,6 +98,9 @@ TEST_CASE("gpu model rejects what it cannot run", "[gpu][model]") {
   auto w = cpu.weights();
   w.erase("layers.1.mlp.w3.weight");
   CHECK_THROWS_WITH(DeviceTransformer(cfg, w), Catch::Contains("layers.1.mlp.w3.weight"));
+  w = cpu.weights();
+  w["layers.0.attn.wq.bias"] = Tensor({cfg.d_model});  // this config has no biases
+  CHECK_THROWS_WITH(DeviceTransformer(cfg, w), Catch::Contains("unexpected weight 'layers.0.attn.wq.bias'"));
   DeviceTransformer gpu(cfg, cpu.weights());
   std::vector<int32_t> bad = {1, 2, 999};
   CHECK_THROWS_WITH(gpu.forward(bad.data(), 1, 3, nullptr, nullptr), Catch::Contains("token 999"));

@@ -37,7 +37,7 @@ TEST_CASE("GPU attention specs: softmax with an optional window and sinks", "[cu
 
 #include "core/model/transformer.h"
 
-TEST_CASE("the GPU model reads every weight the CPU Transformer has, by the same names", "[cuda][spec]") {
+TEST_CASE("the GPU model reads exactly the weights the CPU Transformer has, by the same names", "[cuda][spec]") {
   std::vector<ModelConfig> cfgs;
   for (const char* name : {"tiny", "small", "gpt2-bench", "llama-tiny"}) cfgs.push_back(preset_config(name));
   ModelConfig neox = preset_config("tiny");
@@ -56,5 +56,6 @@ TEST_CASE("the GPU model reads every weight the CPU Transformer has, by the same
     const std::set<std::string> known_set(known.begin(), known.end());
     for (const std::string& n : have)
       if (n.find(".attn.variant.") == std::string::npos) CHECK(known_set.count(n));
+    for (const std::string& n : known) CHECK(have.count(n));  // exact: no phantom biases
   }
 }
