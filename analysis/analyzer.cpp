@@ -123,6 +123,13 @@ double sink_k_percent(const HeadTable& t, int k) {
   return 100.0 * sum / double(t.n_layers() * t.n_heads());
 }
 
+void set_sink_k_scalars(HeadTable& t) {
+  size_t reach = 10;
+  for (int l = 0; l < t.n_layers(); ++l)
+    for (int h = 0; h < t.n_heads(); ++h) reach = std::min(reach, t.head_vector("sink_frac", l, h).size());
+  for (size_t k = 1; k <= reach; ++k) t.set_scalar("sink_k" + std::to_string(k) + "_pct", sink_k_percent(t, int(k)));
+}
+
 const HeadStats& AttentionAnalyzer::head(int layer, int head) const {
   if (layer < 0 || layer >= L_ || head < 0 || head >= H_)
     throw Error("AttentionAnalyzer: no head L" + std::to_string(layer) + "H" + std::to_string(head));
@@ -131,8 +138,6 @@ const HeadStats& AttentionAnalyzer::head(int layer, int head) const {
 
 HeadTable AttentionAnalyzer::table() const {
   HeadTable t(L_, H_);
-  size_t max_T = 0;
-  std::vector<double> sink_frac_sum;
   for (int l = 0; l < L_; ++l)
     for (int h = 0; h < H_; ++h) {
       const size_t k = size_t(l) * H_ + h;
@@ -170,16 +175,11 @@ HeadTable AttentionAnalyzer::table() const {
         rest /= double(vn.size() - 1);
         t.set("value_norm1_ratio", l, h, rest > 0 ? vn[0] / rest : 0.0);
       }
-      max_T = std::max(max_T, s.sink_frac.size());
-      if (sink_frac_sum.size() < s.sink_frac.size()) sink_frac_sum.resize(s.sink_frac.size(), 0.0);
-      for (size_t i = 0; i < s.sink_frac.size(); ++i) sink_frac_sum[i] += s.sink_frac[i];
       t.set_head_vector("alpha", l, h, s.alpha);
       t.set_head_vector("sink_frac", l, h, s.sink_frac);
       t.set_head_vector("value_norm", l, h, std::move(vn));
     }
-  // Sink_k^eps (Gu et al.): the indicator alpha_k > eps averaged over samples, layers and heads.
-  for (size_t k = 0; k < std::min<size_t>(10, max_T); ++k)
-    t.set_scalar("sink_k" + std::to_string(k + 1) + "_pct", 100.0 * sink_frac_sum[k] / double(L_ * H_));
+  set_sink_k_scalars(t);
   for (int l = -1; l < L_; ++l) {
     const LayerResidualStats& r = resid_[size_t(l + 1)];
     if (r.sequences == 0) continue;

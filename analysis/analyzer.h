@@ -34,6 +34,8 @@ struct LayerResidualStats {
 // vectors: the indicator alpha_k > eps averaged over sequences, layers and heads. Throws when k
 // lies beyond the analysed length.
 double sink_k_percent(const HeadTable& t, int k);
+// Stores sink_k1_pct .. sink_k10_pct (as far as every head's "sink_frac" reaches) as scalars.
+void set_sink_k_scalars(HeadTable& t);
 
 class AttentionAnalyzer : public ForwardObserver {
  public:

@@ -1,5 +1,7 @@
 #include "experiments/device/stream_stats_table.h"
 
+#include "analysis/analyzer.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -161,8 +163,6 @@ void StreamStatsTable::add_head(Head& a, const cuda::StreamStats& s, const KeyMa
 
 HeadTable StreamStatsTable::table() const {
   HeadTable t(L_, H_);
-  size_t max_T = 0;
-  std::vector<double> sink_frac_sum;
   for (int l = 0; l < L_; ++l)
     for (int h = 0; h < H_; ++h) {
       const Head& a = heads_[size_t(l) * H_ + h];
@@ -186,15 +186,10 @@ HeadTable StreamStatsTable::table() const {
       t.set("echo", l, h, mean(a.echo, a.echo_seqs));
       if (tl_induction_exact_) t.set("tl_induction", l, h, mean(a.tl_ind, a.tl_seqs));
       t.set("tl_duplicate", l, h, mean(a.tl_dup, a.tl_seqs));
-      max_T = std::max(max_T, sink_frac.size());
-      if (sink_frac_sum.size() < sink_frac.size()) sink_frac_sum.resize(sink_frac.size(), 0.0);
-      for (size_t i = 0; i < sink_frac.size(); ++i) sink_frac_sum[i] += sink_frac[i];
       t.set_head_vector("alpha", l, h, std::move(alpha));
       t.set_head_vector("sink_frac", l, h, std::move(sink_frac));
     }
-  // Sink_k^eps (Gu et al.): the indicator alpha_k > eps averaged over samples, layers and heads.
-  for (size_t k = 0; k < std::min<size_t>(10, max_T); ++k)
-    t.set_scalar("sink_k" + std::to_string(k + 1) + "_pct", 100.0 * sink_frac_sum[k] / double(L_ * H_));
+  set_sink_k_scalars(t);
   std::string specs;
   for (int l = 0; l < L_; ++l) specs += (l ? ";" : "") + specs_[size_t(l)];
   t.set_meta("attention", specs);

@@ -6,10 +6,19 @@
 #include <string>
 #include <vector>
 
+#include "core/model/config.h"
 #include "core/tensor/rng.h"
 #include "core/train/batch.h"
 
 namespace attnlab::test {
+
+// A model preset sized for CopySource(.., n = 8, V = 16, ..): 16 symbols, context 32.
+inline ModelConfig copy_model_config(const std::string& preset = "tiny") {
+  ModelConfig c = preset_config(preset);
+  c.vocab_size = 16;
+  c.context = 32;
+  return c;
+}
 
 class CopySource : public BatchSource {
  public:

@@ -48,12 +48,6 @@ class ShadowBackend final : public TrainBackend {
   std::unique_ptr<AdamW> opt_;
 };
 
-ModelConfig copy_model() {
-  ModelConfig c = preset_config("tiny");
-  c.vocab_size = 16;
-  c.context = 32;
-  return c;
-}
 
 TrainConfig short_run() {
   TrainConfig tc;
@@ -69,7 +63,7 @@ TrainConfig short_run() {
 std::map<std::string, Tensor> train(bool shadow, int64_t stop_at, const std::string& resume_from = "",
                                     const std::string& save_to = "") {
   const TrainConfig tc = short_run();
-  Transformer model(copy_model());
+  Transformer model(test::copy_model_config());
   model.init_weights(3);
   CopySource src(4, 6, 16, 4);
   std::unique_ptr<TrainBackend> backend;
@@ -95,7 +89,7 @@ void require_identical(const std::map<std::string, Tensor>& a, const std::map<st
 TEST_CASE("a device-style backend trains exactly like the CPU and syncs on demand", "[train][backend]") {
   require_identical(train(false, 12), train(true, 12));
 
-  Transformer model(copy_model());
+  Transformer model(test::copy_model_config());
   model.init_weights(3);
   const auto initial = model.weights();
   CopySource src(4, 6, 16, 4);
@@ -130,7 +124,7 @@ TEST_CASE("checkpoints move between backends and resume bit-identically", "[trai
 }
 
 TEST_CASE("Trainer::run leaves the trained weights in the host model", "[train][backend]") {
-  Transformer model(copy_model());
+  Transformer model(test::copy_model_config());
   model.init_weights(3);
   CopySource src(4, 6, 16, 4);
   const TrainConfig tc = short_run();

@@ -12,19 +12,8 @@
 using namespace attnlab;
 using attnlab::test::CopySource;
 
-namespace {
-
-ModelConfig copy_model() {
-  ModelConfig c = preset_config("tiny");
-  c.vocab_size = 16;
-  c.context = 32;
-  return c;
-}
-
-}  // namespace
-
 TEST_CASE("a 2-layer model learns to copy (loss < 0.05)", "[train]") {
-  Transformer model(copy_model());
+  Transformer model(test::copy_model_config());
   model.init_weights(1);
   CopySource train(16, 8, 16, 1), eval(16, 8, 16, 2);
   TrainConfig tc;
@@ -48,7 +37,7 @@ TEST_CASE("training is deterministic and resumes bit-identically", "[train][chec
   tc.warmup = 3;
   tc.eval_every = 0;
   auto run = [&](int64_t stop_at, const std::string& ckpt, bool resume) {
-    Transformer model(copy_model());
+    Transformer model(test::copy_model_config());
     model.init_weights(3);
     CopySource src(4, 6, 16, 4);
     Trainer t(model, tc, src, nullptr);

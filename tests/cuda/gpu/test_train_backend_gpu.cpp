@@ -14,13 +14,6 @@ using namespace attnlab;
 
 namespace {
 
-ModelConfig copy_model(bool llama) {
-  ModelConfig c = preset_config(llama ? "llama-tiny" : "tiny");
-  c.vocab_size = 16;
-  c.context = 32;
-  return c;
-}
-
 TrainConfig copy_run() {
   TrainConfig tc;
   tc.steps = 300;
@@ -39,7 +32,7 @@ struct Curve {
 Curve train(bool llama, bool gpu, int64_t stop_at, const std::string& resume_from = "",
             const std::string& save_to = "") {
   const TrainConfig tc = copy_run();
-  Transformer model(copy_model(llama));
+  Transformer model(test::copy_model_config(llama ? "llama-tiny" : "tiny"));
   model.init_weights(11);
   test::CopySource src(16, 8, 16, 1), eval(16, 8, 16, 2);
   std::unique_ptr<TrainBackend> backend;
