@@ -37,6 +37,8 @@ class CapturedForward {
   int n_layers() const { return int(layers_.size()); }
   int n_heads() const { return n_heads_; }
   const std::vector<int32_t>& tokens() const { return tokens_; }
+  // The model that ran (the GPU tile source uploads its weights to recompute tiles there).
+  std::shared_ptr<Transformer> model() const { return model_; }
 
   // The map of one head. Throws attnlab::Error for a layer or head out of range.
   HeadPattern pattern(int layer, int head) const;

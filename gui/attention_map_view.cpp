@@ -1,10 +1,14 @@
 #include "gui/attention_map_view.h"
 
 #include <QComboBox>
+#include <QCoreApplication>
+#include <QDeadlineTimer>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMouseEvent>
 #include <QPushButton>
+#include <QThread>
+#include <QTimer>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <algorithm>
@@ -12,6 +16,7 @@
 #include <qcustomplot.h>
 
 #include "gui/color_lut.h"
+#include "gui/map_tile_loader.h"
 #include "gui/pattern_plottable.h"
 #include "gui/plot_style.h"
 #include "gui/token_axis.h"
@@ -78,6 +83,14 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
     a->setTicker(QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText));
   }
   map_ = new PatternPlottable(key_axis, query_axis);
+  loader_ = new MapTileLoader(this);
+  connect(loader_, &MapTileLoader::overview_ready, this, &AttentionMapView::show_overview);
+  connect(loader_, &MapTileLoader::tile_ready, this, &AttentionMapView::show_tile);
+  connect(loader_, &MapTileLoader::failed, this, &AttentionMapView::failed);
+  tile_timer_ = new QTimer(this);
+  tile_timer_->setSingleShot(true);
+  tile_timer_->setInterval(60);
+  connect(tile_timer_, &QTimer::timeout, this, &AttentionMapView::request_tile);
   map_rect_->setRangeDrag(Qt::Horizontal | Qt::Vertical);
   map_rect_->setRangeZoom(Qt::Horizontal | Qt::Vertical);
   map_rect_->setRangeDragAxes(key_axis, query_axis);
@@ -127,18 +140,20 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   plot_->installEventFilter(this);
 
   connect(key_axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
-    if (pattern_) {
-      const QCPRange c = clamp_range(r, -0.5, pattern_->T - 0.5);
+    if (has_head()) {
+      const QCPRange c = clamp_range(r, -0.5, cells() - 0.5);
       if (c != r) map_rect_->axis(QCPAxis::atTop)->setRange(c);
     }
     sync_side_ranges();
+    if (long_T_) tile_timer_->start();
   });
   connect(query_axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
-    if (pattern_) {
-      const QCPRange c = clamp_range(r, -0.5, pattern_->T - 0.5);
+    if (has_head()) {
+      const QCPRange c = clamp_range(r, -0.5, cells() - 0.5);
       if (c != r) map_rect_->axis(QCPAxis::atLeft)->setRange(c);
     }
     sync_side_ranges();
+    if (long_T_) tile_timer_->start();
   });
   connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* ev) {
     int t, j;
@@ -179,8 +194,27 @@ const QImage& AttentionMapView::image() const { return map_->image(); }
 
 void AttentionMapView::set_tokens(const QStringList& labels) { labels_ = labels; }
 
+int AttentionMapView::cells() const { return pattern_ ? pattern_->T : long_T_; }
+
+bool AttentionMapView::wait_idle(int timeout_ms) {
+  // Finishing a job can move the view (fit on a new overview), which queues another request on
+  // the timer: wait until neither the timer nor the loader has anything left.
+  QDeadlineTimer deadline(timeout_ms);
+  do {
+    while (tile_timer_->isActive()) {
+      if (deadline.hasExpired()) return false;
+      QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+      QThread::msleep(1);
+    }
+    if (!loader_->wait_idle(int(std::max<qint64>(1, deadline.remainingTime())))) return false;
+  } while (tile_timer_->isActive());
+  return true;
+}
+
 void AttentionMapView::clear() {
   pattern_.reset();
+  loader_->close();
+  long_T_ = 0;
   map_->set_levels({});
   alpha_bars_->data()->clear();
   entropy_graph_->data()->clear();
@@ -195,27 +229,18 @@ void AttentionMapView::set_pattern(std::shared_ptr<const HeadPattern> p, const Q
 
 void AttentionMapView::show_prepared(const PreparedMap& m, const QString& title) {
   if (!m.pattern) return clear();
-  const bool same_size = pattern_ && pattern_->T == m.pattern->T;
+  const bool same_size = cells() == m.pattern->T;
+  loader_->close();
+  long_T_ = 0;
   pattern_ = m.pattern;
   title_->setText(title);
-  const int T = pattern_->T;
   if (m.scale.log == log_) {
     map_->set_levels(m.levels);
     apply_scale(m.scale);
   } else {
     rebuild_image();  // the scale changed while it was being prepared
   }
-  QVector<double> pos(T), a(T), e(T);
-  double amax = 0;
-  for (int i = 0; i < T; ++i) {
-    pos[i] = i;
-    a[i] = m.alpha[i];
-    e[i] = m.entropy[i];
-    amax = std::max(amax, m.alpha[i]);
-  }
-  alpha_bars_->setData(pos, a, true);
-  entropy_graph_->setData(pos, e, true);
-  alpha_rect_->axis(QCPAxis::atLeft)->setRange(0, amax > 0 ? amax * 1.08 : 1);
+  set_panels(m.alpha, m.entropy);
   if (!same_size) {
     reset_zoom();
   } else {
@@ -224,7 +249,81 @@ void AttentionMapView::show_prepared(const PreparedMap& m, const QString& title)
   }
 }
 
+void AttentionMapView::set_panels(const std::vector<double>& alpha, const std::vector<double>& entropy) {
+  const int T = int(alpha.size());
+  QVector<double> pos(T), a(T), e(T);
+  double amax = 0;
+  for (int i = 0; i < T; ++i) {
+    pos[i] = i;
+    a[i] = alpha[size_t(i)];
+    e[i] = entropy[size_t(i)];
+    amax = std::max(amax, alpha[size_t(i)]);
+  }
+  alpha_bars_->setData(pos, a, true);
+  entropy_graph_->setData(pos, e, true);
+  alpha_rect_->axis(QCPAxis::atLeft)->setRange(0, amax > 0 ? amax * 1.08 : 1);
+}
+
+void AttentionMapView::show_long(std::shared_ptr<const MapTileSource> src, int layer, int head, const QString& title) {
+  if (!src) return clear();
+  long_keep_zoom_ = cells() == src->T();
+  pattern_.reset();
+  long_T_ = src->T();
+  long_title_ = title + " · " + QString::fromStdString(src->device(layer));
+  tile_timer_->stop();
+  map_->set_levels({});
+  alpha_bars_->data()->clear();
+  entropy_graph_->data()->clear();
+  title_->setText(long_title_ + " · computing…");
+  loader_->open(std::move(src), layer, head);
+  plot_->replot();
+}
+
+void AttentionMapView::show_overview() {
+  auto o = loader_->overview();
+  if (!o) return;
+  const ColorScale s = scale_with_top(o->scale_top, log_);
+  map_->set_levels(image_pyramid(build_tile_image(o->pooled, s)), o->factor, o->T);
+  apply_scale(s);
+  set_panels(o->alpha, o->entropy);
+  title_->setText(long_title_);
+  if (long_keep_zoom_) {
+    sync_side_ranges();
+    plot_->replot();
+  } else {
+    reset_zoom();
+  }
+  request_tile();
+}
+
+void AttentionMapView::show_tile() {
+  auto tile = loader_->tile();
+  if (!tile) return;
+  const MapTileRequest& r = tile->req;
+  map_->set_detail(build_tile_image(*tile, scale_), QRect(r.j0, r.t0, r.j1 - r.j0, r.t1 - r.t0), r.pool_cols,
+                   r.pool_rows);
+  plot_->replot();
+}
+
+void AttentionMapView::request_tile() {
+  if (!long_T_) return;
+  const QCPRange kr = map_rect_->axis(QCPAxis::atTop)->range();
+  const QCPRange qr = map_rect_->axis(QCPAxis::atLeft)->range();
+  const int j0 = int(std::floor(kr.lower + 0.5)), j1 = int(std::ceil(kr.upper - 0.5)) + 1;
+  const int t0 = int(std::floor(qr.lower + 0.5)), t1 = int(std::ceil(qr.upper - 0.5)) + 1;
+  loader_->request_view(t0, t1, j0, j1, map_rect_->width(), map_rect_->height());
+}
+
 void AttentionMapView::rebuild_image() {
+  if (long_T_) {  // recolour what was computed; no recomputation
+    auto o = loader_->overview();
+    if (!o) return;
+    const ColorScale s = scale_with_top(o->scale_top, log_);
+    map_->set_levels(image_pyramid(build_tile_image(o->pooled, s)), o->factor, o->T);
+    apply_scale(s);
+    show_tile();
+    return;
+  }
   if (!pattern_) return;
   const ColorScale s = auto_scale(*pattern_, log_);
   map_->set_levels(image_pyramid(build_pattern_image(*pattern_, s)));
@@ -232,6 +331,7 @@ void AttentionMapView::rebuild_image() {
 }
 
 void AttentionMapView::apply_scale(const ColorScale& s) {
+  scale_ = s;
   color_scale_->setDataScaleType(s.log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
   color_scale_->setDataRange(QCPRange(s.lo, s.hi));
   color_scale_->axis()->setTicker(s.log ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
@@ -252,7 +352,7 @@ void AttentionMapView::set_log_scale(bool log) {
 }
 
 void AttentionMapView::reset_zoom() {
-  const double T = pattern_ ? pattern_->T : 1;
+  const double T = has_head() ? cells() : 1;
   map_rect_->axis(QCPAxis::atTop)->setRange(-0.5, T - 0.5);
   map_rect_->axis(QCPAxis::atLeft)->setRange(-0.5, T - 0.5);
   sync_side_ranges();
@@ -275,25 +375,47 @@ bool AttentionMapView::update_ticks() {
 }
 
 bool AttentionMapView::cell_at(const QPointF& pos, int& t, int& j) const {
-  if (!pattern_ || !map_rect_->rect().contains(pos.toPoint())) return false;
+  if (!has_head() || !map_rect_->rect().contains(pos.toPoint())) return false;
   j = int(std::lround(map_rect_->axis(QCPAxis::atTop)->pixelToCoord(pos.x())));
   t = int(std::lround(map_rect_->axis(QCPAxis::atLeft)->pixelToCoord(pos.y())));
-  return t >= 0 && j >= 0 && t < pattern_->T && j < pattern_->T;
+  return t >= 0 && j >= 0 && t < cells() && j < cells();
 }
 
 QString AttentionMapView::describe_cell(int t, int j) const {
-  if (!pattern_ || t < 0 || j < 0 || t >= pattern_->T || j >= pattern_->T) return {};
+  if (!has_head() || t < 0 || j < 0 || t >= cells() || j >= cells()) return {};
   auto tok = [&](int i) { return i < labels_.size() ? labels_[i] : QString::number(i); };
   if (j > t)
     return QString("query %1 «%2» cannot see key %3 «%4» (masked)").arg(t).arg(tok(t)).arg(j).arg(tok(j));
-  return QString("query %1 «%2» → key %3 «%4»: %5")
-      .arg(t).arg(tok(t)).arg(j).arg(tok(j)).arg(double(pattern_->at(t, j)), 0, 'g', 4);
+  const QString head = QString("query %1 «%2» → key %3 «%4»: ").arg(t).arg(tok(t)).arg(j).arg(tok(j));
+  if (pattern_) return head + QString::number(double(pattern_->at(t, j)), 'g', 4);
+  // Long context: exact where an exact tile covers the cell, else the pooled block's largest.
+  auto tile = loader_->tile();
+  auto overview = loader_->overview();
+  const MapTile* m = tile && tile->req.contains(t, j) ? tile.get() : overview ? &overview->pooled : nullptr;
+  if (!m) return head + "being computed";
+  if (m->req.exact()) return head + QString::number(double(m->cell(t, j)), 'g', 4);
+  const MapTileRequest& r = m->req;
+  const int ta = r.t0 + (t - r.t0) / r.pool_rows * r.pool_rows, ja = r.j0 + (j - r.j0) / r.pool_cols * r.pool_cols;
+  const int tb = std::min(r.t1, ta + r.pool_rows) - 1, jb = std::min(r.j1, ja + r.pool_cols) - 1;
+  return head + QString("at most %1 (largest |weight| of queries %2–%3 × keys %4–%5; zoom in for the exact weight)")
+                    .arg(double(m->cell(t, j)), 0, 'g', 4).arg(ta).arg(tb).arg(ja).arg(jb);
 }
 
 QString AttentionMapView::csv() const {
   QString out = "query,key,query_token,key_token,weight\n";
-  if (!pattern_) return out;
   auto quoted = [](QString s) { return "\"" + s.replace("\"", "\"\"") + "\""; };
+  auto tile = loader_->tile();
+  if (!pattern_ && tile && tile->req.exact()) {
+    const MapTileRequest& r = tile->req;
+    for (int t = r.t0; t < r.t1; ++t)
+      for (int j = r.j0; j < std::min(r.j1, t + 1); ++j)
+        out += QString("%1,%2,%3,%4,%5\n").arg(t).arg(j)
+                   .arg(quoted(t < labels_.size() ? labels_[t] : ""))
+                   .arg(quoted(j < labels_.size() ? labels_[j] : ""))
+                   .arg(double(tile->cell(t, j)), 0, 'g', 8);
+    return out;
+  }
+  if (!pattern_) return out;
   for (int t = 0; t < pattern_->T; ++t)
     for (int j = 0; j <= t; ++j)
       out += QString("%1,%2,%3,%4,%5\n").arg(t).arg(j)

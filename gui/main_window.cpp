@@ -106,6 +106,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(grid_, &HeadGridView::compare_clicked, this, &MainWindow::compare_head);
   connect(map_, &AttentionMapView::query_clicked, tokens_, &TokenView::set_query);
   connect(map_, &AttentionMapView::hovered, status_label_, &QLabel::setText);
+  for (AttentionMapView* v : {map_, compare_})
+    connect(v, &AttentionMapView::failed, this, [this](const QString& e) { show_error("Cannot draw the head", e); });
   connect(compare_, &AttentionMapView::hovered, status_label_, &QLabel::setText);
   connect(sweeps_, &SweepBrowser::open_checkpoint, this, &MainWindow::open_model);
   connect(train_, &TrainPanel::open_checkpoint, this, &MainWindow::open_model);
@@ -280,6 +282,11 @@ void MainWindow::show_head(AttentionMapView* view, JobRunner* runner, int layer,
                                           .arg(second ? "second" : "open").arg(capture->n_layers()).arg(capture->n_heads()));
   QString title = head_title(layer, head);
   if (second) title += " · " + QFileInfo(QString::fromStdString(second_model_.path)).fileName();
+  if (capture->T() > kMaterializedMapMaxT) {  // never T x T: overview and tiles, recomputed
+    runner->cancel();
+    view->show_long(make_map_tile_source(capture), layer, head, title);
+    return;
+  }
   const auto key = std::make_tuple(layer, head, view->log_scale(), second);
   auto it = pattern_cache_.find(key);
   if (it != pattern_cache_.end()) {
@@ -306,7 +313,8 @@ void MainWindow::show_head(AttentionMapView* view, JobRunner* runner, int layer,
 
 bool MainWindow::wait_idle(int timeout_ms) {
   return jobs_->wait_idle(timeout_ms) && map_jobs_->wait_idle(timeout_ms) &&
-         compare_jobs_->wait_idle(timeout_ms) && jobs_->wait_idle(timeout_ms);
+         compare_jobs_->wait_idle(timeout_ms) && map_->wait_idle(timeout_ms) && compare_->wait_idle(timeout_ms) &&
+         jobs_->wait_idle(timeout_ms);
 }
 
 QString MainWindow::head_title(int layer, int head) const {
@@ -334,7 +342,7 @@ void MainWindow::set_compare(bool on) {
   if (compare_action_->isChecked() != on) compare_action_->setChecked(on);
   if (on && second_capture_) {
     compare_head(layer_, head_);  // the same head in the second model
-  } else if (on && !compare_->pattern() && capture_) {
+  } else if (on && !compare_->has_head() && capture_) {
     // Start the comparison with the next head, so the two maps differ.
     const int H = capture_->n_heads();
     const int next = layer_ * H + head_ + 1;

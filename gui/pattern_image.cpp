@@ -5,39 +5,24 @@
 #include <thread>
 
 #include "gui/color_lut.h"
+#include "gui/map_statistics.h"
 
 // Single-threaded on purpose: these run on the UI thread, often while a training run keeps
 // every core busy, and OpenMP barriers on busy cores cost more than the loops themselves.
 namespace attnlab::gui {
 
 ColorScale auto_scale(const HeadPattern& p, bool log) {
-  // The top of the scale is a high quantile of the visible weights, not their maximum: the
-  // first rows (query 0 has a single key of weight 1) would otherwise wash every other row out.
-  // Weights above it saturate; the hover read-out and the CSV keep the exact values.
-  const int T = p.T;
-  const int64_t cells = int64_t(T) * (T + 1) / 2;
-  const int64_t stride = std::max<int64_t>(1, cells / 200000);
-  std::vector<float> sample;
-  sample.reserve(size_t(cells / stride + 1));
-  int64_t i = 0;
-  float mx = 0;
-  for (int t = 0; t < T; ++t)
-    for (int j = 0; j <= t; ++j, ++i) {
-      const float v = std::abs(p.w[size_t(t) * T + j]);
-      mx = std::max(mx, v);
-      if (i % stride == 0) sample.push_back(v);
-    }
-  float hi = mx;
-  if (sample.size() > 100) {
-    auto q = sample.begin() + ptrdiff_t(sample.size() * 0.995);
-    std::nth_element(sample.begin(), q, sample.end());
-    hi = std::max(*q, mx * 0.05f);
-  }
-  if (hi <= 0) hi = 1;
+  // Weights above the top saturate; the hover read-out and the CSV keep the exact values.
+  ScaleTopSampler top(p.T);
+  for (int t = 0; t < p.T; ++t) top.add_row(t, p.w.data() + size_t(t) * p.T);
+  return scale_with_top(top.top(), log);
+}
+
+ColorScale scale_with_top(double hi, bool log) {
   ColorScale s;
   s.log = log;
-  s.hi = hi;
-  s.lo = log ? std::max(1e-5, hi * 1e-4) : 0.0;
+  s.hi = hi > 0 ? hi : 1.0;
+  s.lo = log ? std::max(1e-5, s.hi * 1e-4) : 0.0;
   return s;
 }
 
@@ -51,23 +36,41 @@ QVector<QRgb> pattern_color_table() {
   return table;
 }
 
+ColorIndex::ColorIndex(const ColorScale& s)
+    : log_(s.log), lo_(float(s.lo)), llo_(s.log ? std::log(float(s.lo)) : 0.0f),
+      k_(254.0f / (s.log ? std::log(float(s.hi)) - llo_ : float(s.hi - s.lo))) {}
+
+uchar ColorIndex::operator()(float w) const {
+  const float x = log_ ? (std::log(std::max(std::abs(w), lo_)) - llo_) * k_ : (std::abs(w) - lo_) * k_;
+  return uchar(1 + int(std::min(254.0f, std::max(0.0f, x + 0.5f))));
+}
+
 QImage build_pattern_image(const HeadPattern& p, const ColorScale& scale) {
   const int T = p.T;
   QImage img(T, T, QImage::Format_Indexed8);
   img.setColorTable(pattern_color_table());
-  const float llo = scale.log ? std::log(float(scale.lo)) : 0.0f;
-  const float k = 254.0f / (scale.log ? std::log(float(scale.hi)) - llo : float(scale.hi - scale.lo));
-  const float lo = float(scale.lo);
-  auto index = [](float x) { return uchar(1 + int(std::min(254.0f, std::max(0.0f, x + 0.5f)))); };
+  const ColorIndex index(scale);
   for (int t = 0; t < T; ++t) {
     uchar* line = img.scanLine(t);
     const float* row = p.w.data() + size_t(t) * T;
-    if (scale.log) {
-      for (int j = 0; j <= t; ++j) line[j] = index((std::log(std::max(std::abs(row[j]), lo)) - llo) * k);
-    } else {
-      for (int j = 0; j <= t; ++j) line[j] = index((std::abs(row[j]) - lo) * k);
-    }
+    for (int j = 0; j <= t; ++j) line[j] = index(row[j]);
     std::fill(line + t + 1, line + T, uchar(0));
+  }
+  return img;
+}
+
+QImage build_tile_image(const MapTile& tile, const ColorScale& scale) {
+  const MapTileRequest& r = tile.req;
+  QImage img(r.cols(), r.rows(), QImage::Format_Indexed8);
+  img.setColorTable(pattern_color_table());
+  const ColorIndex index(scale);
+  for (int y = 0; y < r.rows(); ++y) {
+    uchar* line = img.scanLine(y);
+    const int last_query = std::min(r.t1, r.t0 + (y + 1) * r.pool_rows) - 1;
+    for (int x = 0; x < r.cols(); ++x) {
+      const int first_key = r.j0 + x * r.pool_cols;
+      line[x] = first_key > last_query ? uchar(0) : index(tile.at(y, x));
+    }
   }
   return img;
 }
@@ -94,31 +97,14 @@ std::vector<QImage> image_pyramid(const QImage& full) {
 }
 
 std::vector<double> key_importance(const HeadPattern& p) {
-  const int T = p.T;
-  std::vector<double> a(T, 0.0);
-  for (int t = 0; t < T; ++t) {
-    const float* row = p.w.data() + size_t(t) * T;
-    for (int j = 0; j <= t; ++j) a[j] += row[j];
-  }
-  for (int k = 0; k < T; ++k) a[k] /= double(T - k);
-  return a;
+  KeyImportanceSums a(p.T);
+  for (int t = 0; t < p.T; ++t) a.add_row(t, p.w.data() + size_t(t) * p.T);
+  return a.result();
 }
 
 std::vector<double> query_entropy(const HeadPattern& p) {
-  // Ent of the proxy-normalized row a/m without copying it: -sum (a/m) log(a/m)
-  // = log m - (1/m) sum a log a (Zhai et al.; Gu et al.'s |a| proxy for unnormalized rows).
-  const int T = p.T;
-  std::vector<double> e(T, 0.0);
-  for (int t = 1; t < T; ++t) {
-    const float* row = p.w.data() + size_t(t) * T;
-    float m = 0, s = 0;
-    for (int j = 0; j <= t; ++j) {
-      const float a = std::abs(row[j]);
-      m += a;
-      if (a > 0) s += a * std::log(a);
-    }
-    if (m > 0) e[t] = (std::log(double(m)) - s / m) / std::log(double(t + 1));
-  }
+  std::vector<double> e(size_t(p.T), 0.0);
+  for (int t = 0; t < p.T; ++t) e[size_t(t)] = normalized_row_entropy(t, p.w.data() + size_t(t) * p.T);
   return e;
 }
 

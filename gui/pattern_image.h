@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gui/attention_capture.h"
+#include "gui/map_tile.h"
 
 namespace attnlab::gui {
 
@@ -18,8 +19,25 @@ struct ColorScale {
 // The colour range that shows a head well: [0, hi] linear or [hi * 1e-4, hi] log, where hi is
 // the 99.5th percentile of the visible weights (so the single-key first rows do not set it).
 ColorScale auto_scale(const HeadPattern& p, bool log);
+// The scale with top `hi` (ScaleTopSampler::top()), linear or log.
+ColorScale scale_with_top(double hi, bool log);
+
+// 8-bit colour indices: 0 is the masked grey, 1..255 the colour map, growing with |weight|.
+QVector<QRgb> pattern_color_table();
+class ColorIndex {
+ public:
+  explicit ColorIndex(const ColorScale& s);
+  uchar operator()(float w) const;
+
+ private:
+  bool log_;
+  float lo_, llo_, k_;
+};
 
 QImage build_pattern_image(const HeadPattern& p, const ColorScale& scale);
+// A tile's pixels coloured the same way; pixels whose every cell is masked (keys all in the
+// future of the queries) are grey.
+QImage build_tile_image(const MapTile& tile, const ColorScale& scale);
 // Level 0 is `full`; each next level halves both sides keeping the largest colour index of
 // each 2x2 block, down to 64 pixels. The plottable draws the level that matches the screen.
 std::vector<QImage> image_pyramid(const QImage& full);
