@@ -12,8 +12,13 @@ part="${1:-all}"
 kit=/tmp/attnlab-kit
 out="${OUT:-/tmp/attnlab-kit-out}"
 mkdir -p "$out"
-if [ ! -x "$kit/bin/test_cuda_gpu" ]; then
+# Unpack again whenever the carried kit differs from the one unpacked: the machine stays warm
+# between calls, and a kit rebuilt after a fix must not be tested with the old binaries.
+[ -f .gpukit/kit.tar.xz ] || { echo "no .gpukit/kit.tar.xz: run bench/gpu/make_kit.sh and carry .gpukit"; exit 1; }
+stamp="$(sha256sum .gpukit/kit.tar.xz | cut -d' ' -f1)"
+if [ "$(cat "$kit/KIT_SHA256" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$kit" && mkdir -p "$kit" && tar -C "$kit" -xJf .gpukit/kit.tar.xz || exit 1
+  echo "$stamp" >"$kit/KIT_SHA256"
 fi
 echo "kit needs $(cat "$kit/GLIBC_NEEDED"); this machine has $(ldd --version | head -1)"
 # cuBLAS from the toolkit, else from PyTorch's CUDA wheels.
