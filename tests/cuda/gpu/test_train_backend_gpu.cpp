@@ -30,13 +30,13 @@ struct Curve {
 };
 
 Curve train(bool llama, bool gpu, int64_t stop_at, const std::string& resume_from = "",
-            const std::string& save_to = "") {
+            const std::string& save_to = "", cuda::Precision precision = cuda::Precision::fp32) {
   const TrainConfig tc = copy_run();
   Transformer model(test::copy_model_config(llama ? "llama-tiny" : "tiny"));
   model.init_weights(11);
   test::CopySource src(16, 8, 16, 1), eval(16, 8, 16, 2);
   std::unique_ptr<TrainBackend> backend;
-  if (gpu) backend = cuda::make_cuda_train_backend(model, adamw_config(tc), cuda::Precision::fp32);
+  if (gpu) backend = cuda::make_cuda_train_backend(model, adamw_config(tc), precision);
   Trainer t(model, tc, src, &eval, std::move(backend));
   if (!resume_from.empty()) t.load_checkpoint(resume_from);
   Curve c;
@@ -82,4 +82,17 @@ TEST_CASE("gpu Trainer: checkpoints resume across devices", "[gpu][train][backen
   const Curve cpu_then_gpu = train(false, true, steps, from_cpu);
   CHECK(gpu_then_cpu.eval == Approx(straight.eval).margin(0.05));
   CHECK(cpu_then_gpu.eval == Approx(straight.eval).margin(0.05));
+}
+
+TEST_CASE("gpu Trainer: TF32 and bf16 GEMMs stay within their stated tolerance of the CPU", "[gpu][train][backend]") {
+  // Stated tolerances (20-step mean loss, relative): TF32 (10-bit mantissa inputs) 5%, bf16
+  // (7-bit) 10%; and both must still learn the task.
+  const int64_t steps = copy_run().steps;
+  const Curve cpu = train(false, false, steps);
+  for (const auto& [precision, tol] : {std::pair{cuda::Precision::tf32, 0.05}, std::pair{cuda::Precision::bf16, 0.10}}) {
+    INFO((precision == cuda::Precision::tf32 ? "tf32" : "bf16"));
+    const Curve gpu = train(false, true, steps, "", "", precision);
+    cuda::test::expect_close(smoothed(gpu.loss), smoothed(cpu.loss), "20-step mean loss curve", tol);
+    CHECK(gpu.eval < 0.5f * gpu.loss.front());
+  }
 }
