@@ -123,6 +123,15 @@ double sink_k_percent(const HeadTable& t, int k) {
   return 100.0 * sum / double(t.n_layers() * t.n_heads());
 }
 
+void set_attention_meta(HeadTable& t, const std::vector<std::string>& specs, double sink_eps) {
+  std::string joined;
+  for (size_t l = 0; l < specs.size(); ++l) joined += (l ? ";" : "") + specs[l];
+  t.set_meta("attention", joined);
+  char eps[32];
+  std::snprintf(eps, sizeof eps, "%g", sink_eps);
+  t.set_meta("sink_eps", eps);
+}
+
 void set_sink_k_scalars(HeadTable& t) {
   size_t reach = 10;
   for (int l = 0; l < t.n_layers(); ++l)
@@ -202,12 +211,7 @@ HeadTable AttentionAnalyzer::table() const {
     }
     t.set_layer_vector("resid_norm", l, std::move(norms));
   }
-  std::string specs;
-  for (int l = 0; l < L_; ++l) specs += (l ? ";" : "") + specs_[size_t(l)];
-  t.set_meta("attention", specs);
-  char eps[32];
-  std::snprintf(eps, sizeof eps, "%g", opt_.sink_eps);
-  t.set_meta("sink_eps", eps);
+  set_attention_meta(t, specs_, opt_.sink_eps);
   return t;
 }
 

@@ -36,6 +36,8 @@ struct LayerResidualStats {
 double sink_k_percent(const HeadTable& t, int k);
 // Stores sink_k1_pct .. sink_k10_pct (as far as every head's "sink_frac" reaches) as scalars.
 void set_sink_k_scalars(HeadTable& t);
+// Records what a table was measured under: the layers' attention specs and the Sink_k threshold.
+void set_attention_meta(HeadTable& t, const std::vector<std::string>& specs, double sink_eps);
 
 class AttentionAnalyzer : public ForwardObserver {
  public:

@@ -2,6 +2,7 @@
 
 #include "core/cuda/device_model.h"
 #include "core/cuda/runtime.h"
+#include "core/tensor/error.h"
 
 namespace attnlab::cuda {
 
@@ -26,23 +27,28 @@ class CudaTrainBackend final : public TrainBackend {
   std::string describe() const override {
     return "cuda: " + device_description() + ", " + precision_name(precision_) + " GEMMs";
   }
-  float forward_loss(const Batch& batch) override { return dev_->forward_loss(batch); }
-  void backward() override { dev_->backward(); }
-  void zero_grad() override { dev_->zero_grad(); }
-  float clip_grad_norm(float max_norm) override { return dev_->clip_grad_norm(max_norm); }
-  void adamw_step(float lr) override { dev_->adamw_step(lr, cfg_, decay_); }
-  std::map<std::string, Tensor> optimizer_state() const override { return dev_->optimizer_state(); }
-  int64_t optimizer_step() const override { return dev_->optimizer_step(); }
+  float forward_loss(const Batch& batch) override { return dev().forward_loss(batch); }
+  void backward() override { dev().backward(); }
+  void zero_grad() override { dev().zero_grad(); }
+  float clip_grad_norm(float max_norm) override { return dev().clip_grad_norm(max_norm); }
+  void adamw_step(float lr) override { dev().adamw_step(lr, cfg_, decay_); }
+  std::map<std::string, Tensor> optimizer_state() const override { return dev().optimizer_state(); }
+  int64_t optimizer_step() const override { return dev().optimizer_step(); }
   void load_state(const std::map<std::string, Tensor>& state, int64_t t) override {
     upload();  // the Transformer holds the checkpoint's weights now
-    dev_->load_optimizer_state(state, t);
+    dev().load_optimizer_state(state, t);
   }
-  void sync_to_host() override { model_.load_weights(dev_->weights()); }
+  void sync_to_host() override { model_.load_weights(dev().weights()); }
 
  private:
   void upload() {
     dev_.reset();  // free the old copy first: a model near the GPU's memory would not fit twice
     dev_ = std::make_unique<DeviceTransformer>(model_.config(), model_.weights(), precision_);
+  }
+  // After an upload that threw (out of GPU memory, say) there is no device copy to use.
+  DeviceTransformer& dev() const {
+    if (!dev_) throw Error("the GPU copy of the model was lost when uploading it failed; restart from a checkpoint");
+    return *dev_;
   }
   Transformer& model_;
   AdamWConfig cfg_;

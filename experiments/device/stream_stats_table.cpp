@@ -190,12 +190,7 @@ HeadTable StreamStatsTable::table() const {
       t.set_head_vector("sink_frac", l, h, std::move(sink_frac));
     }
   set_sink_k_scalars(t);
-  std::string specs;
-  for (int l = 0; l < L_; ++l) specs += (l ? ";" : "") + specs_[size_t(l)];
-  t.set_meta("attention", specs);
-  char eps[32];
-  std::snprintf(eps, sizeof eps, "%g", opt_.sink_eps);
-  t.set_meta("sink_eps", eps);
+  set_attention_meta(t, specs_, opt_.sink_eps);
   t.set_meta("T", std::to_string(T_));
   t.set_meta("sequences", std::to_string(sequences_));
   std::string missing;
