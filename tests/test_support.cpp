@@ -68,6 +68,13 @@ std::vector<float> random_normal(size_t n, uint64_t seed, float std) {
   return v;
 }
 
+std::vector<int32_t> random_tokens(int T, int vocab, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int32_t> t(static_cast<size_t>(T));
+  for (auto& x : t) x = int32_t(rng.uniformf(0.0f, float(vocab) - 0.01f));
+  return t;
+}
+
 fs::path attnlab_bin() {
   if (const char* env = std::getenv("ATTNLAB_BIN")) return env;
   fs::path p = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "experiments" / "attnlab";

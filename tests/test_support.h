@@ -29,6 +29,8 @@ double max_rel_error(const std::vector<float>& got, const std::vector<float>& wa
                      double floor = 1e-3);
 // Random N(0, std) values from a seeded generator.
 std::vector<float> random_normal(size_t n, uint64_t seed, float std = 1.0f);
+// T random token ids in [0, vocab) from a seeded generator.
+std::vector<int32_t> random_tokens(int T, int vocab, uint64_t seed);
 
 // The attnlab CLI next to the test binaries (build/experiments/attnlab) or $ATTNLAB_BIN.
 std::filesystem::path attnlab_bin();

@@ -28,15 +28,9 @@
 
 using namespace attnlab;
 using namespace attnlab::gui;
+using attnlab::test::random_tokens;
 
 namespace {
-
-std::vector<int32_t> random_tokens(int T, int vocab, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<int32_t> t(static_cast<size_t>(T));
-  for (auto& x : t) x = int32_t(rng.uniformf(0.0f, float(vocab) - 0.01f));
-  return t;
-}
 
 // A tiny random model: layer 0 plain softmax, layer 1 a sliding window with sinks.
 std::shared_ptr<Transformer> tiny_model(int context) {

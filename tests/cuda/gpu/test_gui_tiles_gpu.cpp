@@ -18,15 +18,9 @@
 
 using namespace attnlab;
 using namespace attnlab::gui;
+using attnlab::test::random_tokens;
 
 namespace {
-
-std::vector<int32_t> random_tokens(int T, int vocab, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<int32_t> t(static_cast<size_t>(T));
-  for (auto& x : t) x = int32_t(rng.uniformf(0.0f, float(vocab) - 0.01f));
-  return t;
-}
 
 std::shared_ptr<const CapturedForward> stories_capture(int T) {
   LoadedModel lm = load_checkpoint(attnlab::test::shared_file("models/stories260K/stories260K.bin").string());
