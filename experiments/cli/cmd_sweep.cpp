@@ -74,6 +74,8 @@ int run_cmd(const Args& args) {
   if (!parse_options(args, "attnlab sweep run SPEC.toml [--jobs N] [--device cpu|cuda] [--precision fp32|tf32|bf16] [--out DIR]", desc, vm, &pos))
     return 0;
   check_compute(c.compute);
+  if (c.compute.device != "cpu" && jobs > 1)
+    std::fprintf(stderr, "note: the %d workers share one GPU (each holds its own model copy there)\n", jobs);
   StudySpec spec = parse_spec_file(c.spec_path);
   std::vector<RunPlan> plan = plan_runs(spec);
   SweepOptions opt;
