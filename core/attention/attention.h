@@ -87,6 +87,10 @@ class Attention {
   virtual void init_params(Rng& rng) {}
 };
 
+// Throws attnlab::Error unless `in` has q, k, v and the shape a variant built for `ctx` takes;
+// `what` ("forward", "backward", "pattern") names the call in the message.
+void check_attention_inputs(const AttnInputs& in, const AttnBuildContext& ctx, const char* what);
+
 // Builds a variant from a spec string such as "softmax", "sigmoid(bias=-2,norm=false)" or
 // "window(size=64,sinks=4)". Throws attnlab::Error for an unknown name or parameter,
 // listing what exists.

@@ -15,16 +15,6 @@ LinearFamily::LinearFamily(const AttnBuildContext& ctx, int feature_dim, Norm no
 
 std::string LinearFamily::chunk_suffix() const { return ",chunk=" + std::to_string(chunk_); }
 
-static void check_shape(const AttnInputs& in, const AttnBuildContext& ctx, const char* what) {
-  const AttnShape& s = in.shape;
-  if (s.B < 1 || s.T < 1 || s.H != ctx.n_heads || s.Dh != ctx.head_dim)
-    throw Error(std::string("attention ") + what + ": shape [B=" + std::to_string(s.B) +
-                ", H=" + std::to_string(s.H) + ", T=" + std::to_string(s.T) +
-                ", Dh=" + std::to_string(s.Dh) + "] does not match the variant built for H=" +
-                std::to_string(ctx.n_heads) + ", Dh=" + std::to_string(ctx.head_dim));
-  if (!in.q || !in.k || !in.v) throw Error(std::string("attention ") + what + ": q, k or v missing");
-}
-
 void LinearFamily::prepare(const AttnInputs& in, Buffers& buf) const {
   const AttnShape& s = in.shape;
   const int64_t rows = int64_t(s.B) * s.H * s.T;
@@ -57,7 +47,7 @@ void LinearFamily::finish_output(const AttnShape& s, const float* oaug, float* o
 }
 
 void LinearFamily::forward(const AttnInputs& in, float* out) {
-  check_shape(in, ctx_, "forward");
+  check_attention_inputs(in, ctx_, "forward");
   const AttnShape s = in.shape;
   const int T = s.T, F = F_, dv = Dv(s.Dh), C = chunk_;
   const int n_chunks = (T + C - 1) / C;
@@ -199,7 +189,7 @@ void step(std::vector<double>& S, int F, int dv, const StepIn& st, std::vector<d
 }  // namespace
 
 void LinearFamily::forward_recurrent(const AttnInputs& in, float* out) {
-  check_shape(in, ctx_, "forward");
+  check_attention_inputs(in, ctx_, "forward");
   const AttnShape s = in.shape;
   const int T = s.T, F = F_, dv = Dv(s.Dh);
   const int la = decay_ == Decay::none ? 0 : decay_ == Decay::scalar ? 1 : F;
@@ -234,7 +224,7 @@ void LinearFamily::forward_recurrent(const AttnInputs& in, float* out) {
 }
 
 void LinearFamily::backward(const AttnInputs& in, const float* dout, const AttnGrads& g) {
-  check_shape(in, ctx_, "backward");
+  check_attention_inputs(in, ctx_, "backward");
   const AttnShape s = in.shape;
   if (s.B != cached_.B || s.T != cached_.T || oaug_.empty())
     throw Error("attention backward: no forward on inputs of this shape preceded it");
@@ -371,7 +361,7 @@ void LinearFamily::backward(const AttnInputs& in, const float* dout, const AttnG
 }
 
 void LinearFamily::pattern(const AttnInputs& in, int b, int h, const RowVisitor& visit) const {
-  check_shape(in, ctx_, "pattern");
+  check_attention_inputs(in, ctx_, "pattern");
   if (b < 0 || b >= in.shape.B || h < 0 || h >= in.shape.H)
     throw Error("attention pattern: (b=" + std::to_string(b) + ", h=" + std::to_string(h) +
                 ") is out of range");

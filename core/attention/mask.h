@@ -38,6 +38,13 @@ class MaskSet {
       if (!r.visible(t, j)) return false;
     return true;
   }
+  // n_t: how many keys query t sees (t + 1 without masks).
+  int visible_count(int t) const {
+    if (rules_.empty()) return t + 1;
+    int n = 0;
+    for (int j = 0; j <= t; ++j) n += visible(t, j);
+    return n;
+  }
   // "+window(size=64,sinks=4)+block(size=16)", or "" without masks.
   std::string spec_suffix(size_t skip = 0) const;
   const std::vector<MaskRule>& rules() const { return rules_; }

@@ -61,6 +61,16 @@ const std::vector<VariantInfo>& attention_variants() {
   return v;
 }
 
+void check_attention_inputs(const AttnInputs& in, const AttnBuildContext& ctx, const char* what) {
+  const AttnShape& s = in.shape;
+  if (s.B < 1 || s.T < 1 || s.H != ctx.n_heads || s.Dh != ctx.head_dim)
+    throw Error(std::string("attention ") + what + ": shape [B=" + std::to_string(s.B) +
+                ", H=" + std::to_string(s.H) + ", T=" + std::to_string(s.T) +
+                ", Dh=" + std::to_string(s.Dh) + "] does not match the variant built for H=" +
+                std::to_string(ctx.n_heads) + ", Dh=" + std::to_string(ctx.head_dim));
+  if (!in.q || !in.k || !in.v) throw Error(std::string("attention ") + what + ": q, k or v missing");
+}
+
 std::unique_ptr<Attention> make_attention(const std::string& spec, const AttnBuildContext& ctx) {
   if (ctx.n_heads < 1 || ctx.head_dim < 1)
     throw Error("attention '" + spec + "': n_heads and head_dim must be >= 1");

@@ -64,27 +64,13 @@ int ScoreAttention::score_row(const AttnInputs& in, const std::vector<float>& pr
     for (int c = 0; c < sh.Dh; ++c) d += q[c] * k[c];
     s[j] = d * scale_;
   }
-  int n_vis = t + 1;
-  if (!masks_.empty()) {
-    n_vis = 0;
-    for (int j = 0; j <= t; ++j) n_vis += masks_.visible(t, j);
-  }
+  const int n_vis = masks_.visible_count(t);
   finish_row_mask(prep, Row{b, h, t, sh.T, n_vis}, s);
   return n_vis;
 }
 
-static void check_inputs(const AttnInputs& in, const AttnBuildContext& ctx, const char* what) {
-  const AttnShape& s = in.shape;
-  if (s.B < 1 || s.T < 1 || s.H != ctx.n_heads || s.Dh != ctx.head_dim)
-    throw Error(std::string("attention ") + what + ": shape [B=" + std::to_string(s.B) +
-                ", H=" + std::to_string(s.H) + ", T=" + std::to_string(s.T) +
-                ", Dh=" + std::to_string(s.Dh) + "] does not match the variant built for H=" +
-                std::to_string(ctx.n_heads) + ", Dh=" + std::to_string(ctx.head_dim));
-  if (!in.q || !in.k || !in.v) throw Error(std::string("attention ") + what + ": q, k or v missing");
-}
-
 void ScoreAttention::forward(const AttnInputs& in, float* out) {
-  check_inputs(in, ctx_, "forward");
+  check_attention_inputs(in, ctx_, "forward");
   if (!in.keep_for_backward) return forward_streaming(in, out);
   const AttnShape sh = in.shape;
   const int B = sh.B, H = sh.H, T = sh.T, Dh = sh.Dh;
@@ -108,12 +94,7 @@ void ScoreAttention::forward(const AttnInputs& in, float* out) {
         float* A = A_.data() + bh * T * T;
         for (int t = 0; t < T; ++t) {
           float* s = S.data() + int64_t(t) * T;
-          int n_vis = t + 1;
-          if (!masks_.empty()) {
-            n_vis = 0;
-            for (int j = 0; j <= t; ++j) n_vis += masks_.visible(t, j);
-          }
-          Row r{b, h, t, T, n_vis};
+          Row r{b, h, t, T, masks_.visible_count(t)};
           finish_row_mask(prep_, r, s);
           float sv = sink ? sink_logit(in, b, h, t) : 0.0f;
           row_forward(r, s, A + int64_t(t) * T, sink ? &sv : nullptr);
@@ -160,7 +141,7 @@ void ScoreAttention::forward_streaming(const AttnInputs& in, float* out) {
 }
 
 void ScoreAttention::backward(const AttnInputs& in, const float* dout, const AttnGrads& g) {
-  check_inputs(in, ctx_, "backward");
+  check_attention_inputs(in, ctx_, "backward");
   const AttnShape sh = in.shape;
   if (sh.B != cached_.B || sh.T != cached_.T || A_.empty())
     throw Error("attention backward: no forward on inputs of this shape preceded it");
@@ -190,12 +171,7 @@ void ScoreAttention::backward(const AttnInputs& in, const float* dout, const Att
         double* my_acc = acc.data() + bh * na;
         for (int t = 0; t < T; ++t) {
           float* s = S.data() + int64_t(t) * T;
-          int n_vis = t + 1;
-          if (!masks_.empty()) {
-            n_vis = 0;
-            for (int j = 0; j <= t; ++j) n_vis += masks_.visible(t, j);
-          }
-          Row r{b, h, t, T, n_vis};
+          Row r{b, h, t, T, masks_.visible_count(t)};
           finish_row_mask(prep_, r, s);
           float das = 0.0f;
           if (vs)
@@ -224,7 +200,7 @@ void ScoreAttention::backward(const AttnInputs& in, const float* dout, const Att
 }
 
 void ScoreAttention::pattern(const AttnInputs& in, int b, int h, const RowVisitor& visit) const {
-  check_inputs(in, ctx_, "pattern");
+  check_attention_inputs(in, ctx_, "pattern");
   if (b < 0 || b >= in.shape.B || h < 0 || h >= in.shape.H)
     throw Error("attention pattern: (b=" + std::to_string(b) + ", h=" + std::to_string(h) +
                 ") is out of range");
