@@ -8,6 +8,26 @@
 
 namespace attnlab {
 
+namespace {
+
+// Per-position means of sums accumulated over sequences (0 where none reached the position).
+std::vector<double> position_means(const std::vector<double>& sum, const std::vector<int64_t>& n) {
+  std::vector<double> m(sum.size());
+  for (size_t i = 0; i < m.size(); ++i) m[i] = n[i] ? sum[i] / double(n[i]) : 0.0;
+  return m;
+}
+
+// v[0] / mean(v[1..]): how far the first position stands out (value drain, residual peak).
+// Needs at least two positions; 0 when the others are all 0.
+double first_to_rest_ratio(const std::vector<double>& v) {
+  double rest = 0;
+  for (size_t i = 1; i < v.size(); ++i) rest += v[i];
+  rest /= double(v.size() - 1);
+  return rest > 0 ? v[0] / rest : 0.0;
+}
+
+}  // namespace
+
 AttentionAnalyzer::AttentionAnalyzer(int n_layers, int n_heads, MetricOptions opt)
     : L_(n_layers), H_(n_heads), opt_(std::move(opt)) {
   if (n_layers < 1 || n_heads < 1) throw Error("AttentionAnalyzer: needs at least one layer and head");
@@ -173,17 +193,10 @@ HeadTable AttentionAnalyzer::table() const {
       t.set("tl_induction", l, h, s.tl_induction);
       t.set("tl_duplicate", l, h, s.tl_duplicate);
       t.set("row_mass", l, h, s.row_mass);
-      std::vector<double> vn(vnorm_sum_[k].size());
-      for (size_t i = 0; i < vn.size(); ++i)
-        vn[i] = vnorm_n_[k][i] ? vnorm_sum_[k][i] / double(vnorm_n_[k][i]) : 0.0;
+      std::vector<double> vn = position_means(vnorm_sum_[k], vnorm_n_[k]);
       t.set("value_norm1", l, h, vn.empty() ? 0.0 : vn[0]);
       // Value drain: the first position's ||v|| relative to the mean of the others.
-      if (vn.size() > 1) {
-        double rest = 0;
-        for (size_t i = 1; i < vn.size(); ++i) rest += vn[i];
-        rest /= double(vn.size() - 1);
-        t.set("value_norm1_ratio", l, h, rest > 0 ? vn[0] / rest : 0.0);
-      }
+      if (vn.size() > 1) t.set("value_norm1_ratio", l, h, first_to_rest_ratio(vn));
       t.set_head_vector("alpha", l, h, s.alpha);
       t.set_head_vector("sink_frac", l, h, s.sink_frac);
       t.set_head_vector("value_norm", l, h, std::move(vn));
@@ -192,8 +205,7 @@ HeadTable AttentionAnalyzer::table() const {
   for (int l = -1; l < L_; ++l) {
     const LayerResidualStats& r = resid_[size_t(l + 1)];
     if (r.sequences == 0) continue;
-    std::vector<double> norms(r.norm_sum.size());
-    for (size_t i = 0; i < norms.size(); ++i) norms[i] = r.norm_n[i] ? r.norm_sum[i] / double(r.norm_n[i]) : 0.0;
+    std::vector<double> norms = position_means(r.norm_sum, r.norm_n);
     const double median = r.median_sum / double(r.sequences);
     t.set_layer_value("resid_top1", l, r.top[0].value);
     t.set_layer_value("resid_top2", l, r.top[1].value);
@@ -203,12 +215,7 @@ HeadTable AttentionAnalyzer::table() const {
     t.set_layer_value("resid_top1_dim", l, r.top[0].dim);
     t.set_layer_value("massive_count", l, double(r.massive));
     // Residual-state peak (Guo et al.; Gu et al. Fig. 8): ||h_1|| / mean_{t>1} ||h_t||.
-    if (norms.size() > 1) {
-      double rest = 0;
-      for (size_t i = 1; i < norms.size(); ++i) rest += norms[i];
-      rest /= double(norms.size() - 1);
-      t.set_layer_value("resid_norm1_ratio", l, rest > 0 ? norms[0] / rest : 0.0);
-    }
+    if (norms.size() > 1) t.set_layer_value("resid_norm1_ratio", l, first_to_rest_ratio(norms));
     t.set_layer_vector("resid_norm", l, std::move(norms));
   }
   set_attention_meta(t, specs_, opt_.sink_eps);
