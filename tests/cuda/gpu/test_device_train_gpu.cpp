@@ -5,7 +5,7 @@
 #include "core/cuda/device_model.h"
 #include "core/model/transformer.h"
 #include "core/train/adamw.h"
-#include "gpu_check.h"
+#include "step_check.h"
 
 using namespace attnlab;
 using namespace attnlab::cuda;
@@ -58,19 +58,7 @@ TEST_CASE("gpu training step: loss and every gradient match the CPU model", "[gp
     DeviceTransformer gpu(cfg, cpu.weights());
     Rng rng(4);
     const Batch batch = random_batch(2, 33, cfg.vocab_size, rng);
-    cpu.zero_grad();
-    const float lc = cpu.forward_loss(batch);
-    cpu.backward();
-    gpu.zero_grad();
-    const float lg = gpu.forward_loss(batch);
-    gpu.backward();
-    CHECK(lg == Approx(lc).epsilon(1e-5));
-    const auto grads = gpu.grads();
-    for (const Param& p : cpu.params()) {
-      INFO(p.name);
-      REQUIRE(grads.count(p.name));
-      expect_close_scaled(grads.at(p.name).data, p.grad->data, p.name);
-    }
+    expect_step_matches(cpu, gpu, batch, cfg.family);
   }
 }
 

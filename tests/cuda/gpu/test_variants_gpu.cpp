@@ -6,7 +6,7 @@
 #include "core/attention/attention.h"
 #include "core/cuda/device_model.h"
 #include "core/model/transformer.h"
-#include "gpu_check.h"
+#include "step_check.h"
 
 using namespace attnlab;
 using namespace attnlab::cuda;
@@ -34,19 +34,7 @@ TEST_CASE("gpu model matches the CPU model for every registered attention varian
       batch.resize(2, 19);
       for (auto& t : batch.tokens) t = int32_t(rng.below(cfg.vocab_size));
       for (auto& t : batch.targets) t = int32_t(rng.below(cfg.vocab_size));
-      cpu.zero_grad();
-      const float lc = cpu.forward_loss(batch);
-      cpu.backward();
-      gpu.zero_grad();
-      const float lg = gpu.forward_loss(batch);
-      gpu.backward();
-      CHECK(lg == Approx(lc).epsilon(1e-5));
-      const auto grads = gpu.grads();
-      for (const Param& p : cpu.params()) {
-        INFO(p.name);
-        REQUIRE(grads.count(p.name));
-        expect_close_scaled(grads.at(p.name).data, p.grad->data, spec + " " + p.name);
-      }
+      expect_step_matches(cpu, gpu, batch, spec);
       ++checked;
     }
   WARN(checked << " variant specs checked, " << fused << " of them on the fused kernels");
