@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/attention/attention.h"
 #include "core/tensor/error.h"
@@ -32,6 +33,7 @@ AttentionAnalyzer::AttentionAnalyzer(int n_layers, int n_heads, MetricOptions op
     : L_(n_layers), H_(n_heads), opt_(std::move(opt)) {
   if (n_layers < 1 || n_heads < 1) throw Error("AttentionAnalyzer: needs at least one layer and head");
   heads_.assign(size_t(L_) * H_, HeadStats(opt_));
+  chance_.assign(size_t(L_), HeadStats(opt_));
   vnorm_sum_.resize(size_t(L_) * H_);
   vnorm_n_.resize(size_t(L_) * H_);
   resid_.resize(size_t(L_) + 1);
@@ -63,7 +65,11 @@ void AttentionAnalyzer::on_attention(const LayerAttentionView& view) {
   mask.prepare(s.T);
   const bool normalized = view.attention->normalized_rows();
   const int B = rows_ >= 0 ? std::min(s.B, rows_) : s.B;
-  for (int b = 0; b < B; ++b)
+  for (int b = 0; b < B; ++b) {
+    HeadStats& chance = chance_[size_t(view.layer)];
+    chance.begin_sequence(tokens_ ? tokens_ + int64_t(b) * s.T : nullptr, s.T, mask, true);
+    for (int t = 0; t < s.T; ++t) chance.add_uniform_row(t);
+    chance.end_sequence();
     for (int h = 0; h < H_; ++h) {
       const size_t k = size_t(view.layer) * H_ + h;
       HeadStats& hs = heads_[k];
@@ -85,6 +91,7 @@ void AttentionAnalyzer::on_attention(const LayerAttentionView& view) {
         ++vn[size_t(t)];
       }
     }
+  }
 }
 
 void AttentionAnalyzer::on_residual(int layer, const Tensor& h) {
@@ -165,43 +172,129 @@ const HeadStats& AttentionAnalyzer::head(int layer, int head) const {
   return heads_[size_t(layer) * H_ + head];
 }
 
+std::vector<std::pair<std::string, double>> head_metric_values(const HeadSummary& s, const MetricOptions& opt) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<std::pair<std::string, double>> v = {
+      {"alpha1", s.alpha.empty() ? nan : s.alpha[0]},
+      {"alpha1_visible", s.alpha_visible.empty() ? nan : s.alpha_visible[0]},
+      {"sink1_frac", s.sink_frac.empty() ? nan : s.sink_frac[0]},
+      {"sink_mass", s.sink_mass},
+      {"entropy", s.entropy},
+      {"norm_entropy", s.norm_entropy},
+      {"cover_mean", s.coverage_mean},
+      {"cover_median", s.coverage_median},
+      {"gini", s.gini},
+      {"gini_free", s.gini_free},
+      {"hoyer", s.hoyer},
+      {"zero_frac", s.zero_frac}};
+  for (size_t i = 0; i < opt.taus.size(); ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "below_%g", opt.taus[i]);
+    v.push_back({name, s.below_frac[i]});
+  }
+  v.insert(v.end(), {{"prev_token", s.prev_token},
+                     {"prefix_matching", s.prefix_matching},
+                     {"echo", s.echo},
+                     {"tl_induction", s.tl_induction},
+                     {"tl_duplicate", s.tl_duplicate},
+                     {"row_mass", s.row_mass},
+                     {"empty_row_frac", s.empty_row_frac},
+                     {"row_mass_p10", s.row_mass_p10},
+                     {"row_mass_p50", s.row_mass_p50},
+                     {"row_mass_p90", s.row_mass_p90}});
+  return v;
+}
+
+bool has_chance_level(const std::string& metric) {
+  return metric != "row_mass" && metric != "empty_row_frac" && metric.rfind("row_mass_p", 0) != 0;
+}
+
+void note_chance_above_threshold(HeadTable& t, double sink_eps) {
+  if (!t.has_chance("alpha1")) return;
+  std::string layers;
+  for (int l = 0; l < t.n_layers(); ++l) {
+    const double c = t.chance("alpha1", l, 0);
+    if (!(c > sink_eps)) continue;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%sL%d (%.3g)", layers.empty() ? "" : ", ", l, c);
+    layers += buf;
+  }
+  if (!layers.empty())
+    t.set_meta("sink_chance_warning", "uniform attention already gives alpha_1 > eps in " + layers +
+                                          ": a Sink flag there does not show a sink; use a longer T");
+}
+
+namespace {
+
+// Sink_k^eps in % with its interval over sequences: per sequence, the fraction of heads whose
+// alpha_k > eps (Gu et al.'s indicator), then the mean and t-interval over sequences.
+SequenceMean sink_k_over_sequences(const std::vector<const HeadStats*>& heads, int k, double eps) {
+  SequenceMean m;
+  const size_t n_seq = heads.front()->first_alphas().size() / HeadStats::kFirstKeys;
+  for (size_t i = 0; i < n_seq; ++i) {
+    double above = 0;
+    for (const HeadStats* h : heads) above += h->first_alphas()[i * HeadStats::kFirstKeys + size_t(k)] > eps;
+    m.add_sequence(100.0 * above / double(heads.size()));
+  }
+  return m;
+}
+
+}  // namespace
+
+void set_chance_levels(HeadTable& t, const std::vector<HeadStats>& chance, const MetricOptions& opt) {
+  if (int(chance.size()) != t.n_layers()) throw Error("set_chance_levels: one uniform pass per layer needed");
+  if (chance.front().first_alphas().empty()) return;  // nothing analysed
+  std::vector<const HeadStats*> per_head;
+  for (int l = 0; l < t.n_layers(); ++l) {
+    const HeadSummary c = chance[size_t(l)].summary();
+    for (const auto& [name, value] : head_metric_values(c, opt))
+      if (t.has(name) && has_chance_level(name))
+        for (int h = 0; h < t.n_heads(); ++h) t.set_chance(name, l, h, value);
+    for (int h = 0; h < t.n_heads(); ++h) {
+      t.set_head_vector("alpha_chance", l, h, c.alpha);
+      per_head.push_back(&chance[size_t(l)]);
+    }
+  }
+  for (int k = 1; k <= HeadStats::kFirstKeys; ++k) {
+    const std::string name = "sink_k" + std::to_string(k) + "_pct";
+    bool present = false;
+    for (const auto& [n, v] : t.scalars()) present = present || n == name;
+    if (present) t.set_scalar(name + "_chance", sink_k_over_sequences(per_head, k - 1, opt.sink_eps).mean());
+  }
+  note_chance_above_threshold(t, opt.sink_eps);
+}
+
 HeadTable AttentionAnalyzer::table() const {
   HeadTable t(L_, H_);
   for (int l = 0; l < L_; ++l)
     for (int h = 0; h < H_; ++h) {
       const size_t k = size_t(l) * H_ + h;
       HeadSummary s = heads_[k].summary();
-      t.set("alpha1", l, h, s.alpha.empty() ? 0.0 : s.alpha[0]);
-      t.set("sink1_frac", l, h, s.sink_frac.empty() ? 0.0 : s.sink_frac[0]);
-      t.set("sink_mass", l, h, s.sink_mass);
-      t.set("entropy", l, h, s.entropy);
-      t.set("norm_entropy", l, h, s.norm_entropy);
-      t.set("cover_mean", l, h, s.coverage_mean);
-      t.set("cover_median", l, h, s.coverage_median);
-      t.set("gini", l, h, s.gini);
-      t.set("gini_free", l, h, s.gini_free);
-      t.set("hoyer", l, h, s.hoyer);
-      t.set("zero_frac", l, h, s.zero_frac);
-      for (size_t i = 0; i < opt_.taus.size(); ++i) {
-        char name[32];
-        std::snprintf(name, sizeof name, "below_%g", opt_.taus[i]);
-        t.set(name, l, h, s.below_frac[i]);
+      for (const auto& [name, value] : head_metric_values(s, opt_)) {
+        t.set(name, l, h, value);
+        if (auto ci = s.ci95.find(name); ci != s.ci95.end()) t.set_ci95(name, l, h, ci->second);
       }
-      t.set("prev_token", l, h, s.prev_token);
-      t.set("prefix_matching", l, h, s.prefix_matching);
-      t.set("echo", l, h, s.echo);
-      t.set("tl_induction", l, h, s.tl_induction);
-      t.set("tl_duplicate", l, h, s.tl_duplicate);
-      t.set("row_mass", l, h, s.row_mass);
       std::vector<double> vn = position_means(vnorm_sum_[k], vnorm_n_[k]);
       t.set("value_norm1", l, h, vn.empty() ? 0.0 : vn[0]);
       // Value drain: the first position's ||v|| relative to the mean of the others.
       if (vn.size() > 1) t.set("value_norm1_ratio", l, h, first_to_rest_ratio(vn));
       t.set_head_vector("alpha", l, h, s.alpha);
+      t.set_head_vector("alpha_visible", l, h, s.alpha_visible);
       t.set_head_vector("sink_frac", l, h, s.sink_frac);
       t.set_head_vector("value_norm", l, h, std::move(vn));
     }
   set_sink_k_scalars(t);
+  if (!heads_.front().first_alphas().empty()) {
+    std::vector<const HeadStats*> heads;
+    for (const HeadStats& h : heads_) heads.push_back(&h);
+    for (int k = 1; k <= HeadStats::kFirstKeys; ++k) {
+      const std::string name = "sink_k" + std::to_string(k) + "_pct";
+      bool present = false;
+      for (const auto& [n, v] : t.scalars()) present = present || n == name;
+      if (present) t.set_scalar(name + "_ci95", sink_k_over_sequences(heads, k - 1, opt_.sink_eps).ci95());
+    }
+  }
+  set_chance_levels(t, chance_, opt_);
   for (int l = -1; l < L_; ++l) {
     const LayerResidualStats& r = resid_[size_t(l + 1)];
     if (r.sequences == 0) continue;

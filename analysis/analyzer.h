@@ -36,6 +36,19 @@ struct LayerResidualStats {
 double sink_k_percent(const HeadTable& t, int k);
 // Stores sink_k1_pct .. sink_k10_pct (as far as every head's "sink_frac" reaches) as scalars.
 void set_sink_k_scalars(HeadTable& t);
+// The head metrics of a summary, by head-table name, in table order (the analyzer's columns;
+// also how the chance levels are named).
+std::vector<std::pair<std::string, double>> head_metric_values(const HeadSummary& s, const MetricOptions& opt);
+// Chance levels for a table whose head metrics are set: from `chance` (per layer, the statistics of
+// uniform attention over that layer's visible keys on the same tokens), each metric's chance level,
+// the vectors "alpha_chance", the scalars "sink_k<k>_pct_chance" and the meta
+// "sink_chance_warning". The CPU analyzer and the GPU stream table share it.
+void set_chance_levels(HeadTable& t, const std::vector<HeadStats>& chance, const MetricOptions& opt);
+// Where uniform attention alone scores alpha_1 > eps (short probes, small windows), a Sink flag
+// shows nothing: records those layers and their chance alpha_1 in the meta "sink_chance_warning".
+void note_chance_above_threshold(HeadTable& t, double sink_eps);
+// The metrics that have a chance level: those computed from the attention distribution.
+bool has_chance_level(const std::string& metric);
 // Records what a table was measured under: the layers' attention specs and the Sink_k threshold.
 void set_attention_meta(HeadTable& t, const std::vector<std::string>& specs, double sink_eps);
 
@@ -51,15 +64,20 @@ class AttentionAnalyzer : public ForwardObserver {
   void on_residual(int layer, const Tensor& h) override;
 
   const HeadStats& head(int layer, int head) const;
-  // Everything as a HeadTable: head metrics (names as in docs/analysis.md), vectors "alpha",
-  // "sink_frac", "value_norm", layer values/vectors "resid_norm", "massive_*", and the model
-  // scalars "sink_k<k>_pct" (Sink_k^eps in %, k = 1..min(10, T), 1-based as Gu et al. print).
+  // Everything as a HeadTable: head metrics (names as in docs/analysis.md) with their 95 %
+  // intervals over sequences and chance levels, vectors "alpha", "alpha_visible", "sink_frac",
+  // "value_norm", layer values/vectors "resid_norm", "massive_*", and the model scalars
+  // "sink_k<k>_pct" (Sink_k^eps in %, k = 1..min(10, T), 1-based as Gu et al. print) with
+  // "sink_k<k>_pct_ci95" and "sink_k<k>_pct_chance".
   HeadTable table() const;
 
  private:
   int L_, H_;
   MetricOptions opt_;
   std::vector<HeadStats> heads_;
+  // Per layer: the same statistics for uniform attention over the layer's visible keys on the
+  // same tokens, i.e. every metric's chance level.
+  std::vector<HeadStats> chance_;
   std::vector<std::vector<double>> vnorm_sum_;  // [L*H][T]
   std::vector<std::vector<int64_t>> vnorm_n_;
   std::vector<LayerResidualStats> resid_;       // [L + 1]

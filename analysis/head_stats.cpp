@@ -2,11 +2,35 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "analysis/row_metrics.h"
 #include "core/tensor/error.h"
 
 namespace attnlab {
+
+namespace {
+
+// The q-quantile of pooled values (nearest rank on a copy); NaN for none.
+double quantile(std::vector<float> v, double q) {
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const size_t i = std::min(v.size() - 1, size_t(q * double(v.size())));
+  std::nth_element(v.begin(), v.begin() + i, v.end());
+  return v[i];
+}
+
+double median(std::vector<float> v) {
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const size_t m = v.size();
+  std::nth_element(v.begin(), v.begin() + m / 2, v.end());
+  const double hi = v[m / 2];
+  if (m % 2) return hi;
+  return 0.5 * (double(*std::max_element(v.begin(), v.begin() + m / 2)) + hi);
+}
+
+}  // namespace
+
+HeadStats::HeadStats(MetricOptions opt) : opt_(std::move(opt)), below_(opt_.taus.size()) {}
 
 void HeadStats::begin_sequence(const int32_t* tokens, int T, const KeyMask& mask,
                                bool normalized_rows) {
@@ -18,10 +42,9 @@ void HeadStats::begin_sequence(const int32_t* tokens, int T, const KeyMask& mask
   normalized_ = normalized_rows;
   col_sum_.assign(size_t(T), 0.0);
   seq_tl_dup_ = seq_tl_ind_ = seq_tl_den_ = 0;
-  seq_prefix_ = seq_echo_ = 0;
-  seq_prefix_rows_ = seq_echo_rows_ = 0;
   if (alpha_sum_.size() < size_t(T)) {
     alpha_sum_.resize(size_t(T), 0.0);
+    alpha_vis_sum_.resize(size_t(T), 0.0);
     sink_count_.resize(size_t(T), 0.0);
     alpha_n_.resize(size_t(T), 0);
   }
@@ -39,37 +62,54 @@ void HeadStats::add_row(int t, const float* row) {
     full[j] = mask_.visible(t, j) ? row[j] : 0.0f;
     if (mask_.visible(t, j)) v[m++] = row[j];
   }
+  add_visible(t, full, v, n);
+}
+
+void HeadStats::add_uniform_row(int t) {
+  if (t < 0 || t >= T_) throw Error("HeadStats: row " + std::to_string(t) + " outside the sequence");
+  const int n = mask_.visible_count(t);
+  vis_.resize(size_t(t) + 1 + size_t(n));
+  float* full = vis_.data();
+  float* v = full + t + 1;
+  for (int j = 0; j <= t; ++j) full[j] = mask_.visible(t, j) ? 1.0f / float(n) : 0.0f;
+  std::fill(v, v + n, 1.0f / float(n));
+  add_visible(t, full, v, n);
+}
+
+void HeadStats::add_visible(int t, float* full, float* v, int n) {
+  double mass = 0, abs_mass = 0;
+  for (int j = 0; j < n; ++j) abs_mass += std::fabs(v[j]);
   if (!normalized_) {
-    row_mass_ += proxy_normalize(v, n);
-    m = 0;
+    mass = proxy_normalize(v, n);
+    int m = 0;
     for (int j = 0; j <= t; ++j) full[j] = mask_.visible(t, j) ? v[m++] : 0.0f;
   } else {
-    double s = 0;
-    for (int j = 0; j < n; ++j) s += v[j];
-    row_mass_ += s;
+    for (int j = 0; j < n; ++j) mass += v[j];
   }
+  // A row with no visible mass has no distribution: it enters the position metrics below as the
+  // zeros it holds, but not entropy, coverage, Gini, Hoyer or the zero counts.
+  const bool empty = abs_mass == 0.0;
   ++rows_;
+  row_mass_.add(mass);
+  row_mass_values_.push_back(float(mass));
+  empty_.add(empty ? 1.0 : 0.0);
   for (int j = 0; j <= t; ++j) col_sum_[size_t(j)] += full[j];
-  sink_mass_ += full[0];
-  const double ent = row_entropy(v, n);
-  ent_ += ent;
-  entries_ += n;
-  zeros_ += count_exact_zero(v, n);
-  for (size_t i = 0; i < opt_.taus.size(); ++i) below_[i] += count_below_uniform(v, n, opt_.taus[i]);
-  if (n >= 2) {
-    ++rows2_;
-    nent_ += ent / std::log(double(n));
-    SortedRowStats s = sorted_row_stats(v, n, opt_.cover_p, scratch_);
-    const double cov = double(s.coverage_k) / n;
-    cov_ += cov;
-    cov_values_.push_back(float(cov));
-    gini_ += s.gini;
-    gini_free_ += s.gini_free;
-    hoyer_ += hoyer(v, n);
-  }
-  if (t >= 1) {
-    prev_ += full[t - 1];
-    ++prev_rows_;
+  sink_mass_.add(full[0]);
+  if (t >= 1) prev_.add(full[t - 1]);
+  if (!empty) {
+    ent_.add(row_entropy(v, n));
+    zeros_.add(count_exact_zero(v, n), n);
+    for (size_t i = 0; i < opt_.taus.size(); ++i) below_[i].add(count_below_uniform(v, n, opt_.taus[i]), n);
+    if (n >= 2) {
+      nent_.add(row_entropy(v, n) / std::log(double(n)));
+      SortedRowStats s = sorted_row_stats(v, n, opt_.cover_p, scratch_);
+      const double cov = double(s.coverage_k) / n;
+      cov_.add(cov);
+      cov_values_.push_back(float(cov));
+      gini_.add(s.gini);
+      gini_free_.add(s.gini_free);
+      hoyer_.add(hoyer(v, n));
+    }
   }
   if (!tokens_) return;
   const int32_t x = tokens_[t];
@@ -87,43 +127,33 @@ void HeadStats::add_row(int t, const float* row) {
       any_pre = true;
     }
   }
-  seq_tl_dup_ += dup;
-  seq_tl_ind_ += ind;
-  seq_tl_den_ += total;
-  if (any_dup) {
-    seq_echo_ += dup;
-    ++seq_echo_rows_;
-  }
-  if (any_pre) {
-    seq_prefix_ += pre;
-    ++seq_prefix_rows_;
-  }
+  tl_dup_.add(dup, total);
+  tl_ind_.add(ind, total);
+  if (any_dup) echo_.add(dup);
+  if (any_pre) prefix_.add(pre);
 }
 
 void HeadStats::end_sequence() {
   for (int k = 0; k < T_; ++k) {
+    const double col = col_sum_[size_t(k)];
+    const double alpha = col / double(T_ - k);
     const int seen_by = mask_.queries_seeing(k, T_);
-    const double alpha = seen_by > 0 ? col_sum_[size_t(k)] / seen_by : 0.0;
+    const double alpha_vis = seen_by > 0 ? col / seen_by : 0.0;
     alpha_sum_[size_t(k)] += alpha;
+    alpha_vis_sum_[size_t(k)] += alpha_vis;
     sink_count_[size_t(k)] += alpha > opt_.sink_eps ? 1.0 : 0.0;
     ++alpha_n_[size_t(k)];
   }
+  for (int k = 0; k < kFirstKeys; ++k)
+    first_alpha_.push_back(k < T_ ? float(col_sum_[size_t(k)] / double(T_ - k)) : std::numeric_limits<float>::quiet_NaN());
+  alpha0_.add_sequence(col_sum_[0] / double(T_));
+  alpha0_vis_.add_sequence(col_sum_[0] / std::max(1, mask_.queries_seeing(0, T_)));
+  sink0_.add_sequence(col_sum_[0] / double(T_) > opt_.sink_eps ? 1.0 : 0.0);
+  for (SequenceMean* m : {&sink_mass_, &ent_, &nent_, &cov_, &gini_, &gini_free_, &hoyer_, &prev_, &row_mass_,
+                          &empty_, &zeros_, &tl_dup_, &tl_ind_, &prefix_, &echo_})
+    m->end_sequence();
+  for (SequenceMean& m : below_) m.end_sequence();
   ++sequences_;
-  if (tokens_) {
-    if (seq_tl_den_ > 0) {
-      tl_dup_ += seq_tl_dup_ / seq_tl_den_;
-      tl_ind_ += seq_tl_ind_ / seq_tl_den_;
-    }
-    ++tl_seqs_;
-    if (seq_prefix_rows_) {
-      prefix_ += seq_prefix_ / double(seq_prefix_rows_);
-      ++prefix_seqs_;
-    }
-    if (seq_echo_rows_) {
-      echo_ += seq_echo_ / double(seq_echo_rows_);
-      ++echo_seqs_;
-    }
-  }
   T_ = 0;
   tokens_ = nullptr;
 }
@@ -132,38 +162,44 @@ HeadSummary HeadStats::summary() const {
   HeadSummary s;
   auto mean = [](double sum, int64_t n) { return n > 0 ? sum / double(n) : 0.0; };
   s.alpha.resize(alpha_sum_.size());
+  s.alpha_visible.resize(alpha_sum_.size());
   s.sink_frac.resize(alpha_sum_.size());
   for (size_t k = 0; k < alpha_sum_.size(); ++k) {
     s.alpha[k] = mean(alpha_sum_[k], alpha_n_[k]);
+    s.alpha_visible[k] = mean(alpha_vis_sum_[k], alpha_n_[k]);
     s.sink_frac[k] = mean(sink_count_[k], alpha_n_[k]);
   }
-  s.sink_mass = mean(sink_mass_, rows_);
-  s.entropy = mean(ent_, rows_);
-  s.norm_entropy = mean(nent_, rows2_);
-  s.coverage_mean = mean(cov_, rows2_);
-  if (!cov_values_.empty()) {
-    std::vector<float> c = cov_values_;
-    const size_t m = c.size();
-    std::nth_element(c.begin(), c.begin() + m / 2, c.end());
-    double hi = c[m / 2];
-    if (m % 2 == 0) {
-      double lo = *std::max_element(c.begin(), c.begin() + m / 2);
-      s.coverage_median = 0.5 * (lo + hi);
-    } else {
-      s.coverage_median = hi;
-    }
+  auto take = [&](const std::string& name, const SequenceMean& m) {
+    s.ci95[name] = m.ci95();
+    return m.mean();
+  };
+  take("alpha1", alpha0_);
+  take("alpha1_visible", alpha0_vis_);
+  take("sink1_frac", sink0_);
+  s.sink_mass = take("sink_mass", sink_mass_);
+  s.entropy = take("entropy", ent_);
+  s.norm_entropy = take("norm_entropy", nent_);
+  s.coverage_mean = take("cover_mean", cov_);
+  s.coverage_median = median(cov_values_);
+  s.gini = take("gini", gini_);
+  s.gini_free = take("gini_free", gini_free_);
+  s.hoyer = take("hoyer", hoyer_);
+  s.zero_frac = take("zero_frac", zeros_);
+  for (size_t i = 0; i < opt_.taus.size(); ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "below_%g", opt_.taus[i]);
+    s.below_frac.push_back(take(name, below_[i]));
   }
-  s.gini = mean(gini_, rows2_);
-  s.gini_free = mean(gini_free_, rows2_);
-  s.hoyer = mean(hoyer_, rows2_);
-  s.zero_frac = entries_ ? double(zeros_) / double(entries_) : 0.0;
-  for (int64_t b : below_) s.below_frac.push_back(entries_ ? double(b) / double(entries_) : 0.0);
-  s.prev_token = mean(prev_, prev_rows_);
-  s.tl_duplicate = mean(tl_dup_, tl_seqs_);
-  s.tl_induction = mean(tl_ind_, tl_seqs_);
-  s.prefix_matching = mean(prefix_, prefix_seqs_);
-  s.echo = mean(echo_, echo_seqs_);
-  s.row_mass = mean(row_mass_, rows_);
+  s.prev_token = take("prev_token", prev_);
+  s.tl_duplicate = take("tl_duplicate", tl_dup_);
+  s.tl_induction = take("tl_induction", tl_ind_);
+  s.prefix_matching = take("prefix_matching", prefix_);
+  s.echo = take("echo", echo_);
+  s.row_mass = take("row_mass", row_mass_);
+  s.empty_row_frac = take("empty_row_frac", empty_);
+  s.row_mass_p10 = quantile(row_mass_values_, 0.1);
+  s.row_mass_p50 = quantile(row_mass_values_, 0.5);
+  s.row_mass_p90 = quantile(row_mass_values_, 0.9);
   s.rows = rows_;
   s.sequences = sequences_;
   return s;

@@ -7,10 +7,12 @@
 // not sum to one, proxy-normalized (|a| / sum |a|, Gu et al.) after its raw mass is recorded.
 // Positions are 0-based here; REFERENCE.md's 1-based formulas are translated in each comment.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "analysis/key_mask.h"
+#include "analysis/sequence_mean.h"
 
 namespace attnlab {
 
@@ -20,19 +22,28 @@ struct MetricOptions {
   std::vector<double> taus = {0.1, 0.01};  // fraction below tau / n_t (REFERENCE 5)
 };
 
-// The per-head numbers a HeadStats reports (means over the rows / sequences named).
+// The per-head numbers a HeadStats reports. Each is a mean over sequences of the per-sequence
+// value (so that the 95 % interval in `ci95` is taken over sequences, the independent draws); a
+// metric no sequence could measure (no qualifying row) is NaN, not 0.
 struct HeadSummary {
-  // Gu et al. alpha_k: per sequence, sum_t A[t,k] / #queries that see k (T - k for causal,
-  // the paper's 1/(T-k+1) with 1-based k); the vector is the mean over sequences.
+  // Gu et al. alpha_k exactly as their eval_sink_pretrain.py computes it: per sequence, the
+  // column sum of key k divided by T - k (0-based k; the paper's T - k + 1 with 1-based k),
+  // under every mask: a window that hides key k from later queries lowers alpha_k, so uniform
+  // attention over w keys gives alpha_0 = H_w / T. The vector is the mean over sequences.
   std::vector<double> alpha;
+  // The same column sum divided by the number of queries that see key k (attnlab's earlier
+  // alpha_k; equal to alpha under plain causal attention). Not Gu et al.'s metric.
+  std::vector<double> alpha_visible;
   // Fraction of this head's sequences with alpha_k > eps (the per-head part of Sink_k^eps:
   // Gu's code averages the indicator over samples, layers and heads jointly, '>' not '>=').
   std::vector<double> sink_frac;
   double sink_mass = 0;      // m_1 = mean over rows of A[t, 0] (REFERENCE 5 sink mass)
-  double entropy = 0;        // mean over all rows of Ent(A_t), nats (Zhai et al., REFERENCE 4)
+  // Distribution metrics, over non-empty rows only (rows whose visible mass is 0 have no
+  // distribution; they are counted in empty_row_frac instead).
+  double entropy = 0;        // mean over rows of Ent(A_t), nats (Zhai et al., REFERENCE 4)
   double norm_entropy = 0;   // mean over rows with n_t >= 2 of Ent / log n_t (REFERENCE 4, 8.6)
   double coverage_mean = 0;  // mean over rows with n_t >= 2 of k_p / n_t (REFERENCE 5)
-  double coverage_median = 0;  // its median over those rows (REFERENCE 5 [eng])
+  double coverage_median = 0;  // its median over those rows, pooled over sequences (REFERENCE 5 [eng])
   double gini = 0, gini_free = 0, hoyer = 0;  // means over rows with n_t >= 2 (REFERENCE 5)
   double zero_frac = 0;      // exactly-zero visible entries / visible entries (REFERENCE 5)
   std::vector<double> below_frac;  // per tau: visible entries < tau / n_t / visible entries
@@ -48,24 +59,35 @@ struct HeadSummary {
   // same with keys j < t holding x_t itself.
   double prefix_matching = 0, echo = 0;
   double row_mass = 0;       // mean raw row sum before proxy normalization (REFERENCE 8.3)
+  double empty_row_frac = 0; // rows whose visible mass is exactly 0 (softpick, ReLU, sigmoid)
+  double row_mass_p10 = 0, row_mass_p50 = 0, row_mass_p90 = 0;  // raw row sums, pooled rows
+  // 95 % interval half-widths over sequences, by head-table metric name (see analyzer.cpp);
+  // NaN below two sequences.
+  std::map<std::string, double> ci95;
   int64_t rows = 0, sequences = 0;
 };
 
 class HeadStats {
  public:
-  explicit HeadStats(MetricOptions opt = {})
-      : opt_(std::move(opt)), below_(opt_.taus.size(), 0) {}
+  explicit HeadStats(MetricOptions opt = {});
 
   // tokens (may be null: token-based scores are then skipped) holds the sequence's T ids.
   void begin_sequence(const int32_t* tokens, int T, const KeyMask& mask, bool normalized_rows);
   // row holds the weights query t gives keys 0..t, as Attention::pattern() streams them.
   void add_row(int t, const float* row);
+  // The same statistics for uniform attention over the visible keys of row t: the chance level.
+  void add_uniform_row(int t);
   void end_sequence();
 
   HeadSummary summary() const;
   const MetricOptions& options() const { return opt_; }
+  // Per analysed sequence, alpha_k for k = 0..kFirstKeys-1 (NaN beyond the sequence): what
+  // Sink_k^eps and its interval over sequences are computed from.
+  static constexpr int kFirstKeys = 10;
+  const std::vector<float>& first_alphas() const { return first_alpha_; }
 
  private:
+  void add_visible(int t, float* full, float* v, int n);
   MetricOptions opt_;
   // current sequence
   const int32_t* tokens_ = nullptr;
@@ -74,19 +96,17 @@ class HeadStats {
   bool normalized_ = true;
   std::vector<double> col_sum_;
   double seq_tl_dup_ = 0, seq_tl_ind_ = 0, seq_tl_den_ = 0;
-  double seq_prefix_ = 0, seq_echo_ = 0;
-  int64_t seq_prefix_rows_ = 0, seq_echo_rows_ = 0;
   std::vector<float> vis_, scratch_;
   // totals
-  std::vector<double> alpha_sum_, sink_count_;
+  std::vector<double> alpha_sum_, alpha_vis_sum_, sink_count_;
   std::vector<int64_t> alpha_n_;
-  double sink_mass_ = 0, ent_ = 0, nent_ = 0, cov_ = 0, gini_ = 0, gini_free_ = 0, hoyer_ = 0;
-  double prev_ = 0, row_mass_ = 0;
-  int64_t rows_ = 0, rows2_ = 0, prev_rows_ = 0, entries_ = 0, zeros_ = 0;
-  std::vector<int64_t> below_;
-  std::vector<float> cov_values_;
-  double tl_dup_ = 0, tl_ind_ = 0, prefix_ = 0, echo_ = 0;
-  int64_t tl_seqs_ = 0, prefix_seqs_ = 0, echo_seqs_ = 0, sequences_ = 0;
+  std::vector<float> first_alpha_;
+  SequenceMean alpha0_, alpha0_vis_, sink0_;
+  SequenceMean sink_mass_, ent_, nent_, cov_, gini_, gini_free_, hoyer_, prev_, row_mass_, empty_;
+  SequenceMean zeros_, tl_dup_, tl_ind_, prefix_, echo_;
+  std::vector<SequenceMean> below_;
+  std::vector<float> cov_values_, row_mass_values_;
+  int64_t rows_ = 0, sequences_ = 0;
 };
 
 }  // namespace attnlab

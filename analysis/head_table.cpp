@@ -82,9 +82,46 @@ void HeadTable::set(const std::string& metric, int layer, int head, double value
 }
 
 double HeadTable::get(const std::string& metric, int layer, int head) const {
+  return named_metric(metric).values[head_index(layer, head)];
+}
+
+HeadTable::Named& HeadTable::named_metric(const std::string& metric) {
+  Named* m = find_named(metrics_, metric);
+  if (!m) throw Error("HeadTable: no metric '" + metric + "'");
+  return *m;
+}
+
+const HeadTable::Named& HeadTable::named_metric(const std::string& metric) const {
   const Named* m = find_named(metrics_, metric);
   if (!m) throw Error("HeadTable: no metric '" + metric + "'");
-  return m->values[head_index(layer, head)];
+  return *m;
+}
+
+namespace {
+void set_beside(std::vector<double>& v, size_t n, size_t i, double x) {
+  if (v.empty()) v.assign(n, std::numeric_limits<double>::quiet_NaN());
+  v[i] = x;
+}
+double get_beside(const std::vector<double>& v, size_t i) {
+  return v.empty() ? std::numeric_limits<double>::quiet_NaN() : v[i];
+}
+}  // namespace
+
+void HeadTable::set_ci95(const std::string& metric, int layer, int head, double half_width) {
+  set_beside(named_metric(metric).ci95, size_t(L_) * H_, head_index(layer, head), half_width);
+}
+double HeadTable::ci95(const std::string& metric, int layer, int head) const {
+  return get_beside(named_metric(metric).ci95, head_index(layer, head));
+}
+void HeadTable::set_chance(const std::string& metric, int layer, int head, double value) {
+  set_beside(named_metric(metric).chance, size_t(L_) * H_, head_index(layer, head), value);
+}
+double HeadTable::chance(const std::string& metric, int layer, int head) const {
+  return get_beside(named_metric(metric).chance, head_index(layer, head));
+}
+bool HeadTable::has_chance(const std::string& metric) const {
+  const Named* m = find_named(metrics_, metric);
+  return m && !m->chance.empty();
 }
 
 bool HeadTable::has(const std::string& metric) const { return find_named(metrics_, metric) != nullptr; }
@@ -182,7 +219,7 @@ std::string HeadTable::meta(const std::string& key) const {
 void HeadTable::merge(const HeadTable& other, const std::string& prefix) {
   if (other.L_ != L_ || other.H_ != H_) throw Error("HeadTable::merge: tables differ in shape");
   for (const Named& m : other.metrics_) {
-    Named x{prefix + m.name, m.values};
+    Named x{prefix + m.name, m.values, m.ci95, m.chance};
     if (Named* old = find_named(metrics_, x.name)) *old = x;
     else metrics_.push_back(x);
   }
@@ -205,8 +242,13 @@ nlohmann::json HeadTable::to_json() const {
   for (const auto& [k, v] : scalars_) sc.push_back({{"name", k}, {"value", num(v)}});
   j["scalars"] = sc;
   json hm = json::array();
-  for (const Named& m : metrics_) hm.push_back({{"name", m.name}, {"values", nums(m.values)}});
-  j["head_metrics"] = hm;  // values indexed layer * n_heads + head
+  for (const Named& m : metrics_) {
+    json e = {{"name", m.name}, {"values", nums(m.values)}};
+    if (!m.ci95.empty()) e["ci95"] = nums(m.ci95);
+    if (!m.chance.empty()) e["chance"] = nums(m.chance);
+    hm.push_back(e);
+  }
+  j["head_metrics"] = hm;  // values (and ci95 half-widths, chance levels) indexed layer * n_heads + head
   json hv = json::array();
   for (const NamedVectors& n : head_vectors_) {
     json vs = json::array();
@@ -236,8 +278,12 @@ HeadTable HeadTable::from_json(const nlohmann::json& j) {
       t.scalars_.emplace_back(s.at("name").get<std::string>(), from_num(s.at("value")));
     auto read_named = [](const nlohmann::json& arr, size_t n, std::vector<Named>& out) {
       for (const auto& m : arr) {
-        Named x{m.at("name").get<std::string>(), from_nums(m.at("values"))};
-        if (x.values.size() != n) throw Error("'" + x.name + "' has the wrong number of values");
+        Named x{m.at("name").get<std::string>(), from_nums(m.at("values")), {}, {}};
+        if (m.contains("ci95")) x.ci95 = from_nums(m.at("ci95"));
+        if (m.contains("chance")) x.chance = from_nums(m.at("chance"));
+        auto wrong = [n](const std::vector<double>& v) { return !v.empty() && v.size() != n; };
+        if (x.values.size() != n || wrong(x.ci95) || wrong(x.chance))
+          throw Error("'" + x.name + "' has the wrong number of values");
         out.push_back(std::move(x));
       }
     };
@@ -269,15 +315,24 @@ void HeadTable::write_json(const std::string& path) const {
 void HeadTable::write_csv(const std::string& path) const {
   write_file_atomic(path, [&](std::ostream& os) {
     os << "layer,head";
-    for (const Named& m : metrics_) os << "," << m.name;
+    for (const Named& m : metrics_) {
+      os << "," << m.name;
+      if (!m.ci95.empty()) os << "," << m.name << "_ci95";
+      if (!m.chance.empty()) os << "," << m.name << "_chance";
+    }
     os << "\n" << std::setprecision(9);
+    auto cell = [&](double v) {
+      os << ",";
+      if (std::isfinite(v)) os << v;
+    };
     for (int l = 0; l < L_; ++l)
       for (int h = 0; h < H_; ++h) {
         os << l << "," << h;
+        const size_t i = size_t(l) * H_ + h;
         for (const Named& m : metrics_) {
-          double v = m.values[size_t(l) * H_ + h];
-          os << ",";
-          if (std::isfinite(v)) os << v;
+          cell(m.values[i]);
+          if (!m.ci95.empty()) cell(m.ci95[i]);
+          if (!m.chance.empty()) cell(m.chance[i]);
         }
         os << "\n";
       }
@@ -295,21 +350,47 @@ void HeadTable::print(std::ostream& os, const std::vector<std::string>& columns)
       if (const Named* m = find_named(metrics_, c)) cols.push_back(m);
   }
   if (!cols.empty()) {
+    // A cell is "value" or "value+-ci95"; chance levels go on a row of their own per layer.
+    auto text = [&](const Named* m, size_t i) {
+      std::string s = format_value(m->values[i]);
+      if (!m->ci95.empty() && std::isfinite(m->ci95[i])) s += "+-" + format_value(m->ci95[i]);
+      return s;
+    };
     std::vector<size_t> width;
-    os << "\nhead  ";
+    bool any_chance = false;
     for (const Named* m : cols) {
-      width.push_back(std::max<size_t>(m->name.size(), 8));
-      os << " " << std::setw(int(width.back())) << m->name;
+      size_t w = std::max<size_t>(m->name.size(), 8);
+      for (size_t i = 0; i < m->values.size(); ++i) w = std::max(w, text(m, i).size());
+      width.push_back(w);
+      any_chance = any_chance || !m->chance.empty();
     }
+    os << "\nhead    ";
+    for (size_t c = 0; c < cols.size(); ++c) os << " " << std::setw(int(width[c])) << cols[c]->name;
     os << "\n";
-    for (int l = 0; l < L_; ++l)
+    for (int l = 0; l < L_; ++l) {
       for (int h = 0; h < H_; ++h) {
         std::string id = "L" + std::to_string(l) + "H" + std::to_string(h);
-        os << std::left << std::setw(6) << id << std::right;
+        os << std::left << std::setw(8) << id << std::right;
         for (size_t c = 0; c < cols.size(); ++c)
-          os << " " << std::setw(int(width[c])) << format_value(cols[c]->values[size_t(l) * H_ + h]);
+          os << " " << std::setw(int(width[c])) << text(cols[c], size_t(l) * H_ + h);
         os << "\n";
       }
+      if (!any_chance) continue;
+      // Chance levels are per head in the table; print the layer's row when its heads agree.
+      os << std::left << std::setw(8) << ("L" + std::to_string(l) + " chance") << std::right;
+      for (size_t c = 0; c < cols.size(); ++c) {
+        const Named* m = cols[c];
+        std::string s = "-";
+        if (!m->chance.empty()) {
+          const double first = m->chance[size_t(l) * H_];
+          bool same = true;
+          for (int h = 1; h < H_; ++h) same = same && m->chance[size_t(l) * H_ + h] == first;
+          s = same ? format_value(first) : "per-head";
+        }
+        os << " " << std::setw(int(width[c])) << s;
+      }
+      os << "\n";
+    }
   }
   for (const Named& m : layer_values_) {
     os << "\n" << m.name << " per layer (emb, 0.." << L_ - 1 << "):";

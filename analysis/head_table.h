@@ -25,6 +25,14 @@ class HeadTable {
   double get(const std::string& metric, int layer, int head) const;  // throws if absent
   bool has(const std::string& metric) const;
   std::vector<std::string> metrics() const;
+  // Beside a head metric: the half-width of its 95 % interval over sequences, and its chance
+  // level (what uniform attention over the same visible keys, tokens and T scores). NaN where
+  // not given; the metric must have been set first.
+  void set_ci95(const std::string& metric, int layer, int head, double half_width);
+  double ci95(const std::string& metric, int layer, int head) const;
+  void set_chance(const std::string& metric, int layer, int head, double value);
+  double chance(const std::string& metric, int layer, int head) const;
+  bool has_chance(const std::string& metric) const;
 
   // Per-position vectors of one head (e.g. "alpha", "value_norm").
   void set_head_vector(const std::string& name, int layer, int head, std::vector<double> v);
@@ -53,15 +61,19 @@ class HeadTable {
   static HeadTable from_json(const nlohmann::json& j);
 
   void write_json(const std::string& path) const;  // atomically
-  // One row per (layer, head): layer,head,<metrics...>. Atomically.
+  // One row per (layer, head): layer,head,<metric>[,<metric>_ci95][,<metric>_chance]... Atomically.
   void write_csv(const std::string& path) const;
+  // Cells read "value +-ci95"; after each layer's heads a "chance" row gives the chance levels.
   void print(std::ostream& os, const std::vector<std::string>& columns = {}) const;
 
  private:
   struct Named {
     std::string name;
     std::vector<double> values;
+    std::vector<double> ci95, chance;  // empty when the metric has none
   };
+  Named& named_metric(const std::string& metric);
+  const Named& named_metric(const std::string& metric) const;
   struct NamedVectors {
     std::string name;
     std::vector<std::vector<double>> vectors;

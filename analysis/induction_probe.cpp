@@ -100,14 +100,26 @@ ProbeInputs census_probe_inputs(const ModelConfig& cfg, const VocabInfo& vocab, 
 
 void mark_razor_heads(HeadTable& t, const ProbeOptions& opt) {
   // RazorAttention keeps the top 14% induction heads and the top 1% echo heads (at least one).
+  // A head is flagged only where its score also clears its chance level (uniform attention on the
+  // same tokens): the top of a model with no induction head is no induction head.
   const int L = t.n_layers(), H = t.n_heads(), n = L * H;
   auto mark = [&](const std::string& score, const std::string& flag, double frac) {
     std::vector<std::pair<double, int>> order;
-    for (int i = 0; i < n; ++i) order.push_back({t.get(score, i / H, i % H), i});
+    for (int i = 0; i < n; ++i) {
+      const double v = t.get(score, i / H, i % H);
+      order.push_back({std::isnan(v) ? -HUGE_VAL : v, i});
+    }
     std::sort(order.begin(), order.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
     const int keep = std::max(1, int(std::ceil(frac * n)));
-    for (int r = 0; r < n; ++r) t.set(flag, order[size_t(r)].second / H, order[size_t(r)].second % H, r < keep ? 1.0 : 0.0);
-    t.set_scalar(flag + "_heads", keep);
+    int flagged = 0;
+    for (int r = 0; r < n; ++r) {
+      const int l = order[size_t(r)].second / H, h = order[size_t(r)].second % H;
+      const double chance = t.has_chance(score) ? t.chance(score, l, h) : -HUGE_VAL;
+      const bool on = r < keep && order[size_t(r)].first > (std::isnan(chance) ? -HUGE_VAL : chance);
+      t.set(flag, l, h, on ? 1.0 : 0.0);
+      flagged += on;
+    }
+    t.set_scalar(flag + "_heads", flagged);
   };
   mark("prefix_matching", "razor_induction", opt.census_induction_top);
   mark("echo", "razor_echo", opt.census_echo_top);

@@ -1,9 +1,11 @@
 #include "analysis/probe_inputs.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "core/model/config.h"
+#include "core/model/transformer.h"
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
 #include "core/tokenizer/tokenizer.h"
@@ -30,6 +32,17 @@ VocabInfo VocabInfo::from_config(const ModelConfig& cfg) {
   v.bos = cfg.bos_token;
   v.bos_policy = cfg.bos_policy;
   v.first_plain = v.bos >= 0 && v.bos < v.vocab_size / 2 ? v.bos + 1 : 0;
+  return v;
+}
+
+VocabInfo VocabInfo::for_model(const Tokenizer* tok, const ModelConfig& cfg) {
+  if (!tok) return from_config(cfg);
+  VocabInfo v = from_tokenizer(*tok, cfg.vocab_size);
+  if (v.bos < 0 && cfg.bos_token >= 0 && cfg.bos_token < v.vocab_size) {
+    v.bos = cfg.bos_token;
+    v.bos_policy = cfg.bos_policy;
+    v.first_plain = std::max(v.first_plain, v.bos < v.vocab_size / 2 ? v.bos + 1 : 0);
+  }
   return v;
 }
 
@@ -82,6 +95,44 @@ std::vector<std::vector<int32_t>> natural_sequences(const VocabInfo& v, const st
       if (x >= v.vocab_size) throw Error("the tokenizer produced id " + std::to_string(x) + " outside the model's vocabulary");
     out.push_back(std::move(s));
   }
+  return out;
+}
+
+std::vector<std::vector<int32_t>> model_text_sequences(Transformer& model, const VocabInfo& v, int n, int T,
+                                                       bool bos, uint64_t seed) {
+  check_len(v, n, T);
+  const int V = model.config().vocab_size;
+  if (T > model.config().context)
+    throw Error("model-sampled text: T = " + std::to_string(T) + " exceeds the context (" +
+                std::to_string(model.config().context) + ")");
+  Rng rng(seed);
+  std::vector<int32_t> flat(size_t(n) * T, 0);
+  for (int b = 0; b < n; ++b) flat[size_t(b) * T] = bos ? v.bos : plain(v, rng);
+  // Each step re-runs the prefix [n, t] and samples position t from the last row's softmax.
+  std::vector<int32_t> prefix;
+  std::vector<double> p(static_cast<size_t>(V), 0.0);
+  for (int t = 1; t < T; ++t) {
+    prefix.resize(size_t(n) * t);
+    for (int b = 0; b < n; ++b)
+      std::copy_n(flat.begin() + int64_t(b) * T, t, prefix.begin() + int64_t(b) * t);
+    const Tensor& logits = model.forward(prefix.data(), n, t);
+    for (int b = 0; b < n; ++b) {
+      const float* z = logits.ptr() + (int64_t(b) * t + (t - 1)) * V;
+      const float zmax = *std::max_element(z, z + v.vocab_size);
+      double sum = 0;
+      for (int i = 0; i < v.vocab_size; ++i) sum += p[size_t(i)] = std::exp(double(z[i] - zmax));
+      double u = rng.uniform() * sum;
+      int pick = v.vocab_size - 1;
+      for (int i = 0; i < v.vocab_size; ++i)
+        if ((u -= p[size_t(i)]) <= 0) {
+          pick = i;
+          break;
+        }
+      flat[size_t(b) * T + t] = pick;
+    }
+  }
+  std::vector<std::vector<int32_t>> out;
+  for (int b = 0; b < n; ++b) out.emplace_back(flat.begin() + int64_t(b) * T, flat.begin() + int64_t(b + 1) * T);
   return out;
 }
 

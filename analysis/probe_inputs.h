@@ -9,6 +9,7 @@
 namespace attnlab {
 
 class Tokenizer;
+class Transformer;
 struct ModelConfig;
 class Rng;
 
@@ -23,6 +24,9 @@ struct VocabInfo {
   static VocabInfo from_tokenizer(const Tokenizer& tok, int model_vocab);
   // Token-id models without a tokenizer (our task-trained ones): BOS from the config.
   static VocabInfo from_config(const ModelConfig& cfg);
+  // What a loaded model offers: the tokenizer's ids where it has one, the config's BOS where the
+  // tokenizer names none (a task-trained model's vocabulary has no BOS of its own).
+  static VocabInfo for_model(const Tokenizer* tok, const ModelConfig& cfg);
 };
 
 // Resolves a BOS option ("model", "prepend", "none") to whether a BOS is prepended; throws
@@ -33,6 +37,11 @@ bool resolve_bos(const std::string& option, const VocabInfo& v);
 // random line starts of `corpus` (a path, resolved under the shared data folder).
 std::vector<std::vector<int32_t>> natural_sequences(const VocabInfo& v, const std::string& corpus,
                                                     int n, int T, bool bos, uint64_t seed);
+// n sequences of T tokens of the model's own text: BOS when set (else one random plain token), then
+// tokens sampled one at a time at temperature 1 from the model. The natural-text source for a
+// model whose training corpus is unknown: in its own distribution, unlike an unrelated corpus.
+std::vector<std::vector<int32_t>> model_text_sequences(Transformer& model, const VocabInfo& v, int n, int T,
+                                                       bool bos, uint64_t seed);
 // Uniform random tokens (BOS first when set).
 std::vector<std::vector<int32_t>> random_sequences(const VocabInfo& v, int n, int T, bool bos,
                                                    uint64_t seed);

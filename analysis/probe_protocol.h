@@ -14,6 +14,7 @@
 namespace attnlab {
 
 struct ModelConfig;
+class Transformer;
 struct Tensor;
 
 // A probe's input sequences (all the same length) and what its table records about them.
@@ -24,8 +25,9 @@ struct ProbeInputs {
 void set_probe_meta(HeadTable& t, const ProbeInputs& in);
 
 // Gu et al. sink protocol (REFERENCE 1.1): opt.n_seqs x opt.T tokens from opt.source, BOS per
-// opt.bos. Throws when T exceeds the context or the source is unknown.
-ProbeInputs sink_probe_inputs(const ModelConfig& cfg, const VocabInfo& vocab, const ProbeOptions& opt);
+// opt.bos; natural text from opt.corpus, or sampled from the model where opt.corpus is empty.
+// Throws when T exceeds the context or the source is unknown.
+ProbeInputs sink_probe_inputs(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt);
 // Anthropic prefix matching (REFERENCE 3.1): BOS + block random tokens x repeats.
 ProbeInputs induction_probe_inputs(const ModelConfig& cfg, const VocabInfo& vocab, const ProbeOptions& opt);
 // RazorAttention census (REFERENCE 2.3): BOS + K random tokens x 4.

@@ -19,10 +19,12 @@ struct ProbeOptions {
   // Gu et al. sink protocol (REFERENCE 1.1): N sequences of T tokens, Sink_k^eps.
   int n_seqs = 100;
   int T = 64;
-  std::string source = "natural";  // natural | random | repeated
+  std::string source = "natural";  // natural | random | repeated | all (Gu's Table 1 columns)
   // BOS policy (REFERENCE 8.1): "model" follows the tokenizer (Llama-style models prepend),
   // "prepend" or "none" force it. Recorded in the table's meta.
   std::string bos = "model";
+  // Natural text: a corpus path (resolved under the shared folder), or "" for text sampled from
+  // the model itself. `attnlab analyze` defaults to the checkpoint's training corpus, else "".
   std::string corpus = "corpora/tinyshakespeare/input.txt";
   // Anthropic prefix matching (REFERENCE 3.1): BOS + `block` random tokens x `repeats`,
   // `samples` sequences; TransformerLens induction loss (REFERENCE 3.2): `loss_batch`

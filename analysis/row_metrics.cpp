@@ -32,12 +32,15 @@ SortedRowStats sorted_row_stats(const float* a, int n, double p, std::vector<flo
     total += scratch[size_t(i)];
     weighted += double(2 * (i + 1) - n - 1) * scratch[size_t(i)];
   }
-  // Coverage walks the same order from the top (descending).
+  // Coverage walks the same order from the top (descending). A cumulative mass equal to p up to
+  // float rounding counts as reaching it, so rows whose mass sits exactly on p (uniform rows of 10,
+  // 20, ... keys at p = 0.9) give one k, not whichever way the rounding of 1/n falls.
+  constexpr double kTie = 1e-6;
   double cum = 0;
   int at_most_p = 0;
   for (int i = n - 1; i >= 0; --i) {
     cum += scratch[size_t(i)];
-    if (cum <= p) ++at_most_p;
+    if (cum <= p + kTie) ++at_most_p;
     else break;
   }
   s.coverage_k = std::min(at_most_p + 1, n);

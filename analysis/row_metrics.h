@@ -19,7 +19,8 @@ double proxy_normalize(float* a, int n);
 // Statistics that need the row sorted; one sort serves them all.
 struct SortedRowStats {
   int coverage_k = 0;    // k_p: the smallest k whose top-k mass exceeds p (FlexPrefill
-                         // score_cover_topk, REFERENCE 5: #{i : cumsum_i <= p} + 1, capped at n)
+                         // score_cover_topk, REFERENCE 5: #{i : cumsum_i <= p} + 1, capped at n;
+                         // cumsum within 1e-6 of p counts as <= p, so exact ties are stable)
   double gini = 0;       // G = sum_i (2i - n - 1) a_(i) / (n sum a), a ascending (REFERENCE 5)
   double gini_free = 0;  // G * n / (n - 1): 0 uniform, 1 one-hot at any length; 0 when n = 1
 };

@@ -11,28 +11,68 @@ void set_probe_meta(HeadTable& t, const ProbeInputs& in) {
   for (const auto& [k, v] : in.meta) t.set_meta(k, v);
 }
 
-ProbeInputs sink_probe_inputs(const ModelConfig& cfg, const VocabInfo& vocab, const ProbeOptions& opt) {
+ProbeInputs sink_probe_inputs(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt) {
+  const ModelConfig& cfg = model.config();
   if (opt.T > cfg.context)
     throw Error("sink probe: T = " + std::to_string(opt.T) + " is longer than the model's context (" +
                 std::to_string(cfg.context) + "); pass a smaller T");
   const bool bos = resolve_bos(opt.bos, vocab);
   ProbeInputs in;
-  if (opt.source == "natural") in.seqs = natural_sequences(vocab, opt.corpus, opt.n_seqs, opt.T, bos, opt.seed);
-  else if (opt.source == "random") in.seqs = random_sequences(vocab, opt.n_seqs, opt.T, bos, opt.seed);
-  else if (opt.source == "repeated") in.seqs = repeated_token_sequences(vocab, opt.n_seqs, opt.T, bos, opt.seed);
-  else throw Error("sink probe: source '" + opt.source + "' is unknown; use natural, random or repeated");
+  std::string origin;
+  if (opt.source == "natural" && opt.corpus.empty()) {
+    in.seqs = model_text_sequences(model, vocab, opt.n_seqs, opt.T, bos, opt.seed);
+    origin = "text sampled from the model itself (temperature 1; no training corpus known)";
+  } else if (opt.source == "natural") {
+    in.seqs = natural_sequences(vocab, opt.corpus, opt.n_seqs, opt.T, bos, opt.seed);
+    origin = opt.corpus;
+  } else if (opt.source == "random") {
+    in.seqs = random_sequences(vocab, opt.n_seqs, opt.T, bos, opt.seed);
+  } else if (opt.source == "repeated") {
+    in.seqs = repeated_token_sequences(vocab, opt.n_seqs, opt.T, bos, opt.seed);
+  } else {
+    throw Error("sink probe: source '" + opt.source + "' is unknown; use natural, random, repeated (or all)");
+  }
   in.meta.push_back({"probe", "sink"});
   in.meta.push_back({"source", opt.source});
-  if (opt.source == "natural") in.meta.push_back({"corpus", opt.corpus});
+  if (!origin.empty()) in.meta.push_back({"corpus", origin});
   in.meta.push_back({"bos", bos ? "prepend (first token is BOS)" : "none (first token is text)"});
+  in.meta.push_back({"T", std::to_string(opt.T)});
+  in.meta.push_back({"n", std::to_string(opt.n_seqs)});
   in.meta.push_back({"seed", std::to_string(opt.seed)});
   return in;
 }
 
-HeadTable sink_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt) {
-  const ProbeInputs in = sink_probe_inputs(model.config(), vocab, opt);
+namespace {
+
+HeadTable sink_probe_one(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt) {
+  const ProbeInputs in = sink_probe_inputs(model, vocab, opt);
   HeadTable t = analyze_sequences(model, in.seqs, opt.batch, opt.metrics);
   set_probe_meta(t, in);
+  return t;
+}
+
+}  // namespace
+
+HeadTable sink_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt) {
+  if (opt.source != "all") return sink_probe_one(model, vocab, opt);
+  // Gu et al.'s Table 1: natural, random and repeated-token inputs, each with and without BOS
+  // where the model has one. The head table is the natural one under the model's BOS policy; every
+  // column's Sink_1 (with interval and chance) is a scalar "sink_k1_pct.<source>.<bos|no_bos>".
+  ProbeOptions o = opt;
+  o.source = "natural";
+  HeadTable t = sink_probe_one(model, vocab, o);
+  std::vector<std::string> policies = {"none"};
+  if (vocab.bos >= 0) policies.insert(policies.begin(), "prepend");
+  for (const std::string source : {"natural", "random", "repeated"})
+    for (const std::string& bos : policies) {
+      o.source = source;
+      o.bos = bos;
+      const HeadTable c = sink_probe_one(model, vocab, o);
+      const std::string col = "." + std::string(source) + (bos == "prepend" ? ".bos" : ".no_bos");
+      for (const std::string s : {"sink_k1_pct", "sink_k1_pct_ci95", "sink_k1_pct_chance"})
+        t.set_scalar(s + col, c.scalar(s));
+    }
+  t.set_meta("source", "all (head table: natural; scalars sink_k1_pct.<source>.<bos|no_bos>: Gu et al. Table 1)");
   return t;
 }
 

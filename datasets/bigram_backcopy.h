@@ -39,7 +39,7 @@ class BigramBackcopyTask : public SeededTask {
   std::string token_text(int id) const override;
   bool text_tokens() const override { return true; }
 
-  int bos_token() const { return n_chars_; }
+  int bos_token() const override { return n_chars_; }
   int delimiter_token() const { return n_chars_ + 1; }
   const std::vector<int>& trigger_tokens() const { return triggers_; }  // most frequent last
   bool is_trigger(int id) const;

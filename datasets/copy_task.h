@@ -22,6 +22,7 @@ class CopyTask : public SeededTask {
   static CopyConfig config_from(const TaskParams& p);
 
   std::string name() const override { return "copy"; }
+  int bos_token() const override { return 0; }
   int vocab_size() const override { return cfg_.vocab; }
   std::string describe() const override;
   // "accuracy" per copied token and "sequence_accuracy" (every token of the copy right).

@@ -27,6 +27,7 @@ class InductionTask : public SeededTask {
   static InductionConfig config_from(const TaskParams& p);
 
   std::string name() const override { return "induction"; }
+  int bos_token() const override { return 0; }
   int vocab_size() const override { return cfg_.vocab; }
   std::string describe() const override;
   // "accuracy": argmax accuracy at the query positions (tokens of copies 2, 3, ...).

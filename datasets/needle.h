@@ -43,7 +43,7 @@ class NeedleTask : public SeededTask {
   std::string token_text(int id) const override;
   bool text_tokens() const override { return text_; }
 
-  int bos_token() const { return bos_; }
+  int bos_token() const override { return bos_; }
   int needle_token() const { return needle_; }
   int question_token() const { return question_; }
   int haystack_len() const { return T_ + 1 - 1 - 2 * (1 + cfg_.key_len + cfg_.value_len); }

@@ -47,6 +47,9 @@ class Task : public BatchSource {
   virtual std::string name() const = 0;
   virtual int batch_size() const = 0;
   virtual int seq_len() const = 0;
+  // The id every sequence starts with (a BOS the model learns to expect), or -1. Saved with the
+  // model so that probes prepend it as training did.
+  virtual int bos_token() const { return -1; }
   // Metadata of the sequences of the last next(), one entry per batch row.
   const std::vector<SampleMeta>& meta() const { return meta_; }
 

@@ -11,4 +11,9 @@ namespace attnlab {
 
 std::map<std::string, std::string> training_vocab_metadata(const Task& task);
 
+struct ModelConfig;
+// A model trained on a task whose sequences start with BOS records that BOS and the "prepend"
+// policy (unless its config already names a BOS), so probes and generation start as training did.
+void adopt_task_bos(ModelConfig& cfg, const Task& task);
+
 }  // namespace attnlab

@@ -1,5 +1,6 @@
 #include "gui/head_grid_view.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
 #include <QHBoxLayout>
@@ -17,6 +18,10 @@ namespace attnlab::gui {
 HeadGridView::HeadGridView(QWidget* parent) : QWidget(parent) {
   metric_box_ = new QComboBox;
   metric_box_->setToolTip("Metric that colours the grid");
+  relative_box_ = new QCheckBox("÷ chance");
+  relative_box_->setToolTip("Show observed / chance: the metric divided by what uniform attention over the "
+                            "same visible keys and tokens scores (1 = no better than uniform)");
+  connect(relative_box_, &QCheckBox::toggled, this, [this] { redraw(); });
   plot_ = new QCustomPlot(this);
   plot_->setMinimumSize(260, 200);
   plot_->plotLayout()->insertRow(0);
@@ -59,9 +64,11 @@ HeadGridView::HeadGridView(QWidget* parent) : QWidget(parent) {
     int l, h;
     if (!cell_at(ev->position(), l, h)) return QToolTip::hideText();
     const int m = metric_box_->currentIndex();
-    QToolTip::showText(ev->globalPosition().toPoint(),
-                       QString("L%1 H%2  %3 = %4").arg(l).arg(h).arg(metric_box_->currentText())
-                           .arg(grid_.at(m, l, h), 0, 'g', 4), plot_);
+    QString text = QString("L%1 H%2  %3 = %4").arg(l).arg(h).arg(metric_box_->currentText())
+                       .arg(grid_.at(m, l, h), 0, 'g', 4);
+    const double chance = grid_.chance.empty() ? std::nan("") : grid_.chance_at(m, l);
+    if (std::isfinite(chance)) text += QString("  (uniform attention: %1)").arg(chance, 0, 'g', 4);
+    QToolTip::showText(ev->globalPosition().toPoint(), text, plot_);
   });
   connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* ev) {
     int l, h;
@@ -75,6 +82,7 @@ HeadGridView::HeadGridView(QWidget* parent) : QWidget(parent) {
   auto* top = new QHBoxLayout;
   top->addWidget(new QLabel("Colour by"));
   top->addWidget(metric_box_, 1);
+  top->addWidget(relative_box_);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addLayout(top);
@@ -116,6 +124,15 @@ void HeadGridView::select_metric(const QString& name) {
 
 QString HeadGridView::metric() const { return metric_box_->currentText(); }
 
+void HeadGridView::set_relative_to_chance(bool on) { relative_box_->setChecked(on); }
+
+double HeadGridView::shown_value(int metric, int layer, int head) const {
+  const double v = grid_.at(metric, layer, head);
+  if (!relative_box_->isChecked()) return v;
+  const double c = grid_.chance.empty() ? std::nan("") : grid_.chance_at(metric, layer);
+  return std::isfinite(c) && c != 0 ? v / c : std::nan("");
+}
+
 void HeadGridView::redraw() {
   const int m = metric_box_->currentIndex();
   for (auto* t : cell_texts_) plot_->removeItem(t);
@@ -124,13 +141,16 @@ void HeadGridView::redraw() {
   const int L = grid_.n_layers, H = grid_.n_heads;
   map_->data()->setSize(H, L);
   map_->data()->setRange(QCPRange(0, H - 1), QCPRange(0, L - 1));
-  double hi = grid_.metrics[m].hi;
+  const bool relative = relative_box_->isChecked();
+  const double lo = relative ? 0.0 : grid_.metrics[m].lo;
+  double hi = relative ? 1.0 : grid_.metrics[m].hi;
   for (int l = 0; l < L; ++l)
     for (int h = 0; h < H; ++h) {
-      map_->data()->setCell(h, l, grid_.at(m, l, h));
-      hi = std::max(hi, grid_.at(m, l, h));
+      const double v = shown_value(m, l, h);
+      map_->data()->setCell(h, l, std::isfinite(v) ? v : lo);
+      if (std::isfinite(v)) hi = std::max(hi, v);
     }
-  map_->setDataRange(QCPRange(grid_.metrics[m].lo, hi));
+  map_->setDataRange(QCPRange(lo, hi));
   plot_->xAxis->setRange(-0.5, H - 0.5);
   plot_->yAxis->setRange(-0.5, L - 0.5);
   // Every head and layer numbered while they fit (up to 32), else every k-th.
@@ -140,17 +160,17 @@ void HeadGridView::redraw() {
     for (int i = 0; i < n; i += step) ticks->addTick(i, QString::number(i));
     axis->setTicker(ticks);
   }
-  title_->setText(metric_box_->currentText());
-  scale_->axis()->setLabel("");
+  title_->setText(metric_box_->currentText() + (relative ? " ÷ chance" : ""));
+  scale_->axis()->setLabel(relative ? "observed / uniform attention" : "");
   // Values inside the cells while they are big enough to read.
   if (L * H <= 256) {
     for (int l = 0; l < L; ++l)
       for (int h = 0; h < H; ++h) {
-        const double v = grid_.at(m, l, h);
-        const double f = (v - grid_.metrics[m].lo) / std::max(1e-12, hi - grid_.metrics[m].lo);
+        const double v = shown_value(m, l, h);
+        const double f = (v - lo) / std::max(1e-12, hi - lo);
         auto* t = new QCPItemText(plot_);
         t->position->setCoords(h, l);
-        t->setText(QString::number(v, 'f', 2));
+        t->setText(!std::isfinite(v) ? "–" : relative ? QString("×%1").arg(v, 0, 'f', 1) : QString::number(v, 'f', 2));
         t->setFont(QFont("DejaVu Sans", 7));
         t->setColor(f > 0.6 ? Qt::black : Qt::white);
         t->setClipToAxisRect(true);

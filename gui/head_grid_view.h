@@ -5,6 +5,7 @@
 
 #include "gui/head_metrics.h"
 
+class QCheckBox;
 class QComboBox;
 class QCustomPlot;
 class QCPColorMap;
@@ -24,6 +25,10 @@ class HeadGridView : public QWidget {
   void clear();
   void select_metric(const QString& name);
   QString metric() const;
+  // Colour and label each head by observed / chance (uniform attention over its visible keys).
+  void set_relative_to_chance(bool on);
+  // The value a cell shows: observed, or observed / chance in relative mode (NaN without one).
+  double shown_value(int metric, int layer, int head) const;
   void mark_selected(int layer, int head);
   const MetricGrid& grid() const { return grid_; }
   QCustomPlot* plot() const { return plot_; }
@@ -40,6 +45,7 @@ class HeadGridView : public QWidget {
   bool cell_at(const QPointF& pos, int& layer, int& head) const;
 
   QComboBox* metric_box_;
+  QCheckBox* relative_box_;
   QCustomPlot* plot_;
   QCPColorMap* map_;
   QCPColorScale* scale_;

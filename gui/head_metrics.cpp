@@ -1,6 +1,7 @@
 #include "gui/head_metrics.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "analysis/head_stats.h"
 
@@ -12,6 +13,7 @@ namespace {
 struct GridMetric {
   MetricInfo info;
   double (*value)(const HeadSummary&);
+  bool has_chance = true;  // an attention-distribution metric (row mass has none)
 };
 
 double max_other_alpha(const HeadSummary& s) {
@@ -22,7 +24,7 @@ double max_other_alpha(const HeadSummary& s) {
 
 const std::vector<GridMetric>& grid_metrics() {
   static const std::vector<GridMetric> m = {
-      {{"sink score α₁", "α₁: mean attention the first token receives from the queries that see it (Gu et al. 2024; Sink^ε counts heads with α₁ > 0.3)", 0, 1},
+      {{"sink score α₁", "α₁: the first token's column sum over T (Gu et al. 2024, eval_sink_pretrain.py; Sink^ε counts heads with α₁ > 0.3)", 0, 1},
        [](const HeadSummary& s) { return s.alpha.empty() ? 0.0 : s.alpha[0]; }},
       {{"strongest other key α_k", "max over k > 1 of α_k: a sink that is not the first token", 0, 1}, max_other_alpha},
       {{"entropy (normalized)", "mean over queries of Ent(A_t) / log n_t (Zhai et al. 2023; rows with one key skipped)", 0, 1},
@@ -44,7 +46,7 @@ const std::vector<GridMetric>& grid_metrics() {
       {{"exact zeros", "fraction of visible entries that are exactly 0 (ReLU, softpick, sigmoid-like variants)", 0, 1},
        [](const HeadSummary& s) { return s.zero_frac; }},
       {{"row mass", "mean raw row sum before proxy normalization (1 for softmax)", 0, 1},
-       [](const HeadSummary& s) { return s.row_mass; }},
+       [](const HeadSummary& s) { return s.row_mass; }, false},
   };
   return m;
 }
@@ -65,10 +67,18 @@ MetricGrid compute_metric_grid(const CapturedForward& run, const std::atomic<boo
   g.n_heads = run.n_heads();
   for (const auto& d : defs) g.metrics.push_back(d.info);
   g.values.assign(defs.size(), std::vector<double>(size_t(g.n_layers) * g.n_heads, 0.0));
+  g.chance.assign(defs.size(), std::vector<double>(size_t(g.n_layers), std::nan("")));
   const int T = run.T();
   for (int l = 0; l < g.n_layers; ++l) {
     const KeyMask mask = KeyMask::from_spec(run.attention_spec(l));
     const bool normalized = run.normalized_rows(l);
+    HeadStats uniform;
+    uniform.begin_sequence(run.tokens().data(), T, mask, true);
+    for (int t = 0; t < T; ++t) uniform.add_uniform_row(t);
+    uniform.end_sequence();
+    const HeadSummary u = uniform.summary();
+    for (size_t m = 0; m < defs.size(); ++m)
+      if (defs[m].has_chance) g.chance[m][size_t(l)] = defs[m].value(u);
     for (int h = 0; h < g.n_heads; ++h) {
       if (cancel && cancel->load()) throw Cancelled{};
       HeadStats stats;

@@ -19,7 +19,11 @@ struct MetricGrid {
   int n_layers = 0, n_heads = 0;
   std::vector<MetricInfo> metrics;
   std::vector<std::vector<double>> values;  // [metric][layer * n_heads + head]
+  // The same metric for uniform attention over each layer's visible keys on the same prompt (NaN
+  // where a metric has no chance level): shown as "observed / chance".
+  std::vector<std::vector<double>> chance;  // [metric][layer]
   double at(int metric, int layer, int head) const { return values[metric][layer * n_heads + head]; }
+  double chance_at(int metric, int layer) const { return chance[metric][layer]; }
   int index_of(const std::string& name) const;  // -1 when absent
 };
 

@@ -72,6 +72,7 @@ void TrainSession::body() {
     auto probe_task = exp::make_study_task(task_json, req_.seed + 2000003, 1, req_.seq_len);
     ModelConfig mc = preset_config(req_.size);
     mc.vocab_size = train_task->vocab_size();
+    adopt_task_bos(mc, *train_task);
     mc.context = req_.seq_len;
     mc.attention = {req_.attention};
     mc.validate();

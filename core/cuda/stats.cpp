@@ -28,7 +28,7 @@ HeadSummary summarize_head(const AttnDims& d, const StreamStats& s, int b, int h
   HeadSummary out;
   out.alpha.resize(size_t(d.T));
   for (int k = 0; k < d.T; ++k)
-    out.alpha[k] = s.col_mass[base + k] / float(queries_seeing_key(k, d.T, d.window, d.sinks));
+    out.alpha[k] = s.col_mass[base + k] / float(d.T - k);  // Gu et al.: T - k under every mask
   out.sink_mass = s.col_mass[base] / double(d.T);
   double ent = 0;
   int ent_rows = 0;

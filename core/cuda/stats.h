@@ -28,7 +28,7 @@ struct StreamStats {
 };
 
 struct HeadSummary {
-  std::vector<float> alpha;  // alpha_k = col_mass[k] / #queries that see k (Gu et al.)
+  std::vector<float> alpha;  // alpha_k = col_mass[k] / (T - k), 0-based k (Gu et al.)
   double sink_mass = 0;      // mean_t A[t, 0]
   double norm_entropy = 0;   // mean over rows with n_t >= 2 of entropy / log(n_t)
   double prev_token = 0;     // mean over t >= 1 of A[t, t-1]

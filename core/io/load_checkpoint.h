@@ -14,6 +14,9 @@ namespace attnlab {
 
 struct LoadOptions {
   std::string tokenizer_path;  // llama2.c: the tokenizer .bin when it is not beside the model
+  // > 0: the context to use instead of the file's (open_model). A GGUF converted from llama2.c
+  // records the converter's 2048 where the model was trained at 512; nothing in it says so.
+  int context = 0;
 };
 
 // "hf" | "attnlab" | "gguf" | "llama2c"; an attnlab::Error naming the path when none fits.

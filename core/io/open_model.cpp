@@ -6,6 +6,24 @@ namespace attnlab {
 
 OpenedModel open_model(const std::string& path, const LoadOptions& options) {
   LoadedModel lm = load_checkpoint(path, options);
+  if (options.context > 0 && options.context != lm.config.context) {
+    const int file_context = lm.config.context;
+    if (lm.config.pos == PosEncoding::learned) {
+      // Learned positions exist only up to the file's context; a shorter one keeps their start.
+      if (options.context > file_context)
+        throw Error(path + ": --context " + std::to_string(options.context) + " exceeds the " +
+                    std::to_string(file_context) + " learned positions the file holds");
+      auto it = lm.weights.find("pos_emb.weight");
+      if (it != lm.weights.end()) {
+        Tensor& w = it->second;
+        w.data.resize(size_t(options.context) * size_t(w.dim(1)));
+        w.shape[0] = options.context;
+      }
+    }
+    lm.config.context = options.context;
+    lm.notes["context"] = std::to_string(options.context) + " (--context; the file says " +
+                          std::to_string(file_context) + ")";
+  }
   OpenedModel out;
   try {
     out.model = std::make_unique<Transformer>(lm.config);

@@ -8,6 +8,7 @@
 
 #include "analysis/ablation.h"
 #include "analysis/probes.h"
+#include "core/attention/spec.h"
 #include "core/cuda/select.h"
 #include "core/io/open_model.h"
 #include "core/tensor/error.h"
@@ -39,12 +40,27 @@ std::vector<std::string> default_columns(const std::string& probe) {
   return {"alpha1", "norm_entropy", "prev_token", "prefix_matching", "tl_induction", "cover_median", "row_mass"};
 }
 
+// The corpus a checkpoint was trained on, from its recorded task ("text(file=...,...)"); "" when
+// it records none (natural text is then sampled from the model).
+std::string training_corpus(const std::map<std::string, std::string>& notes) {
+  auto task = notes.find("task");
+  if (task == notes.end() || task->second.rfind("text(", 0) != 0) return "";
+  try {
+    for (const SpecTerm& term : parse_spec(task->second, "task spec", true))
+      for (const auto& [k, v] : term.args)
+        if (k == "file") return v;
+  } catch (const Error&) {
+  }
+  return "";
+}
+
 }  // namespace
 
 int cmd_analyze(const Args& args) {
   po::options_description desc("analyze options");
   std::string path, probe, prompt, ablate, ablate_mode, json_path, csv_path, tokenizer_path, columns, device;
   ProbeOptions opt;
+  LoadOptions lo;
   std::string source;
   desc.add_options()("model", po::value(&path), "checkpoint file or folder")(
       "probe", po::value(&probe)->default_value("sink"), "sink | induction | retrieval | census | all")(
@@ -55,12 +71,19 @@ int cmd_analyze(const Args& args) {
       "csv", po::value(&csv_path), "write the head metrics as CSV")(
       "columns", po::value(&columns), "comma-separated metrics for the printed table")(
       "tokenizer", po::value(&tokenizer_path), "tokenizer file (llama2.c models stored apart)")(
-      "source", po::value(&source), "sink probe input: natural (default with a tokenizer) | random | repeated")(
+      "source", po::value(&source),
+      "sink probe input: natural (default with a tokenizer) | random | repeated | all (Gu et al.'s Table 1: "
+      "each source with and without BOS)")(
       "n", po::value(&opt.n_seqs)->default_value(100), "sink probe: sequences")(
       "T", po::value(&opt.T)->default_value(64), "sink probe: tokens per sequence")(
       "eps", po::value(&opt.metrics.sink_eps)->default_value(0.3), "Sink_k threshold (alpha_k > eps)")(
       "bos", po::value(&opt.bos)->default_value("model"), "BOS policy: model | prepend | none")(
-      "corpus", po::value(&opt.corpus)->default_value(opt.corpus), "natural text (path, or under the shared folder)")(
+      "corpus", po::value(&opt.corpus),
+      "natural text (path, or under the shared folder); default: the checkpoint's training corpus where it "
+      "records one, else text sampled from the model itself")(
+      "context", po::value(&lo.context)->default_value(0),
+      "context the probes keep within, instead of the file's (e.g. 512 for stories260K.gguf, whose metadata "
+      "says 2048)")(
       "haystack", po::value(&opt.haystack_tokens)->default_value(0), "retrieval: haystack tokens (0: min(1000, fit))")(
       "needle", po::value(&opt.needle)->default_value(opt.needle), "retrieval: the sentence hidden in the haystack")(
       "answer", po::value(&opt.needle_answer)->default_value(opt.needle_answer), "retrieval: the part of the needle to recall")(
@@ -91,13 +114,13 @@ int cmd_analyze(const Args& args) {
     for (const std::string& p : probes) check_probe_name(p);
   }
 
-  LoadOptions lo;
   lo.tokenizer_path = tokenizer_path;
   OpenedModel m = open_model(path, lo);
   Transformer& model = *m.model;
   const ModelConfig& cfg = model.config();
-  VocabInfo vocab = m.tokenizer ? VocabInfo::from_tokenizer(*m.tokenizer, cfg.vocab_size) : VocabInfo::from_config(cfg);
+  VocabInfo vocab = VocabInfo::for_model(m.tokenizer.get(), cfg);
   opt.source = source.empty() ? (m.tokenizer ? "natural" : "random") : source;
+  if (!vm.count("corpus")) opt.corpus = training_corpus(m.notes);
   if (probe == "all" && !m.tokenizer) {
     std::cerr << "note: the checkpoint has no tokenizer; skipping the retrieval probe\n";
     probes.erase(std::remove(probes.begin(), probes.end(), "retrieval"), probes.end());
@@ -140,8 +163,10 @@ int cmd_analyze(const Args& args) {
     HeadAblation ab(heads, parse_ablation_mode(ablate_mode), cfg.n_layers, cfg.n_heads);
     if (ablate_mode == "mean") {
       const int T = std::min(64, cfg.context);
-      auto calib = m.tokenizer ? natural_sequences(vocab, opt.corpus, 8, T, resolve_bos(opt.bos, vocab), opt.seed + 7)
-                               : random_sequences(vocab, 8, T, false, opt.seed + 7);
+      const bool bos = resolve_bos(opt.bos, vocab);
+      auto calib = !m.tokenizer          ? random_sequences(vocab, 8, T, bos, opt.seed + 7)
+                   : opt.corpus.empty() ? model_text_sequences(model, vocab, 8, T, bos, opt.seed + 7)
+                                        : natural_sequences(vocab, opt.corpus, 8, T, bos, opt.seed + 7);
       std::vector<int32_t> flat;
       for (auto& s : calib) flat.insert(flat.end(), s.begin(), s.end());
       ab.calibrate(model, flat.data(), int(calib.size()), T);
@@ -160,6 +185,7 @@ int cmd_analyze(const Args& args) {
     table = std::move(ablated);
   }
   table.set_meta("model", path);
+  table.set_meta("context", std::to_string(cfg.context) + (lo.context > 0 ? " (--context)" : " (from the file)"));
   if (table.meta("device").empty()) table.set_meta("device", on_gpu ? "cuda" : "cpu");  // retrieval alone says cpu
 
   std::vector<std::string> cols = split_list(columns);

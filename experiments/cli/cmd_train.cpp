@@ -161,6 +161,7 @@ int cmd_train(const Args& args) {
     cfg.input_dim = probe.in_dim;
   }
   if (cfg.input_dim == 0) cfg.vocab_size = train_task->vocab_size();
+  adopt_task_bos(cfg, *train_task);
   cfg.context = std::max(cfg.context, train_task->seq_len());
   if (!attention.empty()) {
     cfg.attention.clear();

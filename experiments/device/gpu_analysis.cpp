@@ -99,7 +99,7 @@ HeadTable GpuAnalysis::run_probe(const std::string& name, const VocabInfo& vocab
     return t;
   }
   const ModelConfig& cfg = model_.config();
-  const ProbeInputs in = name == "sink"        ? sink_probe_inputs(cfg, vocab, opt)
+  const ProbeInputs in = name == "sink"        ? sink_probe_inputs(model_, vocab, opt)
                          : name == "induction" ? induction_probe_inputs(cfg, vocab, opt)
                                                : census_probe_inputs(cfg, vocab, opt);
   HeadTable t = analyze_sequences(in.seqs, opt.batch, opt.metrics);

@@ -60,6 +60,7 @@ StreamStatsTable::StreamStatsTable(std::vector<std::string> specs, int n_heads, 
                 "); use --device cpu for another level");
   for (const std::string& s : specs_) masks_.push_back(KeyMask::from_spec(s));
   heads_.assign(size_t(L_) * H_, Head{});
+  chance_.assign(size_t(L_), HeadStats(opt_));
 }
 
 void StreamStatsTable::add(const std::vector<cuda::StreamStats>& stats, const int32_t* tokens, int B, int T) {
@@ -83,6 +84,12 @@ void StreamStatsTable::add(const std::vector<cuda::StreamStats>& stats, const in
       matching_rows(x, T, has_dup, has_pre);
       for (int t = 1; t < T; ++t) tl_induction_exact_ = tl_induction_exact_ && x[t - 1] != x[t];
     }
+    for (int l = 0; l < L_; ++l) {
+      HeadStats& c = chance_[size_t(l)];
+      c.begin_sequence(x, T, masks_[size_t(l)], true);
+      for (int t = 0; t < T; ++t) c.add_uniform_row(t);
+      c.end_sequence();
+    }
     for (int l = 0; l < L_; ++l)
       for (int h = 0; h < H_; ++h)
         add_head(heads_[size_t(l) * H_ + h], stats[size_t(l)], masks_[size_t(l)], b, h, H_, T, x, has_dup, has_pre);
@@ -97,13 +104,13 @@ void StreamStatsTable::add_head(Head& a, const cuda::StreamStats& s, const KeyMa
     a.sink_count.resize(size_t(T), 0.0);
     a.alpha_n.resize(size_t(T), 0);
   }
-  // Gu et al. alpha_k per sequence: column mass over the queries that see k.
+  // Gu et al. alpha_k per sequence, as analysis/head_stats.cpp: column mass over T - k (0-based
+  // k) under every mask.
   double total = 0;  // sum of every row's mass: TransformerLens's sum(A)
   for (int k = 0; k < T; ++k) {
     const double col = s.col_mass[base + k];
     total += col;
-    const int seen_by = mask.queries_seeing(k, T);
-    const double alpha = seen_by > 0 ? col / seen_by : 0.0;
+    const double alpha = col / double(T - k);
     a.alpha_sum[size_t(k)] += alpha;
     a.sink_count[size_t(k)] += alpha > opt_.sink_eps ? 1.0 : 0.0;
     ++a.alpha_n[size_t(k)];
@@ -190,6 +197,7 @@ HeadTable StreamStatsTable::table() const {
       t.set_head_vector("sink_frac", l, h, std::move(sink_frac));
     }
   set_sink_k_scalars(t);
+  set_chance_levels(t, chance_, opt_);
   set_attention_meta(t, specs_, opt_.sink_eps);
   t.set_meta("T", std::to_string(T_));
   t.set_meta("sequences", std::to_string(sequences_));

@@ -63,6 +63,7 @@ class StreamStatsTable {
   MetricOptions opt_;
   std::vector<KeyMask> masks_;
   std::vector<Head> heads_;  // [L * H]
+  std::vector<HeadStats> chance_;  // [L]: uniform attention over each layer's mask (chance levels)
   bool tl_induction_exact_ = true;
   int64_t sequences_ = 0;
   int T_ = 0;

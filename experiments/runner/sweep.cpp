@@ -144,11 +144,20 @@ SweepSummary run_sweep(const std::vector<RunPlan>& plan, const SweepOptions& opt
       std::vector<std::string> argv_s = {opt.exe, "sweep", "worker", "--store", opt.paths.store, "--run", id,
                                          "--out", opt.paths.out_dir};
       for (const std::string& f : compute_flags(opt.compute)) argv_s.push_back(f);
+      // The worker starts with SIGINT and SIGTERM blocked (the mask survives exec) and unblocks
+      // them once its handler is installed: a Ctrl-C forwarded before then stays pending instead
+      // of killing a worker that cannot yet checkpoint. Blocking before fork closes the window
+      // between fork and exec as well.
+      sigset_t stop_signals, old_mask;
+      sigemptyset(&stop_signals);
+      sigaddset(&stop_signals, SIGINT);
+      sigaddset(&stop_signals, SIGTERM);
+      sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
       pid_t pid = fork();
+      if (pid != 0) sigprocmask(SIG_SETMASK, &old_mask, nullptr);
       if (pid < 0) throw Error(std::string("fork failed: ") + std::strerror(errno));
       if (pid == 0) {
-        // Workers ignore the terminal's SIGINT until they install their own handler; the
-        // sweep forwards it so every worker checkpoints exactly once.
+        // The sweep forwards a Ctrl-C to each worker so that every worker checkpoints exactly once.
         setpgid(0, 0);
         int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {

@@ -81,6 +81,13 @@ namespace {
 int run_worker_impl(const WorkerOptions& opt, Store& store) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  // A sweep starts its workers with these blocked (see run_sweep); one sent before now is
+  // delivered here, to the handler.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
   if (!opt.seed_record.empty() && !store.has_run(opt.run_id)) {
     RunRecord r = read_run_record(opt.seed_record);
     if (r.id != opt.run_id) throw Error("'" + opt.seed_record + "' holds run " + r.id + ", not " + opt.run_id);

@@ -10,6 +10,7 @@
 #include "core/tensor/error.h"
 #include "experiments/spec/spec_keys.h"
 #include "experiments/spec/task_bridge.h"
+#include "experiments/training_vocab.h"
 
 namespace attnlab::exp {
 
@@ -97,6 +98,7 @@ struct Resolver {
     } catch (const std::exception& e) {
       fail("model", e.what());
     }
+    adopt_task_bos(mc, *t);
     if (mc.vocab_size < t->vocab_size())
       fail("model.vocab_size", "is " + std::to_string(mc.vocab_size) + " but the task uses " +
                                    std::to_string(t->vocab_size()) + " tokens");

@@ -138,7 +138,7 @@ TEST_CASE("pure induction head on a repeated sequence", "[analysis][head][induct
   CHECK(u.prefix_matching == Approx(want / rows));
 }
 
-TEST_CASE("windowed mask: visible keys set n_t and alpha's divisor", "[analysis][head][mask]") {
+TEST_CASE("windowed mask: visible keys set n_t; alpha keeps Gu's divisor", "[analysis][head][mask]") {
   const int T = 12;
   KeyMask mask = KeyMask::window(3, 1);  // key 0 plus the last 3 keys
   mask.prepare(T);
@@ -152,8 +152,10 @@ TEST_CASE("windowed mask: visible keys set n_t and alpha's divisor", "[analysis]
   CHECK(s.norm_entropy == Approx(1.0));  // uniform over the visible keys, whatever their count
   CHECK(s.zero_frac == 0.0);             // masked keys are not counted as zeros
   CHECK(s.gini == Approx(0.0).margin(1e-6));
-  // Key 5 is seen by queries 5, 6, 7 (window 3): alpha_5 = (1/4 + 1/4 + 1/4) / 3.
-  CHECK(s.alpha[5] == Approx(0.25));
+  // Key 5 is seen by queries 5, 6, 7 (window 3), each giving it 1/4. Gu et al. divide the
+  // column sum by T - k = 7 whatever the mask; the visible-query variant divides by 3.
+  CHECK(s.alpha[5] == Approx(0.75 / 7));
+  CHECK(s.alpha_visible[5] == Approx(0.25));
   // The sink key 0 is seen by every query.
   double a0 = 0;
   for (int t = 0; t < T; ++t) a0 += 1.0 / mask.visible_count(t);
@@ -182,4 +184,57 @@ TEST_CASE("exact zeros of a sparse variant are counted, masked keys are not", "[
   CHECK(s.zero_frac == Approx(10.0 / 21.0));
   CHECK(s.prev_token == Approx(0.5));
   CHECK(s.coverage_median == Approx(0.5));  // k_0.9 = 2 of n = 2 .. 6 -> 2/n, median 2/4
+}
+
+TEST_CASE("rows with zero mass leave the distribution metrics and are counted", "[analysis][head]") {
+  const int T = 6;
+  // Unnormalized rows: rows 1 and 3 are all zero, the others uniform with raw mass 2.
+  std::vector<float> m(size_t(T) * T, 0.0f);
+  for (int t = 0; t < T; ++t)
+    if (t != 1 && t != 3)
+      for (int j = 0; j <= t; ++j) m[size_t(t) * T + j] = 2.0f / float(t + 1);
+  HeadSummary s = run(m, T, nullptr, {}, false);
+  CHECK(s.empty_row_frac == Approx(2.0 / 6.0));
+  CHECK(s.row_mass == Approx(8.0 / 6.0));
+  // Uniform where there is mass: peaked-looking zeros are not averaged in.
+  CHECK(s.norm_entropy == Approx(1.0));
+  CHECK(s.zero_frac == 0.0);
+  CHECK(s.gini == Approx(0.0).margin(1e-6));
+  double ent = 0;
+  for (int t : {0, 2, 4, 5}) ent += std::log(double(t + 1));
+  CHECK(s.entropy == Approx(ent / 4));
+  CHECK(s.row_mass_p10 == 0.0);
+  CHECK(s.row_mass_p90 == Approx(2.0));
+}
+
+TEST_CASE("an all-zero head has no distribution: metrics undefined, not 0", "[analysis][head]") {
+  const int T = 5;
+  std::vector<float> m(size_t(T) * T, 0.0f);
+  HeadSummary s = run(m, T, nullptr, {}, false, 3);
+  CHECK(s.empty_row_frac == 1.0);
+  CHECK(std::isnan(s.entropy));
+  CHECK(std::isnan(s.norm_entropy));
+  CHECK(std::isnan(s.gini));
+  CHECK(s.alpha[0] == 0.0);
+}
+
+TEST_CASE("intervals over sequences: zero for identical sequences, t-based otherwise", "[analysis][head]") {
+  const int T = 8;
+  HeadSummary same = run(test::uniform_causal(T), T, nullptr, {}, true, 5);
+  CHECK(same.ci95.at("entropy") == Approx(0.0).margin(1e-12));
+  HeadSummary one = run(test::uniform_causal(T), T, nullptr, {}, true, 1);
+  CHECK(std::isnan(one.ci95.at("entropy")));
+  // Two sequences with sink mass 1 and 0: mean 0.5, sd 1/sqrt(2), t_{0.975,1} = 12.706.
+  HeadStats hs;
+  for (int s = 0; s < 2; ++s) {
+    auto rows = test::one_hot_rows(T, [&](int t) { return s == 0 ? 0 : t; });
+    hs.begin_sequence(nullptr, T, {}, true);
+    for (int t = 0; t < T; ++t) hs.add_row(t, rows.data() + size_t(t) * T);
+    hs.end_sequence();
+  }
+  HeadSummary two = hs.summary();
+  // Per sequence sink mass: 1 and 1/8 (row 0 always rests on key 0).
+  const double a = 1.0, b = 1.0 / 8, mean = (a + b) / 2, sd = std::fabs(a - b) / std::sqrt(2.0);
+  CHECK(two.sink_mass == Approx(mean));
+  CHECK(two.ci95.at("sink_mass") == Approx(12.706204736174707 * sd / std::sqrt(2.0)));
 }

@@ -87,7 +87,7 @@ TEST_CASE("fused statistics reproduce the CPU analyzer on stories260K (sink prob
   for (const std::string source : {"natural", "random"}) {
     INFO(source);
     opt.source = source;
-    const ProbeInputs in = sink_probe_inputs(model.config(), vocab, opt);
+    const ProbeInputs in = sink_probe_inputs(model, vocab, opt);
     const HeadTable cpu = analyze_sequences(model, in.seqs, 4, opt.metrics);
     const HeadTable fused = reference_fused_table(model, in.seqs, 4, opt.metrics);
     test::check_fused_matches_cpu(fused, cpu);

@@ -72,8 +72,8 @@ def head_metrics(A, vis, tok, eps=0.3, p_cov=0.9):
     T = A.shape[0]
     out = {}
     n = vis.sum(1).double()  # visible keys per query
-    seen = vis.sum(0).double()
-    alpha = A.sum(0) / seen
+    # Gu et al. (eval_sink_pretrain.py): column sum over T - k (0-based k) under every mask.
+    alpha = A.sum(0) / (T - torch.arange(T)).double()
     out["alpha"] = alpha
     out["sink"] = float(alpha[0] > eps)
     out["sink_mass"] = A[:, 0].mean()
@@ -93,7 +93,7 @@ def head_metrics(A, vis, tok, eps=0.3, p_cov=0.9):
         if m < 2:
             continue
         d = torch.sort(a, descending=True).values
-        k = int((torch.cumsum(d, 0) <= p_cov).sum()) + 1
+        k = int((torch.cumsum(d, 0) <= p_cov + 1e-6).sum()) + 1  # ties within rounding count (row_metrics.h)
         cov.append(min(k, m) / m)
         asc = torch.flip(d, [0])
         i = torch.arange(1, m + 1, dtype=torch.float64)
