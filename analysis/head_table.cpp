@@ -44,11 +44,19 @@ std::vector<double> from_nums(const nlohmann::json& a) {
   return v;
 }
 
-std::string format_value(double v) {
+std::string format_value(double v, int digits = 4) {
   if (!std::isfinite(v)) return "nan";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
+}
+
+// "value", "value +-ci" (an interval has two significant digits), "(chance c)" appended.
+std::string format_estimate(double v, double ci, double chance) {
+  std::string s = format_value(v);
+  if (std::isfinite(ci)) s += " +-" + format_value(ci, 2);
+  if (std::isfinite(chance)) s += "  (chance " + format_value(chance) + ")";
+  return s;
 }
 
 }  // namespace
@@ -341,7 +349,24 @@ void HeadTable::write_csv(const std::string& path) const {
 
 void HeadTable::print(std::ostream& os, const std::vector<std::string>& columns) const {
   for (const auto& [k, v] : meta_) os << k << ": " << v << "\n";
-  for (const auto& [k, v] : scalars_) os << k << " = " << format_value(v) << "\n";
+  // A scalar "x" prints with its companions "x_ci95" and "x_chance" on one line.
+  auto companion = [&](const std::string& name) {
+    for (const auto& [k, v] : scalars_)
+      if (k == name) return v;
+    return std::numeric_limits<double>::quiet_NaN();
+  };
+  auto ends_with = [](const std::string& s, const std::string& tail) {
+    return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  for (const auto& [k, v] : scalars_) {
+    if (ends_with(k, "_ci95") || ends_with(k, "_chance")) {
+      const std::string base = k.substr(0, k.rfind('_'));
+      bool has_base = false;
+      for (const auto& [b, x] : scalars_) has_base = has_base || b == base;
+      if (has_base) continue;
+    }
+    os << k << " = " << format_estimate(v, companion(k + "_ci95"), companion(k + "_chance")) << "\n";
+  }
   std::vector<const Named*> cols;
   if (columns.empty()) {
     for (const Named& m : metrics_) cols.push_back(&m);
@@ -353,7 +378,7 @@ void HeadTable::print(std::ostream& os, const std::vector<std::string>& columns)
     // A cell is "value" or "value+-ci95"; chance levels go on a row of their own per layer.
     auto text = [&](const Named* m, size_t i) {
       std::string s = format_value(m->values[i]);
-      if (!m->ci95.empty() && std::isfinite(m->ci95[i])) s += "+-" + format_value(m->ci95[i]);
+      if (!m->ci95.empty() && std::isfinite(m->ci95[i])) s += "+-" + format_value(m->ci95[i], 2);
       return s;
     };
     std::vector<size_t> width;

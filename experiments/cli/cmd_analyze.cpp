@@ -33,7 +33,8 @@ std::vector<std::string> split_list(const std::string& s) {
 // The columns the text table shows per probe (all metrics go to --json / --csv).
 std::vector<std::string> default_columns(const std::string& probe) {
   // cover_censored and top<k>_mass come from --device cuda only (printed where present).
-  if (probe == "sink") return {"alpha1", "sink_mass", "norm_entropy", "cover_median", "cover_censored", "zero_frac", "value_norm1_ratio"};
+  // alpha1 is the sink mass (Gu's column sum over T); alpha1_visible divides by the queries that see key 0.
+  if (probe == "sink") return {"alpha1", "sink1_frac", "norm_entropy", "cover_median", "cover_censored", "zero_frac", "empty_row_frac", "value_norm1_ratio"};
   if (probe == "induction") return {"prev_token", "prefix_matching", "tl_induction", "tl_duplicate", "echo"};
   if (probe == "retrieval") return {"retrieval_score"};
   if (probe == "census") return {"prefix_matching", "echo", "razor_induction", "razor_echo"};

@@ -1,7 +1,7 @@
 """Independent per-head attention statistics from materialized attention (PyTorch), for the
 analysis engine's oracle test (tests/analysis/test_analysis_oracle.cpp).
 
-usage: analysis_ref.py IN.safetensors OUT.safetensors
+usage: analysis_ref.py IN.safetensors OUT.safetensors [--float64]
 IN: every parameter under its attnlab name plus "batch.tokens" [B, T] (floats); metadata
 "config" is the model config JSON. Attention: "softmax" or "softmax+window(size=W,sinks=S)".
 OUT: "m.<metric>" [L*H] per-head metrics, "alpha" [L*H, T], "sink_k1_pct" [1],
@@ -48,7 +48,7 @@ def attention(cfg, p, l, x):
     vis = parse_mask(spec, T)
     A = torch.softmax(s.masked_fill(~vis, float("-inf")), dim=-1)
     CAP.append((A, v.double(), vis))
-    o = A.float() @ v
+    o = A.to(v.dtype) @ v
     return model_ref.lin(p, pre + "wo", o.transpose(1, 2).reshape(B, T, H * Dh))
 
 
@@ -137,7 +137,9 @@ def main():
     tensors, meta = st_io.load(sys.argv[1])
     cfg = json.loads(meta["config"])
     tokens = torch.tensor(tensors.pop("batch.tokens")).long()
-    p = {k: torch.tensor(v) for k, v in tensors.items()}
+    # --float64: the whole forward in double precision (an independent reference for a real model).
+    dtype = torch.float64 if "--float64" in sys.argv else torch.float32
+    p = {k: torch.tensor(v).to(dtype) for k, v in tensors.items()}
     with torch.no_grad():
         res = forward_residuals(cfg, p, tokens)
     B, T = tokens.shape

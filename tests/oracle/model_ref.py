@@ -28,7 +28,7 @@ def rope(cfg, x):  # x [B, H, T, Dh]
     i = torch.arange(half, dtype=torch.float64)
     freq = cfg["rope_theta"] ** (-2.0 * i / rot)
     ang = torch.arange(x.shape[2], dtype=torch.float64)[:, None] * freq[None, :]
-    cos, sin = torch.cos(ang).float(), torch.sin(ang).float()
+    cos, sin = torch.cos(ang).to(x.dtype), torch.sin(ang).to(x.dtype)
     if cfg["rope_style"] == "interleaved":
         a, b = x[..., 0:rot:2], x[..., 1:rot:2]
         out = torch.stack([a * cos - b * sin, a * sin + b * cos], dim=-1).flatten(-2)
