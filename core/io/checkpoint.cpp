@@ -5,6 +5,7 @@
 
 #include "core/io/safetensors.h"
 #include "core/tensor/error.h"
+#include "core/util/json_input.h"
 
 namespace attnlab {
 
@@ -26,17 +27,36 @@ bool is_attnlab_checkpoint(const std::string& path) {
   }
 }
 
+namespace {
+
+uint64_t tensor_values(const SafetensorsFile& f) {
+  uint64_t n = 0;
+  for (const auto& [name, t] : f.tensors) n += t.data.size();  // all in memory: no overflow
+  return n;
+}
+
+}  // namespace
+
 LoadedAttnlabCheckpoint load_attnlab_checkpoint(const std::string& path) {
   SafetensorsFile f = read_safetensors(path);
   auto it = f.metadata.find("attnlab.config");
   if (it == f.metadata.end())
     throw Error(path + ": not an attnlab checkpoint (no 'attnlab.config' in the metadata)");
-  ModelConfig cfg;
+  const std::string where = path + ": attnlab.config";
+  nlohmann::json j;
   try {
-    cfg = nlohmann::json::parse(it->second).get<ModelConfig>();
+    j = parse_json_bounded(it->second, where);
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": corrupted attnlab.config metadata: " + e.what());
   }
+  ModelConfig cfg;
+  try {
+    from_json(j, cfg);
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
+  }
+  // The Transformer is allocated from the config before the file's tensors are matched with it.
+  validate_config_sizes_for_file(cfg, where, tensor_values(f));
   LoadedAttnlabCheckpoint out;
   out.model = std::make_unique<Transformer>(cfg);
   std::map<std::string, Tensor> weights;

@@ -1,10 +1,15 @@
 #include "core/io/gguf.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <set>
 
 #include "core/io/ggml_quants.h"
 #include "core/tensor/error.h"
+#include "core/util/checked_math.h"
+#include "core/util/json_input.h"
 
 namespace attnlab {
 
@@ -71,14 +76,62 @@ json read_scalar(Reader& r, uint32_t type, const std::string& key) {
   }
 }
 
-json read_value(Reader& r, uint32_t type, const std::string& key) {
+// Arrays of arrays recurse once per level; a crafted file can nest them tens of thousands deep
+// in a few hundred kilobytes and overflow the stack. Real files nest at most two levels.
+constexpr int kMaxArrayDepth = 64;
+
+json read_value(Reader& r, uint32_t type, const std::string& key, int depth = 0) {
   if (type != ARRAY) return read_scalar(r, type, key);
+  if (depth >= kMaxArrayDepth)
+    r.fail("metadata '" + key + "' nests arrays deeper than " + std::to_string(kMaxArrayDepth) +
+           " levels");
   uint32_t elem = r.pod<uint32_t>(key + " array type");
   uint64_t n = r.pod<uint64_t>(key + " array length");
   if (n > r.size() - r.pos()) r.fail("array length " + std::to_string(n) + " of '" + key + "' runs past the end of the file (truncated?)");
   json arr = json::array();
-  for (uint64_t i = 0; i < n; ++i) arr.push_back(read_value(r, elem, key));
+  for (uint64_t i = 0; i < n; ++i) arr.push_back(read_value(r, elem, key, depth + 1));
   return arr;
+}
+
+// Size and place of one tensor's data, all in checked arithmetic: dimensions, offsets and the
+// data start come from the file, and a wrapped product or sum would slip past the bounds check.
+void place_tensor(Reader& r, GgufTensorInfo& t, uint64_t data_start, uint64_t alignment) {
+  const GgmlTypeInfo* info = ggml_type_info(t.type);
+  if (!info) r.fail("tensor '" + t.name + "' has unsupported ggml " + ggml_type_name(t.type));
+  std::optional<uint64_t> numel = checked_numel(t.shape);
+  if (!numel)
+    r.fail("tensor '" + t.name + "' shape " + shape_to_string(t.shape) +
+           " has more elements than fit in 64 bits");
+  if (*numel % info->block_size != 0)
+    r.fail("tensor '" + t.name + "' has " + std::to_string(*numel) +
+           " elements, not a multiple of " + info->name + "'s block size " +
+           std::to_string(info->block_size));
+  std::optional<uint64_t> bytes = checked_mul(*numel / info->block_size, info->block_bytes);
+  if (t.offset % alignment != 0)
+    r.fail("tensor '" + t.name + "' offset " + std::to_string(t.offset) +
+           " is not a multiple of general.alignment " + std::to_string(alignment));
+  std::optional<uint64_t> begin = checked_add(data_start, t.offset);
+  std::optional<uint64_t> end = begin && bytes ? checked_add(*begin, *bytes) : std::nullopt;
+  if (!end || *end > r.size())
+    r.fail("tensor '" + t.name + "' data (" + (bytes ? std::to_string(*bytes) : "over 2^64") +
+           " bytes at offset " + std::to_string(t.offset) + " after the data start " +
+           std::to_string(data_start) + ") runs past the end of the file (" +
+           std::to_string(r.size()) + " bytes; truncated?)");
+  t.offset = *begin;
+  t.bytes = *bytes;
+}
+
+// Tensors sharing bytes mean a corrupt or hostile file (each would decode the other's data).
+void check_no_overlap(Reader& r, const std::map<std::string, GgufTensorInfo>& tensors) {
+  std::vector<const GgufTensorInfo*> by_offset;
+  for (const auto& [name, t] : tensors)
+    if (t.bytes > 0) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const GgufTensorInfo* a, const GgufTensorInfo* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i)
+    if (by_offset[i - 1]->offset + by_offset[i - 1]->bytes > by_offset[i]->offset)
+      r.fail("tensors '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name +
+             "' overlap in the data section");
 }
 
 }  // namespace
@@ -112,6 +165,37 @@ std::string GgufFile::get_string(const std::string& key) const {
   return v.get<std::string>();
 }
 
+bool GgufFile::get_bool(const std::string& key, bool fallback) const {
+  return has(key) ? json_get<bool>(at(key), key, "gguf " + path + ": metadata") : fallback;
+}
+
+namespace {
+
+// Every element of an array value, each read as T; errors name the key and the element.
+template <class T>
+std::vector<T> get_array(const GgufFile& f, const std::string& key) {
+  const json& v = f.at(key);
+  if (!v.is_array()) throw Error("gguf " + f.path + ": metadata '" + key + "' is not an array");
+  std::vector<T> out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    out.push_back(
+        json_get<T>(v[i], key + "[" + std::to_string(i) + "]", "gguf " + f.path + ": metadata"));
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> GgufFile::get_strings(const std::string& key) const {
+  return get_array<std::string>(*this, key);
+}
+std::vector<double> GgufFile::get_floats(const std::string& key) const {
+  return get_array<double>(*this, key);
+}
+std::vector<int64_t> GgufFile::get_ints(const std::string& key) const {
+  return get_array<int64_t>(*this, key);
+}
+
 GgufFile read_gguf(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw Error("gguf " + path + ": no such file");
@@ -134,9 +218,11 @@ GgufFile read_gguf(const std::string& path) {
     f.metadata[key] = read_value(r, type, key);
   }
   std::vector<GgufTensorInfo> infos;
+  std::set<std::string> names;
   for (uint64_t i = 0; i < n_tensors; ++i) {
     GgufTensorInfo t;
     t.name = r.str("tensor name #" + std::to_string(i));
+    if (!names.insert(t.name).second) r.fail("tensor '" + t.name + "' appears twice");
     uint32_t nd = r.pod<uint32_t>("dims of '" + t.name + "'");
     if (nd > 8) r.fail("tensor '" + t.name + "' has " + std::to_string(nd) + " dimensions");
     std::vector<int64_t> ne(nd);
@@ -151,23 +237,14 @@ GgufFile read_gguf(const std::string& path) {
     infos.push_back(std::move(t));
   }
   uint64_t alignment = static_cast<uint64_t>(f.get_int("general.alignment", 32));
-  if (alignment == 0 || (alignment & (alignment - 1))) r.fail("general.alignment " + std::to_string(alignment) + " is not a power of two");
+  if (alignment == 0 || (alignment & (alignment - 1)) || alignment > (1u << 20))
+    r.fail("general.alignment " + std::to_string(alignment) + " is not a power of two up to 2^20");
   uint64_t data_start = (r.pos() + alignment - 1) / alignment * alignment;
   for (GgufTensorInfo& t : infos) {
-    const GgmlTypeInfo* info = ggml_type_info(t.type);
-    if (!info) r.fail("tensor '" + t.name + "' has unsupported ggml " + ggml_type_name(t.type));
-    int64_t numel = shape_numel(t.shape);
-    if (numel % info->block_size != 0)
-      r.fail("tensor '" + t.name + "' has " + std::to_string(numel) + " elements, not a multiple of " +
-             info->name + "'s block size " + std::to_string(info->block_size));
-    t.bytes = static_cast<uint64_t>(numel / info->block_size) * info->block_bytes;
-    t.offset += data_start;
-    if (t.offset > size || t.bytes > size - t.offset)
-      r.fail("tensor '" + t.name + "' data [" + std::to_string(t.offset) + ", +" + std::to_string(t.bytes) +
-             ") runs past the end of the file (" + std::to_string(size) + " bytes; truncated?)");
-    if (f.tensors.count(t.name)) r.fail("tensor '" + t.name + "' appears twice");
+    place_tensor(r, t, data_start, alignment);
     f.tensors[t.name] = t;
   }
+  check_no_overlap(r, f.tensors);
   return f;
 }
 

@@ -36,10 +36,16 @@ struct GgufFile {
   int64_t get_int(const std::string& key, int64_t fallback) const;
   double get_float(const std::string& key, double fallback) const;
   std::string get_string(const std::string& key) const;
+  bool get_bool(const std::string& key, bool fallback) const;
+  // Arrays: a non-array, or an element of the wrong type, is an Error naming the key and index.
+  std::vector<std::string> get_strings(const std::string& key) const;
+  std::vector<double> get_floats(const std::string& key) const;
+  std::vector<int64_t> get_ints(const std::string& key) const;
 };
 
 // Reads the header, metadata and tensor descriptors, and checks every tensor's data lies inside
-// the file. Throws attnlab::Error naming the file and the key or tensor at fault.
+// the file, aligned and apart from the others; metadata arrays nest at most 64 levels. Throws
+// attnlab::Error naming the file and the key or tensor at fault.
 GgufFile read_gguf(const std::string& path);
 
 // Reads and dequantizes one tensor.

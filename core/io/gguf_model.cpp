@@ -1,11 +1,14 @@
 #include "core/io/gguf_model.h"
 
+#include <limits>
+#include <optional>
 #include <set>
 
 #include "core/io/ggml_quants.h"
 #include "core/io/gguf.h"
 #include "core/tensor/error.h"
 #include "core/tokenizer/sentencepiece_bpe.h"
+#include "core/util/checked_math.h"
 
 namespace attnlab {
 
@@ -23,22 +26,38 @@ LoadedModel load_gguf_model(const std::string& path) {
   ModelConfig& c = m.config;
   c = llama_family_config();
   c.family = arch == "llama" ? "llama" : "qwen2";
-  c.d_model = static_cast<int>(f.get_int(a + "embedding_length"));
-  c.n_layers = static_cast<int>(f.get_int(a + "block_count"));
-  c.n_heads = static_cast<int>(f.get_int(a + "attention.head_count"));
-  c.n_kv_heads = static_cast<int>(f.get_int(a + "attention.head_count_kv", c.n_heads));
-  c.d_ff = static_cast<int>(f.get_int(a + "feed_forward_length"));
-  c.context = static_cast<int>(f.get_int(a + "context_length"));
+  // ModelConfig holds ints: a larger value would silently wrap.
+  auto int_key = [&](const std::string& key, std::optional<int64_t> fallback = std::nullopt) {
+    int64_t v = fallback && !f.has(key) ? *fallback : f.get_int(key);
+    if (v < 0 || v > std::numeric_limits<int>::max())
+      throw fail("metadata '" + key + "' = " + std::to_string(v) + " is outside [0, 2^31)");
+    return static_cast<int>(v);
+  };
+  c.d_model = int_key(a + "embedding_length");
+  c.n_layers = int_key(a + "block_count");
+  c.n_heads = int_key(a + "attention.head_count");
+  c.n_kv_heads = int_key(a + "attention.head_count_kv", c.n_heads);
+  c.d_ff = int_key(a + "feed_forward_length");
+  c.context = int_key(a + "context_length");
   c.norm_eps = static_cast<float>(f.get_float(a + "attention.layer_norm_rms_epsilon", 1e-5));
   c.rope_theta = static_cast<float>(f.get_float(a + "rope.freq_base", 10000.0));
   if (c.n_heads <= 0 || c.d_model % c.n_heads != 0) throw fail("embedding_length is not a multiple of head_count");
   int head_dim = c.d_model / c.n_heads;
-  int rot = static_cast<int>(f.get_int(a + "rope.dimension_count", head_dim));
+  int rot = int_key(a + "rope.dimension_count", head_dim);
   c.rotary_pct = static_cast<float>(rot) / static_cast<float>(head_dim);
   c.rope_style = arch == "llama" ? RopeStyle::interleaved : RopeStyle::half;
   if (f.has(a + "rope.scaling.type") && f.get_string(a + "rope.scaling.type") != "none")
     throw fail("RoPE scaling '" + f.get_string(a + "rope.scaling.type") + "' is not supported");
   if (f.tensors.count("rope_freqs.weight")) throw fail("tensor 'rope_freqs.weight' (Llama 3.1 RoPE scaling) is not supported");
+
+  // The name table below has entries per layer: check the sizes against the file first. The
+  // vocabulary comes from token_embd later, so the check counts the layers and the embedding's
+  // width alone.
+  uint64_t file_values = 0;
+  for (const auto& [name, info] : f.tensors)
+    file_values += *checked_numel(info.shape);  // read_gguf checked each
+  c.vocab_size = 0;
+  validate_config_sizes_for_file(c, "gguf " + path, file_values);
 
   // GGUF name -> our name. Everything in the file must be claimed: an unknown tensor means an
   // architecture detail we would silently drop.

@@ -7,6 +7,7 @@
 #include "core/io/safetensors.h"
 #include "core/tensor/error.h"
 #include "core/tokenizer/hf_tokenizer.h"
+#include "core/util/json_input.h"
 
 namespace attnlab {
 
@@ -72,11 +73,7 @@ Tensor rows(const Tensor& t, int64_t begin, int64_t count) {
 template <class T>
 T get(const json& cfg, const std::string& key, const std::string& where) {
   if (!cfg.contains(key) || cfg[key].is_null()) throw Error(where + ": config.json is missing '" + key + "'");
-  try {
-    return cfg[key].get<T>();
-  } catch (const json::exception&) {
-    throw Error(where + ": config.json '" + key + "' has the wrong type: " + cfg[key].dump());
-  }
+  return json_get<T>(cfg[key], key, where + ": config.json");
 }
 
 template <class T>
@@ -311,12 +308,16 @@ LoadedModel map_hf_model(const json& cfg, std::map<std::string, Tensor> hf_tenso
   LoadedModel m;
   m.format = "hf";
   m.notes["hf.model_type"] = type;
+  uint64_t file_values = 0;
+  for (const auto& [name, t] : hf_tensors) file_values += t.data.size();
   TensorTaker T(std::move(hf_tensors), where);
   if (type == "gpt2") map_gpt2(cfg, T, m, where);
   else if (type == "gpt_neox") map_neox(cfg, T, m, where);
   else if (type == "llama" || type == "mistral" || type == "qwen2") map_llama(cfg, T, m, where, type);
   else throw Error(where + ": model_type '" + type + "' is not supported (gpt2, gpt_neox, llama, mistral, qwen2)");
   T.require_empty();
+  // Mapping already matched every tensor's shape; this keeps the loaders' size checks uniform.
+  validate_config_sizes_for_file(m.config, where + ": config.json", file_values);
   m.config.validate();
   return m;
 }
@@ -328,7 +329,7 @@ LoadedModel load_hf_folder(const std::string& path) {
   if (!in) throw Error(where + ": cannot open config.json");
   json cfg;
   try {
-    cfg = json::parse(in);
+    cfg = parse_json_bounded(in, where + ": config.json");
   } catch (const json::exception& e) {
     throw Error(where + ": config.json is not valid JSON: " + e.what());
   }

@@ -59,6 +59,20 @@ Header read_header(const std::string& path, std::ifstream& in, uint64_t size) {
   return h;
 }
 
+ModelConfig config_from_header(const Header& h) {
+  ModelConfig c = llama_family_config();
+  c.vocab_size = h.vocab;
+  c.context = h.seq_len;
+  c.d_model = h.dim;
+  c.n_layers = h.n_layers;
+  c.n_heads = h.n_heads;
+  c.n_kv_heads = h.n_kv_heads;
+  c.d_ff = h.hidden;
+  c.tied_embeddings = h.shared;
+  c.rope_style = RopeStyle::interleaved;
+  return c;
+}
+
 // Floats the weights take, without RoPE tables or the separate classifier.
 uint64_t core_floats(const Header& h) {
   uint64_t d = h.dim, f = h.hidden, L = h.n_layers, hs = h.dim / h.n_heads, kv = uint64_t(h.n_kv_heads) * hs;
@@ -70,6 +84,10 @@ struct Layout {
 };
 
 Layout layout_for(const std::string& path, const Header& h, uint64_t size) {
+  // Header sizes up to 2^24 each can multiply past 2^64 in the sums below; a config that fits the
+  // file's floats cannot.
+  validate_config_sizes_for_file(config_from_header(h), "llama2.c checkpoint " + path,
+                                 (size - h.data_start) / 4);
   uint64_t hs = h.dim / h.n_heads;
   uint64_t tables = uint64_t(h.seq_len) * hs;  // freq_cis_real + imag, [seq_len, hs/2] each
   uint64_t cls = h.shared ? 0 : uint64_t(h.vocab) * h.dim;
@@ -114,16 +132,7 @@ LoadedModel load_llama2c(const std::string& path, const std::string& tokenizer_p
   m.format = "llama2c";
   m.path = path;
   ModelConfig& c = m.config;
-  c = llama_family_config();
-  c.vocab_size = h.vocab;
-  c.context = h.seq_len;
-  c.d_model = h.dim;
-  c.n_layers = h.n_layers;
-  c.n_heads = h.n_heads;
-  c.n_kv_heads = h.n_kv_heads;
-  c.d_ff = h.hidden;
-  c.tied_embeddings = h.shared;
-  c.rope_style = RopeStyle::interleaved;
+  c = config_from_header(h);
 
   auto read = [&](const std::string& name, std::vector<int64_t> shape) {
     Tensor t(std::move(shape));

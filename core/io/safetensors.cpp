@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,8 @@
 #include "core/io/atomic_write.h"
 #include "core/io/half.h"
 #include "core/tensor/error.h"
+#include "core/util/checked_math.h"
+#include "core/util/json_input.h"
 
 namespace attnlab {
 
@@ -58,12 +61,13 @@ SafetensorsEntry parse_entry(const std::string& path, const std::string& name, c
   if (e.end > data_size)
     fail(path, where + ": data_offsets end " + std::to_string(e.end) + " is beyond the data section (" +
                    std::to_string(data_size) + " bytes; file truncated?)");
-  uint64_t numel = 1;
-  for (int64_t d : e.shape) numel *= static_cast<uint64_t>(d);
-  uint64_t want = numel * static_cast<uint64_t>(dtype_size(e.dtype));
-  if (e.end - e.begin != want)
+  // A wrapped product (shape [2^62] of F32 is 2^64 bytes = 0) would pass the size check.
+  std::optional<uint64_t> numel = checked_numel(e.shape);
+  std::optional<uint64_t> want = numel ? checked_mul(*numel, dtype_size(e.dtype)) : std::nullopt;
+  if (!want || e.end - e.begin != *want)
     fail(path, where + ": shape " + shape_to_string(e.shape) + " of " + e.dtype + " needs " +
-                   std::to_string(want) + " bytes but data_offsets span " + std::to_string(e.end - e.begin));
+                   (want ? std::to_string(*want) : "more than 2^64") +
+                   " bytes but data_offsets span " + std::to_string(e.end - e.begin));
   return e;
 }
 
@@ -109,7 +113,7 @@ SafetensorsHeader read_safetensors_header(const std::string& path) {
   if (!in) fail(path, "cannot read the header");
   json j;
   try {
-    j = json::parse(text);
+    j = parse_json_bounded(text, "safetensors " + path + ": header");
   } catch (const json::exception& e) {
     fail(path, std::string("header is not valid JSON: ") + e.what());
   }
@@ -172,7 +176,7 @@ SafetensorsFile read_safetensors_sharded(const std::string& index_path) {
   if (!in) throw Error("safetensors index " + index_path + ": cannot open");
   json j;
   try {
-    j = json::parse(in);
+    j = parse_json_bounded(in, "safetensors index " + index_path);
   } catch (const json::exception& e) {
     throw Error("safetensors index " + index_path + ": not valid JSON: " + e.what());
   }

@@ -1,9 +1,14 @@
 #include "core/model/config.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/tensor/error.h"
+#include "core/util/checked_math.h"
+#include "core/util/json_input.h"
 
 namespace attnlab {
 
@@ -93,6 +98,56 @@ void ModelConfig::validate() const {
                 " is outside the vocabulary");
 }
 
+std::optional<uint64_t> config_weight_count(const ModelConfig& c) {
+  // Negative sizes are validate()'s to report; here they count as nothing.
+  auto u = [](int v) { return static_cast<uint64_t>(std::max(v, 0)); };
+  const uint64_t V = c.input_dim > 0 ? 0 : u(c.vocab_size), D = u(c.d_model), F = u(c.d_ff);
+  const uint64_t kv = c.n_heads > 0 ? u(c.n_kv_heads) * (D / u(c.n_heads)) : D;
+  const uint64_t matrices = c.mlp == MlpKind::swiglu ? 3 : 2;
+  std::optional<uint64_t> total = 0;
+  auto add = [&](std::optional<uint64_t> term) {
+    total = total && term ? checked_add(*total, *term) : std::nullopt;
+  };
+  auto mul = [](std::optional<uint64_t> a, uint64_t b) {
+    return a ? checked_mul(*a, b) : std::nullopt;
+  };
+  add(mul(V, D));                          // token embedding
+  if (!c.tied_embeddings) add(mul(V, D));  // lm_head
+  if (c.pos == PosEncoding::learned) add(mul(u(c.context), D));
+  std::optional<uint64_t> layer = mul(D, 2 * D);         // wq, wo
+  std::optional<uint64_t> kv_proj = mul(mul(kv, D), 2);  // wk, wv
+  std::optional<uint64_t> mlp = mul(mul(F, D), matrices);
+  for (std::optional<uint64_t> part : {kv_proj, mlp})
+    layer = layer && part ? checked_add(*layer, *part) : std::nullopt;
+  add(mul(layer, u(c.n_layers)));
+  return total;
+}
+
+void validate_config_sizes(const ModelConfig& c, const std::string& source, uint64_t max_values,
+                           const std::string& limit_what) {
+  std::optional<uint64_t> n = config_weight_count(c);
+  if (n && *n <= max_values) return;
+  throw Error(source + ": model config (n_layers " + std::to_string(c.n_layers) + ", d_model " +
+              std::to_string(c.d_model) + ", d_ff " + std::to_string(c.d_ff) + ", vocab_size " +
+              std::to_string(c.vocab_size) + ", context " + std::to_string(c.context) + ") needs " +
+              (n ? std::to_string(*n) : "more than 2^64") + " weights, over the limit of " +
+              std::to_string(max_values) + " (" + limit_what + ")");
+}
+
+void validate_config_sizes_for_file(const ModelConfig& c, const std::string& source,
+                                    uint64_t file_values) {
+  validate_config_sizes(
+      c, source, 2 * file_values,
+      "twice the " + std::to_string(file_values) + " values the file's tensors hold");
+}
+
+uint64_t memory_weight_limit() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  const uint64_t bytes =
+      pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : (uint64_t(16) << 30);
+  return bytes / (2 * sizeof(float));  // a weight and its gradient
+}
+
 void to_json(json& j, const ModelConfig& c) {
   j = json{{"family", c.family},
            {"vocab_size", c.vocab_size},
@@ -128,13 +183,8 @@ void from_json(const json& j, ModelConfig& c) {
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key())) throw Error("model config: unknown key '" + it.key() + "'");
   auto get = [&](const char* key, auto& out) {
-    if (!j.contains(key)) return;
-    try {
-      j.at(key).get_to(out);
-    } catch (const json::exception&) {
-      throw Error(std::string("model config key '") + key + "' has the wrong type: " +
-                  j.at(key).dump());
-    }
+    if (j.contains(key))
+      out = json_get<std::decay_t<decltype(out)>>(j.at(key), key, "model config");
   };
   get("family", c.family);
   get("vocab_size", c.vocab_size);

@@ -1,7 +1,9 @@
 #pragma once
 // The model description. It covers the families users load (GPT-2, Llama, GPT-NeoX/Pythia)
 // and our own trained models; the attention variant is chosen per layer.
+#include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,27 @@ struct ModelConfig {
   // Throws attnlab::Error naming the inconsistency (d_model % n_heads, n_heads % n_kv_heads, ...).
   void validate() const;
 };
+
+// Loaders build Transformers and name tables from a config read out of a file, before they
+// match it with the file's tensors; a config claiming n_layers = 100000 and d_model = 1e6 would
+// allocate until the machine gives out. So sizes are checked first.
+//
+// The values the config's embeddings and linear layers take (norms and attention-variant
+// parameters, all small, are left out: a lower bound on a Transformer's weights). nullopt when
+// the count overflows 64 bits.
+std::optional<uint64_t> config_weight_count(const ModelConfig& c);
+// Throws attnlab::Error naming `source`, the size keys and the limit when the config needs more
+// than `max_values` weights; `limit_what` says where the limit comes from ("the file holds").
+void validate_config_sizes(const ModelConfig& c, const std::string& source, uint64_t max_values,
+                           const std::string& limit_what);
+// The check for a config read with tensors, against twice the values they hold: a model built
+// from the config then takes about the memory the file already did, and a file short of a
+// tensor or two still reaches the loader's precise "missing tensor" error.
+void validate_config_sizes_for_file(const ModelConfig& c, const std::string& source,
+                                    uint64_t file_values);
+// Weights a Transformer (which keeps a gradient beside each weight) can hold in this machine's
+// physical memory: the limit for configs that come with no tensors (train --model, study specs).
+uint64_t memory_weight_limit();
 
 void to_json(nlohmann::json& j, const ModelConfig& c);
 void from_json(const nlohmann::json& j, ModelConfig& c);  // unknown keys are an error

@@ -11,6 +11,7 @@
 
 #include "core/tensor/error.h"
 #include "core/tokenizer/unicode.h"
+#include "core/util/json_input.h"
 
 namespace attnlab {
 
@@ -55,7 +56,7 @@ class HfBpe : public Tokenizer {
     if (!model.is_object() || model.value("type", "") != "BPE")
       throw Error(where + ": only BPE tokenizer models are supported (got '" + (model.is_object() ? model.value("type", "?") : "?") + "')");
     for (auto it = model.at("vocab").begin(); it != model.at("vocab").end(); ++it) {
-      int id = it.value().get<int>();
+      int id = json_get<int>(it.value(), "model.vocab['" + it.key() + "']", where);
       vocab_[it.key()] = id;
       grow(id);
       pieces_[id] = it.key();
@@ -70,8 +71,9 @@ class HfBpe : public Tokenizer {
         a = s.substr(0, sp);
         b = s.substr(sp + 1);
       } else if (m.is_array() && m.size() == 2) {
-        a = m[0].get<std::string>();
-        b = m[1].get<std::string>();
+        const std::string key = "model.merges[" + std::to_string(rank) + "]";
+        a = json_get<std::string>(m[0], key, where);
+        b = json_get<std::string>(m[1], key, where);
       } else {
         throw Error(where + ": merge #" + std::to_string(rank) + " is neither 'a b' nor [a, b]");
       }
@@ -84,8 +86,9 @@ class HfBpe : public Tokenizer {
     }
     if (j.contains("added_tokens"))
       for (const json& t : j["added_tokens"]) {
-        int id = t.at("id").get<int>();
-        std::string content = t.at("content").get<std::string>();
+        const std::string key = "added_tokens[" + std::to_string(added_.size()) + "]";
+        int id = json_get<int>(t.at("id"), key + ".id", where);
+        std::string content = json_get<std::string>(t.at("content"), key + ".content", where);
         grow(id);
         pieces_[id] = content;
         added_.push_back({content, id, t.value("special", false)});
@@ -452,7 +455,7 @@ std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path) {
   if (!in) throw Error(where + ": cannot open");
   json j;
   try {
-    j = json::parse(in);
+    j = parse_json_bounded(in, where);
   } catch (const json::exception& e) {
     throw Error(where + ": not valid JSON: " + e.what());
   }
@@ -467,7 +470,7 @@ std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path) {
   if (fs::exists(cfg)) {
     std::ifstream cin(cfg);
     try {
-      tok->set_special_from_config(json::parse(cin));
+      tok->set_special_from_config(parse_json_bounded(cin, "tokenizer config " + cfg.string()));
     } catch (const json::exception& e) {
       throw Error("tokenizer config " + cfg.string() + ": not valid JSON: " + e.what());
     }

@@ -209,20 +209,20 @@ std::unique_ptr<Tokenizer> load_llama2c_tokenizer(const std::string& path) {
 std::unique_ptr<Tokenizer> sentencepiece_from_gguf(const GgufFile& f) {
   std::string model = f.get_string("tokenizer.ggml.model");
   if (model != "llama")
-    throw Error("gguf " + f.path + ": tokenizer.ggml.model '" + model + "' is not a SentencePiece (llama) tokenizer");
-  const auto& tokens = f.at("tokenizer.ggml.tokens");
-  if (!tokens.is_array()) throw Error("gguf " + f.path + ": tokenizer.ggml.tokens is not an array");
+    throw Error("gguf " + f.path + ": tokenizer.ggml.model '" + model +
+                "' is not a SentencePiece (llama) tokenizer");
   SentencePieceVocab v;
-  for (const auto& t : tokens) v.pieces.push_back(unescape_spaces(t.get<std::string>()));
+  for (const std::string& t : f.get_strings("tokenizer.ggml.tokens"))
+    v.pieces.push_back(unescape_spaces(t));
   const size_t n = v.pieces.size();
   if (f.has("tokenizer.ggml.scores")) {
-    for (const auto& s : f.at("tokenizer.ggml.scores")) v.scores.push_back(s.get<float>());
+    for (double s : f.get_floats("tokenizer.ggml.scores"))
+      v.scores.push_back(static_cast<float>(s));
   } else {
     v.scores.assign(n, 0.0f);
   }
   if (f.has("tokenizer.ggml.token_type")) {
-    for (const auto& t : f.at("tokenizer.ggml.token_type")) {
-      int k = t.get<int>();
+    for (int64_t k : f.get_ints("tokenizer.ggml.token_type")) {
       if (k < 1 || k > 6) throw Error("gguf " + f.path + ": token_type " + std::to_string(k) + " is unknown");
       v.types.push_back(static_cast<PieceType>(k));
     }
@@ -238,8 +238,8 @@ std::unique_ptr<Tokenizer> sentencepiece_from_gguf(const GgufFile& f) {
   v.bos_id = id_or("tokenizer.ggml.bos_token_id", 1);
   v.eos_id = id_or("tokenizer.ggml.eos_token_id", 2);
   v.unk_id = id_or("tokenizer.ggml.unknown_token_id", 0);
-  if (f.has("tokenizer.ggml.add_space_prefix")) v.add_dummy_prefix = f.at("tokenizer.ggml.add_space_prefix").get<bool>();
-  if (f.has("tokenizer.ggml.add_bos_token")) v.add_bos = f.at("tokenizer.ggml.add_bos_token").get<bool>();
+  v.add_dummy_prefix = f.get_bool("tokenizer.ggml.add_space_prefix", v.add_dummy_prefix);
+  v.add_bos = f.get_bool("tokenizer.ggml.add_bos_token", v.add_bos);
   return make_sentencepiece_bpe(std::move(v));
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/tensor/error.h"
+#include "core/util/json_input.h"
 
 namespace attnlab {
 
@@ -77,7 +78,7 @@ std::unique_ptr<Tokenizer> make_vocab_tokenizer(const std::vector<std::string>& 
 std::unique_ptr<Tokenizer> vocab_tokenizer_from_json(const std::string& text) {
   std::vector<std::string> v;
   try {
-    v = nlohmann::json::parse(text).get<std::vector<std::string>>();
+    v = parse_json_bounded(text, "attnlab.vocab").get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("attnlab.vocab is not a JSON list of strings: ") + e.what());
   }

@@ -6,6 +6,7 @@
 
 #include "core/io/checkpoint.h"
 #include "core/tensor/error.h"
+#include "core/util/json_input.h"
 
 namespace attnlab {
 
@@ -113,13 +114,24 @@ void Trainer::load_checkpoint(const std::string& path) {
   auto it = ck.extras.metadata.find("attnlab.train");
   if (it == ck.extras.metadata.end())
     throw Error(path + ": holds model weights only, no training state to resume from");
-  nlohmann::json st = nlohmann::json::parse(it->second);
+  const std::string where = path + ": attnlab.train";
+  nlohmann::json st;
+  try {
+    st = parse_json_bounded(it->second, where);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + " is not valid JSON: " + e.what());
+  }
+  auto counter = [&](const char* key) {
+    if (!st.is_object() || !st.contains(key)) throw Error(where + ": missing '" + key + "'");
+    return json_get<int64_t>(st[key], key, where);
+  };
+  const int64_t adam_t = counter("adam_t"), step = counter("step");
   if (nlohmann::json(ck.model->config()) != nlohmann::json(model_.config()))
     throw Error(path + ": the checkpoint's model config differs from this run's");
   model_.load_weights(ck.model->weights());
-  backend_->load_state(ck.extras.tensors, st.at("adam_t").get<int64_t>());
+  backend_->load_state(ck.extras.tensors, adam_t);
   host_stale_ = false;
-  step_ = st.at("step").get<int64_t>();
+  step_ = step;
   train_.seek(step_);
 }
 

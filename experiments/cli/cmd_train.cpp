@@ -12,6 +12,7 @@
 #include "core/io/checkpoint.h"
 #include "core/tensor/error.h"
 #include "core/train/trainer.h"
+#include "core/util/json_input.h"
 #include "core/util/progress.h"
 #include "datasets/task_registry.h"
 #include "experiments/cli/cli_options.h"
@@ -148,7 +149,7 @@ int cmd_train(const Args& args) {
   if (!model_json.empty()) {
     nlohmann::json j = cfg;
     try {
-      j.merge_patch(nlohmann::json::parse(model_json));
+      j.merge_patch(parse_json_bounded(model_json, "--model"));
     } catch (const nlohmann::json::exception& e) {
       throw Error(std::string("--model is not valid JSON: ") + e.what());
     }
@@ -173,6 +174,8 @@ int cmd_train(const Args& args) {
       start = semi + 1;
     }
   }
+  validate_config_sizes(cfg, "--model", memory_weight_limit(),
+                        "the weights this machine's memory holds");
   Transformer model(cfg);
   model.init_weights(seed);
 

@@ -95,6 +95,8 @@ struct Resolver {
     }
     try {
       mc.validate();
+      validate_config_sizes(mc, "study spec", memory_weight_limit(),
+                            "the weights this machine's memory holds");
     } catch (const std::exception& e) {
       fail("model", e.what());
     }

@@ -9,6 +9,7 @@
 #include "core/model/config.h"
 #include "core/tensor/error.h"
 #include "experiments/spec/spec_keys.h"
+#include "experiments/spec/toml_nesting.h"
 
 namespace attnlab::exp {
 
@@ -238,6 +239,7 @@ StudySpec parse_spec_string(const std::string& text, const std::string& file) {
   p.spec.file = file;
   p.spec.text = text;
   p.spec.base = nlohmann::json::object();
+  check_toml_nesting(text, file);
   toml::table root;
   try {
     root = toml::parse(text, file);

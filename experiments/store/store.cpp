@@ -9,6 +9,7 @@
 #include "core/io/atomic_write.h"
 
 #include "core/tensor/error.h"
+#include "core/util/json_input.h"
 
 namespace attnlab::exp {
 
@@ -103,7 +104,8 @@ RunRecord read_run(Stmt& q) {
   r.study = q.text(1);
   r.spec = q.text(2);
   std::string cfg = q.text(3);
-  r.config = cfg.empty() ? nlohmann::json::object() : nlohmann::json::parse(cfg);
+  r.config =
+      cfg.empty() ? nlohmann::json::object() : parse_json_bounded(cfg, "run " + r.id + " config");
   r.seed = uint64_t(q.i64(4));
   r.git_rev = q.text(5);
   r.status = q.text(6);
@@ -132,22 +134,28 @@ void write_run_record(const std::string& path, const RunRecord& r) {
 RunRecord read_run_record(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error("cannot read run record '" + path + "'");
+  const std::string where = "run record '" + path + "'";
   nlohmann::json j;
   try {
-    in >> j;
-  } catch (const std::exception& e) {
-    throw Error("run record '" + path + "' is not valid JSON: " + e.what());
+    j = parse_json_bounded(in, where);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + " is not valid JSON: " + e.what());
   }
+  if (!j.is_object() || !j.contains("id") || !j.contains("config"))
+    throw Error(where + ": needs an object with 'id' and 'config'");
+  auto field = [&](const std::string& key, auto fallback) {
+    return j.contains(key) ? json_get<decltype(fallback)>(j[key], key, where) : fallback;
+  };
   RunRecord r;
-  r.id = j.at("id").get<std::string>();
-  r.study = j.value("study", "");
-  r.spec = j.value("spec", "");
-  r.config = j.at("config");
-  r.seed = j.value("seed", uint64_t(0));
-  r.git_rev = j.value("git_rev", "");
+  r.id = json_get<std::string>(j["id"], "id", where);
+  r.study = field("study", std::string());
+  r.spec = field("spec", std::string());
+  r.config = j["config"];
+  r.seed = field("seed", uint64_t(0));
+  r.git_rev = field("git_rev", std::string());
   r.status = "pending";
-  r.total_steps = j.value("total_steps", int64_t(0));
-  r.created_at = j.value("created_at", 0.0);
+  r.total_steps = field("total_steps", int64_t(0));
+  r.created_at = field("created_at", 0.0);
   return r;
 }
 

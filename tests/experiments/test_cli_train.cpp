@@ -50,6 +50,17 @@ TEST_CASE("attnlab train rejects bad input with a clear message and non-zero exi
   CHECK(out.find("unknown task") != std::string::npos);
   CHECK(run_command(bin + " --model '{\"d_model\": 66}'", out) == 1);
   CHECK(out.find("not divisible by n_heads") != std::string::npos);
+  // Sizes no machine holds stop before allocation, naming the keys and the limit.
+  const std::string quick = bin + " --task 'copy(batch=4)'";  // a task that loads in no time
+  CHECK(run_command(
+            quick + " --model '{\"d_model\": 1000000, \"n_layers\": 100000, \"d_ff\": 1000000}'",
+            out) == 1);
+  CHECK(out.find("--model") != std::string::npos);
+  CHECK(out.find("n_layers 100000") != std::string::npos);
+  CHECK(out.find("memory") != std::string::npos);
+  CHECK(run_command(quick + " --model '{\"attention\": " + std::string(1000, '[') + "}'", out) ==
+        1);
+  CHECK(out.find("deeper than 64") != std::string::npos);
   CHECK(run_command(attnlab_bin().string() + " train --preset huge --out " + dir.string(), out) == 1);
   CHECK(out.find("unknown model preset") != std::string::npos);
   std::ofstream(dir / "bad.toml") << "[model]\nd_modle = 3\n";

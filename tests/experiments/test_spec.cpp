@@ -158,3 +158,40 @@ TEST_CASE("malformed specs give errors naming the file, line and key") {
     CHECK_THAT(error_of(with("name = \"tiny-study\"", "")), Catch::Contains("name"));
   }
 }
+
+TEST_CASE("hostile specs: nesting and sizes are refused before toml++ or the model sees them") {
+  auto dotted = [](int parts) {
+    std::string k = "a";
+    for (int i = 1; i < parts; ++i) k += ".a";
+    return k;
+  };
+  SECTION("a dotted key of 100,000 parts") {
+    std::string e = error_of(std::string(kGood) + dotted(100000) + " = 1\n");
+    CHECK_THAT(e, Catch::Contains("s.toml:26:") && Catch::Contains("deeper than 64"));
+  }
+  SECTION("a [table] header of 100,000 parts") {
+    CHECK_THAT(error_of("[" + dotted(100000) + "]\n"),
+               Catch::Contains("s.toml:1:") && Catch::Contains("deeper than 64"));
+  }
+  SECTION("header, dotted keys and inline tables add up") {
+    std::string inner = "x = 1";
+    for (int i = 0; i < 10; ++i) inner = dotted(4) + " = {" + inner + "}";  // 30 + 10 * 4 levels
+    CHECK_THAT(error_of("[" + dotted(30) + "]\n" + inner + "\n"),
+               Catch::Contains("s.toml:2:") && Catch::Contains("deeper than 64"));
+  }
+  SECTION("dots in strings, comments and numbers do not count") {
+    std::string dots(500, '.');
+    std::string text =
+        with("name = \"tiny-study\"", "name = \"tiny" + dots + "\" # " + dots + "\n" +
+                                          "description = '''\n" + dotted(200) + "\n'''");
+    CHECK_THAT(error_of(text), !Catch::Contains("deeper than"));
+    CHECK_NOTHROW(parse_spec_string(with("lr = 1e-3", "lr = 0.001"), "s.toml"));
+  }
+  SECTION("model sizes beyond this machine's memory") {
+    std::string e = error_of(with("d_model = 32\nn_heads = 2\nn_layers = 1\nd_ff = 64",
+                                  "d_model = 1000000\nn_heads = 2\nn_layers = 100000\nd_ff = "
+                                  "1000000\nvocab_size = 2147483647"));
+    CHECK_THAT(e, Catch::Contains("s.toml:3:") && Catch::Contains("model") &&
+                      Catch::Contains("n_layers 100000") && Catch::Contains("memory"));
+  }
+}

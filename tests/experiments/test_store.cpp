@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
 
 #include "core/tensor/error.h"
 #include "experiments/store/export.h"
@@ -148,4 +149,18 @@ TEST_CASE("a file that is not a store is refused clearly") {
   CHECK_THROWS_WITH(Store((dir / "missing.sqlite").string(), true), Catch::Contains("cannot open results store"));
   { Store s((dir / "x.sqlite").string()); }
   CHECK_NOTHROW(Store((dir / "x.sqlite").string(), true));
+}
+
+TEST_CASE("hostile run records: deep JSON and mistyped fields name the file and key") {
+  auto dir = test::temp_dir("store_hostile");
+  const std::string p = (dir / "run.json").string();
+  std::ofstream(p) << "{\"id\": \"r\", \"config\": " << std::string(100000, '[')
+                   << std::string(100000, ']') << "}";
+  CHECK_THROWS_WITH(read_run_record(p), Catch::Contains("run.json") &&
+                                            Catch::Contains("deeper than 64") &&
+                                            Catch::Contains("'config'"));
+  std::ofstream(p) << R"({"id": "r", "config": {}, "seed": "zero"})";
+  CHECK_THROWS_WITH(read_run_record(p), Catch::Contains("run.json") && Catch::Contains("'seed'"));
+  std::ofstream(p) << R"({"id": 3})";
+  CHECK_THROWS_WITH(read_run_record(p), Catch::Contains("run.json") && Catch::Contains("'config'"));
 }

@@ -1,16 +1,15 @@
 // Checkpoints that are not what they claim: missing or misshapen tensors, unknown settings,
 // truncated files and unrecognized formats all stop with an error naming the tensor or key.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <iterator>
-
 #include <nlohmann/json.hpp>
 
 #include "core/io/hf_model.h"
 #include "core/io/llama2c.h"
 #include "core/io/load_checkpoint.h"
 #include "core/io/safetensors.h"
+#include "core/model/transformer.h"
 #include "core/tensor/error.h"
 #include "tests/test_support.h"
 
@@ -93,6 +92,16 @@ TEST_CASE("HF mapping errors name the tensor or config key", "[io][hf]") {
     cfg["num_hidden_layers"] = "two";
     CHECK_THROWS_WITH(map_hf_model(cfg, t, "m"), Contains("'num_hidden_layers' has the wrong type"));
   }
+  SECTION("a config integer beyond int, which would otherwise wrap") {
+    cfg["num_hidden_layers"] = 1000000000000LL;
+    CHECK_THROWS_WITH(map_hf_model(cfg, t, "m"),
+                      Contains("'num_hidden_layers' has the wrong type") && Contains("2147483647"));
+  }
+  SECTION("a bool that is a number") {
+    cfg["tie_word_embeddings"] = 1;
+    CHECK_THROWS_WITH(map_hf_model(cfg, t, "m"),
+                      Contains("'tie_word_embeddings'") && Contains("boolean"));
+  }
   SECTION("unsupported RoPE scaling") {
     cfg["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
     CHECK_THROWS_WITH(map_hf_model(cfg, t, "m"), Contains("rope_scaling"));
@@ -126,6 +135,13 @@ TEST_CASE("HF folders: dtype and file problems are reported with the file", "[io
     write_safetensors((dir / "model.safetensors").string(), tiny_llama_tensors());
     CHECK_THROWS_WITH(load_checkpoint(dir.string()), Contains("config.json is not valid JSON"));
   }
+  SECTION("config.json nested thousands deep") {
+    std::ofstream(dir / "config.json")
+        << "{\"model_type\": " << std::string(100000, '[') << std::string(100000, ']') << "}";
+    CHECK_THROWS_WITH(load_hf_folder(dir.string()), Contains("config.json") &&
+                                                        Contains("deeper than 64") &&
+                                                        Contains("'model_type'"));
+  }
   SECTION("a tokenizer.json we cannot reproduce exactly: the model loads without it, saying why") {
     write_safetensors((dir / "model.safetensors").string(), tiny_llama_tensors());
     std::ofstream(dir / "tokenizer.json") << R"({"model": {"type": "Unigram", "vocab": []}})";
@@ -156,6 +172,14 @@ TEST_CASE("llama2.c files: truncation and bad headers", "[io][llama2c]") {
     std::ofstream(p, std::ios::binary) << b;
     CHECK_THROWS_WITH(load_llama2c(p.string()), Contains("n_layers = -7"));
   }
+  SECTION("header sizes whose products overflow 64 bits") {
+    const int32_t big = 1 << 24, header[7] = {big, big, big, 1, 1, big, 256};  // dim .. seq_len
+    std::ofstream(p, std::ios::binary)
+        << std::string(reinterpret_cast<const char*>(header), 28) << std::string(64, '\0');
+    CHECK_THROWS_WITH(load_llama2c(p.string()),
+                      Contains("model.bin") && Contains("n_layers 16777216") &&
+                          Contains("over the limit of 32 (twice the 16 values"));
+  }
   SECTION("a tokenizer file is not a model") {
     CHECK_THROWS_AS(load_checkpoint(test::shared_file("models/stories260K/tok512.bin").string()), Error);
   }
@@ -177,4 +201,58 @@ TEST_CASE("load_checkpoint detects formats and rejects the rest", "[io]") {
   CHECK_THROWS_WITH(load_checkpoint(dir.string()), Contains("has no config.json"));
   write_safetensors((dir / "lonely.safetensors").string(), {{"x", Tensor({1})}});
   CHECK_THROWS_WITH(load_checkpoint((dir / "lonely.safetensors").string()), Contains("neither attnlab.config"));
+}
+
+TEST_CASE("attnlab checkpoints: a hostile attnlab.config is refused before the model is built",
+          "[io][checkpoint]") {
+  fs::path dir = test::temp_dir("ck_hostile");
+  const std::string p = (dir / "model.safetensors").string();
+  auto write_with_config = [&](const std::string& config) {
+    write_safetensors(p, {{"tok_emb.weight", Tensor({4, 4})}}, {{"attnlab.config", config}});
+  };
+  SECTION("sizes far beyond the tensors the file holds") {
+    write_with_config(
+        R"({"n_layers": 100000, "d_model": 1e6, "d_ff": 1e6, "vocab_size": 2147483647, "n_heads": 1000})");
+    CHECK_THROWS_WITH(load_checkpoint(p),
+                      Contains("model.safetensors") && Contains("attnlab.config") &&
+                          Contains("n_layers 100000") && Contains("vocab_size 2147483647") &&
+                          Contains("over the limit of 32 (twice the 16 values"));
+  }
+  SECTION("sizes whose product overflows 64 bits") {
+    write_with_config(
+        R"({"n_layers": 2147483647, "d_model": 2147483647, "d_ff": 2147483647, "n_heads": 1})");
+    CHECK_THROWS_WITH(load_checkpoint(p), Contains("attnlab.config") && Contains("more than 2^64"));
+  }
+  SECTION("JSON nested thousands deep") {
+    write_with_config("{\"attention\": " + std::string(100000, '[') + std::string(100000, ']') +
+                      "}");
+    CHECK_THROWS_WITH(load_checkpoint(p), Contains("attnlab.config") &&
+                                              Contains("deeper than 64") &&
+                                              Contains("'attention'"));
+  }
+  SECTION("a number where a bool belongs") {
+    write_with_config(R"({"bias": 1})");
+    CHECK_THROWS_WITH(load_checkpoint(p),
+                      Contains("model.safetensors") && Contains("'bias'") && Contains("boolean"));
+  }
+  SECTION("an integer beyond int") {
+    write_with_config(R"({"n_layers": 4294967298})");
+    CHECK_THROWS_WITH(load_checkpoint(p), Contains("'n_layers'") && Contains("wrong type"));
+  }
+}
+
+TEST_CASE("model config sizes: a lower bound on the weights, checked against a limit",
+          "[io][checkpoint]") {
+  ModelConfig c = preset_config("gpt2-bench");
+  Transformer model(c);
+  const uint64_t norms = uint64_t(c.d_model) * (4 * c.n_layers + 2);
+  const uint64_t biases = uint64_t(c.n_layers) * (4 * c.d_model + c.d_ff + c.d_model);
+  REQUIRE(config_weight_count(c).has_value());
+  CHECK(*config_weight_count(c) + norms + biases == uint64_t(model.num_params()));
+  CHECK_NOTHROW(validate_config_sizes(c, "x", *config_weight_count(c), "test"));
+  CHECK_THROWS_WITH(
+      validate_config_sizes(c, "cfg.json", *config_weight_count(c) - 1, "a test limit"),
+      Contains("cfg.json") && Contains("d_model 256") && Contains("a test limit"));
+  c.n_layers = -3;  // validate()'s to report, not an overflow here
+  CHECK(config_weight_count(c).has_value());
 }

@@ -170,3 +170,27 @@ TEST_CASE("malformed tokenizer.json files give clear errors", "[io][tokenizer]")
   std::ofstream(dir / "c.json") << R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [3]}})";
   CHECK_THROWS_WITH(load_hf_tokenizer((dir / "c.json").string()), Contains("merge #0"));
 }
+
+TEST_CASE("hostile tokenizer.json files: deep nesting and mistyped values name the file and key",
+          "[io][tokenizer]") {
+  auto dir = test::temp_dir("hf_tok_hostile");
+  std::ofstream(dir / "deep.json")
+      << "{\"model\": {\"merges\": " << std::string(100000, '[') << "}}";
+  CHECK_THROWS_WITH(load_hf_tokenizer((dir / "deep.json").string()),
+                    Contains("deep.json") && Contains("deeper than 64") && Contains("'merges'"));
+  std::ofstream(dir / "id.json")
+      << R"({"model": {"type": "BPE", "vocab": {"a": "zero"}, "merges": []}})";
+  CHECK_THROWS_WITH(load_hf_tokenizer((dir / "id.json").string()),
+                    Contains("id.json") && Contains("model.vocab['a']") && Contains("wrong type"));
+  std::ofstream(dir / "added.json")
+      << R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "added_tokens": [{"id": 1, "content": 5}]})";
+  CHECK_THROWS_WITH(load_hf_tokenizer((dir / "added.json").string()),
+                    Contains("added_tokens[0].content") && Contains("string"));
+  std::filesystem::create_directories(dir / "withcfg");
+  std::ofstream(dir / "withcfg" / "tokenizer.json")
+      << R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})";
+  std::ofstream(dir / "withcfg" / "tokenizer_config.json")
+      << "{\"bos_token\": " << std::string(100000, '[') << "}";
+  CHECK_THROWS_WITH(load_hf_tokenizer((dir / "withcfg").string()),
+                    Contains("tokenizer_config.json") && Contains("deeper than 64"));
+}

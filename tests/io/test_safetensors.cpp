@@ -162,6 +162,28 @@ TEST_CASE("malformed safetensors files give errors naming the file and tensor", 
     write_raw(p, R"({"__metadata__":{"k":3}})", "");
     CHECK_THROWS_WITH(read_safetensors(p), Contains("'k'"));
   }
+  SECTION("a shape whose byte count wraps past 2^64") {
+    // 2^62 F32 values are 2^64 bytes, which wraps to the empty span [0, 0).
+    write_raw(p, R"({"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}})", "");
+    CHECK_THROWS_WITH(read_safetensors(p),
+                      Contains(p) && Contains("'w'") && Contains("more than 2^64"));
+    write_raw(p, R"({"w":{"dtype":"F16","shape":[4294967296,4294967296,4],"data_offsets":[0,0]}})",
+              "");
+    CHECK_THROWS_WITH(read_safetensors(p), Contains("'w'") && Contains("more than 2^64"));
+  }
+  SECTION("a header nested thousands deep") {
+    const int depth = 100000;
+    write_raw(p, "{\"w\":" + std::string(depth, '[') + std::string(depth, ']') + "}", "");
+    CHECK_THROWS_WITH(read_safetensors(p), Contains(p) && Contains("header") &&
+                                               Contains("deeper than 64") && Contains("'w'"));
+  }
+  SECTION("a shard index nested thousands deep") {
+    std::ofstream(dir / "model.safetensors.index.json")
+        << "{\"weight_map\":" << std::string(5000, '[') << "}";
+    CHECK_THROWS_WITH(
+        read_safetensors_sharded((dir / "model.safetensors.index.json").string()),
+        Contains("index.json") && Contains("deeper than 64") && Contains("'weight_map'"));
+  }
   SECTION("writing a tensor whose data disagrees with its shape") {
     Tensor t({2, 2});
     t.data.resize(3);
