@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "analysis/key_mask.h"
+#include "core/attention/attention.h"
 #include "core/model/transformer.h"
 #include "core/tensor/error.h"
 
@@ -50,7 +52,8 @@ std::vector<HeadRef> parse_heads(const std::string& list, int n_layers, int n_he
 AblationMode parse_ablation_mode(const std::string& s) {
   if (s == "zero") return AblationMode::zero;
   if (s == "mean") return AblationMode::mean;
-  throw Error("ablation mode '" + s + "' is unknown; use zero or mean");
+  if (s == "uniform") return AblationMode::uniform;
+  throw Error("ablation mode '" + s + "' is unknown; use zero, mean or uniform");
 }
 
 HeadAblation::HeadAblation(std::vector<HeadRef> heads, AblationMode mode, int n_layers, int n_heads)
@@ -82,12 +85,46 @@ void HeadAblation::calibrate(Transformer& model, const int32_t* tokens, int B, i
   calibrated_ = true;
 }
 
+void HeadAblation::on_attention(const LayerAttentionView& view) {
+  values_ = view.inputs->v;
+  spec_ = view.attention->spec();
+}
+
+namespace {
+
+// Row t of one head's output under uniform attention over its visible keys: mean of their values.
+void uniform_attention_output(const float* v, int T, int Dh, const KeyMask& mask, float* o) {
+  std::vector<double> acc(static_cast<size_t>(Dh), 0.0);
+  for (int t = 0; t < T; ++t) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    int n = 0;
+    for (int j = 0; j <= t; ++j) {
+      if (!mask.visible(t, j)) continue;
+      ++n;
+      for (int d = 0; d < Dh; ++d) acc[size_t(d)] += v[int64_t(j) * Dh + d];
+    }
+    for (int d = 0; d < Dh; ++d) o[int64_t(t) * Dh + d] = n ? float(acc[size_t(d)] / n) : 0.0f;
+  }
+}
+
+}  // namespace
+
 void HeadAblation::on_head_outputs(int layer, const AttnShape& s, float* out) {
+  KeyMask mask;
+  if (mode_ == AblationMode::uniform && !recording_) {
+    if (!values_) throw Error("uniform ablation needs the layer's values (on_attention was not called)");
+    mask = KeyMask::from_spec(spec_);
+    mask.prepare(s.T);
+  }
   for (const HeadRef& r : heads_) {
     if (r.layer != layer) continue;
     const size_t k = size_t(r.layer) * H_ + r.head;
     for (int b = 0; b < s.B; ++b) {
       float* o = out + (int64_t(b) * s.H + r.head) * s.head_size();
+      if (mode_ == AblationMode::uniform && !recording_) {
+        uniform_attention_output(values_ + (int64_t(b) * s.H + r.head) * s.head_size(), s.T, s.Dh, mask, o);
+        continue;
+      }
       if (recording_) {
         mean_[k].resize(size_t(s.Dh), 0.0);
         for (int t = 0; t < s.T; ++t)
@@ -105,7 +142,7 @@ void HeadAblation::on_head_outputs(int layer, const AttnShape& s, float* out) {
 }
 
 std::string HeadAblation::describe() const {
-  std::string s = mode_ == AblationMode::zero ? "zero:" : "mean:";
+  std::string s = mode_ == AblationMode::zero ? "zero:" : mode_ == AblationMode::mean ? "mean:" : "uniform:";
   for (size_t i = 0; i < heads_.size(); ++i) s += (i ? "," : " ") + heads_[i].str();
   return s;
 }

@@ -1,7 +1,9 @@
 #pragma once
 // Head ablation: the causal test of a finding. A HeadAblation observer overwrites the chosen
-// heads' outputs (before the output projection, via ForwardObserver::on_head_outputs) with zero
-// or with the head's mean output, then any probe is re-run with it attached to the model.
+// heads' outputs (before the output projection, via ForwardObserver::on_head_outputs) with zero,
+// with the head's mean output, or with what uniform attention over the head's visible keys gives
+// (the mean of those keys' values: how Wu et al. mask retrieval heads), then any probe is re-run
+// with it attached to the model.
 //
 // Head names: "L<layer>H<head>", both 0-based, comma-separated: "L0H1,L5H3". A name that does
 // not exist in the model is an attnlab::Error listing the valid range.
@@ -24,8 +26,8 @@ struct HeadRef {
 // Parses "L0H1,L5H3" (spaces allowed around commas; empty -> none) and checks each head exists.
 std::vector<HeadRef> parse_heads(const std::string& list, int n_layers, int n_heads);
 
-enum class AblationMode { zero, mean };
-AblationMode parse_ablation_mode(const std::string& s);  // "zero" | "mean"
+enum class AblationMode { zero, mean, uniform };
+AblationMode parse_ablation_mode(const std::string& s);  // "zero" | "mean" | "uniform"
 
 class HeadAblation : public ForwardObserver {
  public:
@@ -39,6 +41,7 @@ class HeadAblation : public ForwardObserver {
   void calibrate(Transformer& model, const int32_t* tokens, int B, int T);
   bool calibrated() const { return calibrated_; }
 
+  void on_attention(const LayerAttentionView& view) override;
   void on_head_outputs(int layer, const AttnShape& shape, float* out) override;
 
   const std::vector<HeadRef>& heads() const { return heads_; }
@@ -51,6 +54,10 @@ class HeadAblation : public ForwardObserver {
   bool recording_ = false, calibrated_ = false;
   std::vector<std::vector<double>> mean_;  // [L*H][Dh] for ablated heads
   std::vector<int64_t> mean_n_;
+  // Uniform mode: the values [B, H, T, Dh] and attention spec of the layer whose outputs come next
+  // (on_attention precedes on_head_outputs in the same block).
+  const float* values_ = nullptr;
+  std::string spec_;
 };
 
 }  // namespace attnlab

@@ -35,14 +35,25 @@ struct ProbeOptions {
   // RazorAttention census (REFERENCE 2.3): `census_block` random tokens x 4, top fractions.
   int census_block = 2500;
   double census_induction_top = 0.14, census_echo_top = 0.01;
-  // Retrieval (REFERENCE 2.1): see retrieval_probe.
-  std::vector<double> depths = {0.25, 0.5, 0.75};
-  int haystack_tokens = 0;  // 0: min(1000, what fits beside the needle, question and answer budget)
-  int max_new = 24;  // Wu et al. decode up to 50 tokens; the needle answers here are short
+  // Retrieval (Wu et al. 2024, REFERENCE 2.1): see retrieval_probe. A grid of haystack lengths
+  // (empty: a quarter, half and all of what fits beside the needle, question and answer, at most
+  // 1000 tokens) x depths, each trial's haystack drawn from a random line start of the corpus.
+  std::vector<double> depths = {0.1, 0.3, 0.5, 0.7, 0.9};
+  std::vector<int> haystack_lengths;
+  int max_new = 0;  // decoding budget; 0: the answer's length + 8 (Wu et al. decode up to 50)
   double retrieval_threshold = 0.1;
-  std::string needle = " Lily's secret word was purple elephant.";
-  std::string needle_answer = "purple elephant";
-  std::string question = " Lily's secret word was";
+  // The needle's answer span is long (Wu et al.'s needles are a sentence; short spans make one
+  // copied token a high score), and the default question asks for it without repeating it.
+  std::string needle = " Mia hid the little red key under the big blue pot by the old green door.";
+  std::string needle_answer = "under the big blue pot by the old green door";
+  std::string question = " Where did Mia hide the little red key? She hid it";
+  // "ask" (the question above) or "copy_cue": the needle's own words up to the answer, which an
+  // induction head can complete by copying (the earlier default; a named variant, not retrieval).
+  std::string question_style = "ask";
+  // Non-empty: a needle task spec ("needle(len=64,...)"): trials are that task's sequences, the
+  // answer its value tokens (for models trained on it; text needles need a tokenizer).
+  std::string retrieval_task;
+  int retrieval_trials = 32;  // task mode: sequences
   int batch = 16;  // sequences per forward
   uint64_t seed = 0;
   MetricOptions metrics;
@@ -55,11 +66,14 @@ HeadTable induction_probe(Transformer& model, const VocabInfo& vocab, const Prob
 // Echo and induction (prefix-matching) attention per head on BOS + K random tokens x 4, with
 // K = min(census_block, what fits); "razor_induction"/"razor_echo" mark the top 14% / 1% heads.
 HeadTable census_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt);
-// Wu et al. retrieval score: a needle sentence inserted into corpus text at each depth, the
-// question appended, greedy decoding; at every step a head scores 1/|answer span| when its
-// top-1 attended position lies in the answer span and holds the generated token. Trials whose
-// response recalls < 50% of the answer's words (ROUGE-1 recall) are dropped; head score = mean
-// over accepted trials; "retrieval_heads" counts heads with score > threshold.
+// Wu et al. retrieval score (their retrieval_head_detection.py): a needle inserted into corpus
+// text over a grid of haystack lengths and depths (or the sequences of a needle task), the
+// question appended, greedy decoding; at every step a head scores 1/|answer span| when its top-1
+// attended position lies in the answer span and holds the generated token. Trials whose response
+// recalls <= 50% of the answer (ROUGE-1 recall of words; of tokens in task mode) are dropped; head
+// score = mean over accepted trials, NaN (undefined, not 0) when none was accepted. Scalars:
+// "trials", "accepted_trials", "answer_recall" (mean over trials), "retrieval_heads" (score >
+// threshold); meta "retrieval_head_list" names them and "grid" gives accepted/trials per length.
 HeadTable retrieval_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt);
 // ROUGE-1 recall of the reference's words (lowercased alphanumeric runs) in the response,
 // with clipped counts: Wu et al.'s trial filter.

@@ -36,9 +36,29 @@ std::vector<std::string> default_columns(const std::string& probe) {
   // alpha1 is the sink mass (Gu's column sum over T); alpha1_visible divides by the queries that see key 0.
   if (probe == "sink") return {"alpha1", "sink1_frac", "norm_entropy", "cover_median", "cover_censored", "zero_frac", "empty_row_frac", "value_norm1_ratio"};
   if (probe == "induction") return {"prev_token", "prefix_matching", "tl_induction", "tl_duplicate", "echo"};
-  if (probe == "retrieval") return {"retrieval_score"};
+  if (probe == "retrieval") return {"retrieval_score"};  // scalars: trials, accepted_trials, answer_recall
   if (probe == "census") return {"prefix_matching", "echo", "razor_induction", "razor_echo"};
   return {"alpha1", "norm_entropy", "prev_token", "prefix_matching", "tl_induction", "cover_median", "row_mass"};
+}
+
+int parse_int_arg(const std::string& s, const std::string& flag) {
+  try {
+    size_t used = 0;
+    const int v = std::stoi(s, &used);
+    if (used == s.size() && v > 0) return v;
+  } catch (const std::exception&) {
+  }
+  throw Error(flag + ": '" + s + "' is not a positive whole number");
+}
+
+double parse_fraction_arg(const std::string& s, const std::string& flag) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(s, &used);
+    if (used == s.size() && v >= 0.0 && v <= 1.0) return v;
+  } catch (const std::exception&) {
+  }
+  throw Error(flag + ": '" + s + "' is not a fraction in [0, 1]");
 }
 
 // The corpus a checkpoint was trained on, from its recorded task ("text(file=...,...)"); "" when
@@ -62,12 +82,13 @@ int cmd_analyze(const Args& args) {
   std::string path, probe, prompt, ablate, ablate_mode, json_path, csv_path, tokenizer_path, columns, device;
   ProbeOptions opt;
   LoadOptions lo;
-  std::string source;
+  std::string source, haystacks, depths;
   desc.add_options()("model", po::value(&path), "checkpoint file or folder")(
       "probe", po::value(&probe)->default_value("sink"), "sink | induction | retrieval | census | all")(
       "prompt", po::value(&prompt), "analyse this text instead of running a probe")(
       "ablate", po::value(&ablate), "heads to ablate, e.g. L0H1,L5H3 (0-based layer and head)")(
-      "ablate-mode", po::value(&ablate_mode)->default_value("zero"), "zero | mean (means from an un-ablated calibration run)")(
+      "ablate-mode", po::value(&ablate_mode)->default_value("zero"),
+      "zero | mean (means from an un-ablated calibration run) | uniform (uniform attention over the head's visible keys, as Wu et al. mask retrieval heads)")(
       "json", po::value(&json_path), "write the full table (vectors included) as JSON")(
       "csv", po::value(&csv_path), "write the head metrics as CSV")(
       "columns", po::value(&columns), "comma-separated metrics for the printed table")(
@@ -85,7 +106,13 @@ int cmd_analyze(const Args& args) {
       "context", po::value(&lo.context)->default_value(0),
       "context the probes keep within, instead of the file's (e.g. 512 for stories260K.gguf, whose metadata "
       "says 2048)")(
-      "haystack", po::value(&opt.haystack_tokens)->default_value(0), "retrieval: haystack tokens (0: min(1000, fit))")(
+      "haystack", po::value(&haystacks),
+      "retrieval: haystack lengths in tokens, comma-separated (default: 1/4, 1/2 and all of what fits, at most 1000)")(
+      "depths", po::value(&depths), "retrieval: needle depths, comma-separated fractions (default 0.1,0.3,0.5,0.7,0.9)")(
+      "question-style", po::value(&opt.question_style)->default_value(opt.question_style),
+      "retrieval: ask (a question that does not repeat the needle) | copy_cue (the needle's words up to the answer)")(
+      "retrieval-task", po::value(&opt.retrieval_task),
+      "retrieval: a needle task spec whose sequences are the trials (default for a model trained on needle)")(
       "needle", po::value(&opt.needle)->default_value(opt.needle), "retrieval: the sentence hidden in the haystack")(
       "answer", po::value(&opt.needle_answer)->default_value(opt.needle_answer), "retrieval: the part of the needle to recall")(
       "question", po::value(&opt.question)->default_value(opt.question), "retrieval: text appended after the haystack")(
@@ -122,7 +149,15 @@ int cmd_analyze(const Args& args) {
   VocabInfo vocab = VocabInfo::for_model(m.tokenizer.get(), cfg);
   opt.source = source.empty() ? (m.tokenizer ? "natural" : "random") : source;
   if (!vm.count("corpus")) opt.corpus = training_corpus(m.notes);
-  if (probe == "all" && !m.tokenizer) {
+  for (const std::string& s : split_list(haystacks)) opt.haystack_lengths.push_back(parse_int_arg(s, "--haystack"));
+  if (vm.count("depths")) {
+    opt.depths.clear();
+    for (const std::string& s : split_list(depths)) opt.depths.push_back(parse_fraction_arg(s, "--depths"));
+  }
+  // A model trained on the needle task is probed on its own task (its vocabulary has no text).
+  if (!vm.count("retrieval-task") && m.notes.count("task") && m.notes.at("task").rfind("needle(", 0) == 0)
+    opt.retrieval_task = m.notes.at("task");
+  if (probe == "all" && !m.tokenizer && opt.retrieval_task.empty()) {
     std::cerr << "note: the checkpoint has no tokenizer; skipping the retrieval probe\n";
     probes.erase(std::remove(probes.begin(), probes.end(), "retrieval"), probes.end());
   }

@@ -110,7 +110,7 @@ TEST_CASE("head names: parsing and nonexistent heads", "[analysis][ablation][err
   CHECK_THROWS_WITH(parse_heads("L0H4", 2, 4), Catch::Contains("does not exist"));
   CHECK_THROWS_WITH(parse_heads("5:3", 2, 4), Catch::Contains("not of the form L<layer>H<head>"));
   CHECK_THROWS_WITH(parse_heads("L-1H0", 2, 4), Catch::Contains("not of the form"));
-  CHECK_THROWS_WITH(parse_ablation_mode("half"), Catch::Contains("zero or mean"));
+  CHECK_THROWS_WITH(parse_ablation_mode("half"), Catch::Contains("zero, mean or uniform"));
 }
 
 TEST_CASE("zero ablation equals zeroing the head's slice of the output projection", "[analysis][ablation]") {
@@ -198,7 +198,7 @@ TEST_CASE("retrieval: ROUGE-1 recall filter and a smoke run with a char tokenize
   CHECK(rouge1_recall("a a b", "a b") == Approx(2.0 / 3.0));
   CHECK(rouge1_recall("", "x") == 0.0);
 
-  std::string text = "Lily's secret word was purple elephant. The cat sat. A dog ran. ";
+  std::string text = "Lily's secret word was purple elephant. The cat sat. A dog ran.\n";
   auto tok = make_char_tokenizer(char_alphabet_of(text));
   ModelConfig cfg = tiny("softmax");
   cfg.vocab_size = tok->vocab_size();
@@ -212,14 +212,28 @@ TEST_CASE("retrieval: ROUGE-1 recall filter and a smoke run with a char tokenize
   opt.corpus = (dir / "hay.txt").string();
   {
     std::ofstream f(opt.corpus);
-    for (int i = 0; i < 20; ++i) f << "The cat sat. A dog ran. ";
+    for (int i = 0; i < 100; ++i) f << "The cat sat. A dog ran.\n";
   }
-  opt.haystack_tokens = 40;
+  opt.needle = " Lily's secret word was purple elephant.";
+  opt.needle_answer = "purple elephant";
+  opt.question = " the secret was";
+  opt.haystack_lengths = {20, 40};
+  opt.depths = {0.25, 0.75};
   opt.max_new = 3;
   HeadTable t = retrieval_probe(model, vocab, opt);
-  CHECK(t.scalar("trials") == 3);
+  CHECK(t.scalar("trials") == 4);
   CHECK(t.scalar("accepted_trials") >= 0);
-  CHECK(t.get("retrieval_score", 0, 0) >= 0.0);
+  CHECK(contains(t.meta("grid"), "20 tokens: "));
+  // An untrained model recalls nothing: the score is undefined, not 0.
+  if (t.scalar("accepted_trials") == 0) CHECK(std::isnan(t.get("retrieval_score", 0, 0)));
+  opt.question_style = "copy_cue";
+  CHECK(retrieval_probe(model, vocab, opt).meta("question_style") == "copy_cue");
+  opt.question_style = "shout";
+  CHECK_THROWS_WITH(retrieval_probe(model, vocab, opt), Catch::Contains("question style 'shout'"));
+  opt.question_style = "ask";
+  opt.haystack_lengths = {500};
+  CHECK_THROWS_WITH(retrieval_probe(model, vocab, opt), Catch::Contains("does not fit the context"));
+  opt.haystack_lengths = {20};
   opt.needle_answer = "dog";
   CHECK_THROWS_WITH(retrieval_probe(model, vocab, opt), Catch::Contains("cannot find the answer 'dog'"));
 }

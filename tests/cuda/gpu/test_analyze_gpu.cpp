@@ -91,7 +91,7 @@ TEST_CASE("analyze --device cuda: census and prompt match the CPU on stories260K
 TEST_CASE("analyze --device cuda: retrieval runs on the CPU model and says so", "[gpu][analyze]") {
   GpuAnalysis gpu(*stories().model);
   ProbeOptions opt;
-  opt.haystack_tokens = 200;
+  opt.haystack_lengths = {200};
   const HeadTable t = gpu.run_probe("retrieval", stories_vocab(), opt);
   CHECK(t.meta("device") == "cpu");
   CHECK(t.meta("device_note") == retrieval_on_cpu_note());
