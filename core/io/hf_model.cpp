@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include "core/io/safetensors.h"
@@ -89,7 +90,14 @@ void map_gpt2(const json& cfg, TensorTaker& T, LoadedModel& m, const std::string
   c.n_layers = get<int>(cfg, "n_layer", where);
   c.n_heads = get<int>(cfg, "n_head", where);
   c.n_kv_heads = c.n_heads;
-  c.d_ff = get_or<int>(cfg, "n_inner", 4 * c.d_model, where);
+  // HF's default n_inner is 4 * n_embd: computed in 64 bits, as n_embd comes from the file.
+  const int64_t default_inner = 4 * static_cast<int64_t>(c.d_model);
+  if (!cfg.contains("n_inner") || cfg["n_inner"].is_null()) {
+    if (default_inner > std::numeric_limits<int>::max())
+      throw Error(where + ": config.json: 'n_embd' = " + std::to_string(c.d_model) +
+                  " is too large (its default n_inner, 4 * n_embd, does not fit in an int)");
+  }
+  c.d_ff = get_or<int>(cfg, "n_inner", static_cast<int>(std::max<int64_t>(default_inner, 0)), where);
   c.context = get<int>(cfg, "n_positions", where);
   c.vocab_size = get<int>(cfg, "vocab_size", where);
   c.norm_eps = get_or<float>(cfg, "layer_norm_epsilon", 1e-5f, where);
@@ -162,7 +170,11 @@ void map_neox(const json& cfg, TensorTaker& T, LoadedModel& m, const std::string
   if (c.n_heads <= 0 || c.d_model % c.n_heads) throw Error(where + ": hidden_size is not a multiple of num_attention_heads");
   const int Dh = c.d_model / c.n_heads;
   // HF: rotary_ndims = int(head_size * rotary_pct); we store the exact fraction of that count.
-  int rot = static_cast<int>(Dh * get_or<double>(cfg, "rotary_pct", 1.0, where));
+  // A fraction outside [0, 1] would make the cast to int below undefined for large values.
+  const double rotary_pct = get_or<double>(cfg, "rotary_pct", 1.0, where);
+  if (!(rotary_pct >= 0.0 && rotary_pct <= 1.0))
+    throw Error(where + ": config.json: 'rotary_pct' = " + cfg["rotary_pct"].dump() + " is outside [0, 1]");
+  int rot = static_cast<int>(Dh * rotary_pct);
   if (rot % 2) throw Error(where + ": rotary_pct gives an odd number of rotary dims (" + std::to_string(rot) + ")");
   c.rotary_pct = static_cast<float>(rot) / static_cast<float>(Dh);
   if (cfg.contains("rope_scaling") && !cfg["rope_scaling"].is_null()) throw Error(where + ": rope_scaling is not supported");

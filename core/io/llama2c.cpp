@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "core/tensor/error.h"
 #include "core/tokenizer/sentencepiece_bpe.h"
@@ -47,7 +48,9 @@ Header read_header(const std::string& path, std::ifstream& in, uint64_t size) {
     in.seekg(0);
     in.read(reinterpret_cast<char*>(p), 28);
     h.shared = p[5] > 0;  // run.c: a negative vocab_size marks an unshared classifier
-    p[5] = p[5] < 0 ? -p[5] : p[5];
+    // INT32_MIN has no positive counterpart (negating it is undefined); left negative, it fails
+    // the plausibility check below like any other impossible size.
+    if (p[5] < 0 && p[5] != std::numeric_limits<int32_t>::min()) p[5] = -p[5];
   }
   h.dim = p[0], h.hidden = p[1], h.n_layers = p[2], h.n_heads = p[3], h.n_kv_heads = p[4], h.vocab = p[5], h.seq_len = p[6];
   const char* names[] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};

@@ -271,7 +271,9 @@ void Transformer::load_weights(const std::map<std::string, Tensor>& weights) {
       throw Error("weights: tensor '" + p.name + "' has shape " + it->second.shape_str() +
                   ", the model expects " + p.value->shape_str());
   }
-  for (const auto& [name, t] : weights) {
+  for (const auto& entry : weights) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda (the fuzz build).
+    const std::string& name = entry.first;
     bool known = std::any_of(ps.begin(), ps.end(), [&](const Param& p) { return p.name == name; });
     if (!known) throw Error("weights: unexpected tensor '" + name + "' (not a parameter of this model)");
   }
