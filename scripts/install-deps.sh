@@ -11,7 +11,6 @@ PACKAGES=(
   python3-torch python3-numpy libopenblas0-pthread
   xvfb xauth poppler-utils fonts-dejavu-core
   slurmctld slurmd slurm-client munge
-  clang-14 libfuzzer-14-dev libomp-14-dev
 )
 
 missing=()
