@@ -306,3 +306,41 @@ TEST_CASE("model-sampled text: the model's own distribution, reproducible by see
   }
   CHECK_THROWS_WITH(model_text_sequences(model, vocab, 1, 200, true, 1), Catch::Contains("exceeds the context"));
 }
+
+TEST_CASE("uniform ablation: the head's output becomes the mean of its visible values", "[analysis][ablation]") {
+  ModelConfig cfg = tiny("softmax+window(size=3)");
+  cfg.n_layers = 1;
+  Transformer model(cfg);
+  model.init_weights(6);
+  const std::vector<int32_t> tokens = {0, 4, 9, 4, 2, 7, 9};
+  const int T = int(tokens.size());
+  // Records the layer's values, then the (ablated) head outputs that follow them.
+  struct Capture : ForwardObserver {
+    std::vector<float> v, out;
+    AttnShape shape;
+    void on_attention(const LayerAttentionView& view) override {
+      shape = view.inputs->shape;
+      v.assign(view.inputs->v, view.inputs->v + int64_t(shape.B) * shape.H * shape.head_size());
+    }
+    void on_head_outputs(int, const AttnShape& s, float* o) override {
+      out.assign(o, o + int64_t(s.B) * s.H * s.head_size());
+    }
+  } cap;
+  HeadAblation ab({{0, 1}}, AblationMode::uniform, cfg.n_layers, cfg.n_heads);
+  model.add_observer(&ab);
+  model.add_observer(&cap);  // after the ablation: sees the overwritten outputs
+  model.forward(tokens.data(), 1, T);
+  model.remove_observer(&cap);
+  model.remove_observer(&ab);
+  const int Dh = cfg.head_dim();
+  const float* v1 = cap.v.data() + int64_t(1) * cap.shape.head_size();
+  const float* o1 = cap.out.data() + int64_t(1) * cap.shape.head_size();
+  for (int t = 0; t < T; ++t)
+    for (int d = 0; d < Dh; ++d) {
+      double want = 0;
+      int n = 0;
+      for (int j = std::max(0, t - 2); j <= t; ++j, ++n) want += v1[int64_t(j) * Dh + d];
+      CHECK(o1[int64_t(t) * Dh + d] == Approx(want / n).margin(1e-6));
+    }
+  CHECK(ab.describe() == "uniform: L0H1");
+}

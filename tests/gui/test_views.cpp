@@ -142,6 +142,21 @@ TEST_CASE("screenshots of the main views, and the sweep browser on a store", "[g
   test::save_screenshot(map_shot, "attention_map");
   CHECK(test::distinct_colors(map_shot) > 30);
   test::save_screenshot(w.grid_view()->grab().toImage(), "head_grid");
+  // Observed / chance: each cell is the metric over what uniform attention on the same prompt and
+  // mask scores (a layer-wide level, from the analysis engine's uniform pass).
+  {
+    HeadGridView* grid = w.grid_view();
+    const int m = grid->grid().index_of("previous-token");
+    REQUIRE(m >= 0);
+    grid->select_metric("previous-token");
+    grid->set_relative_to_chance(true);
+    const double chance = grid->grid().chance_at(m, 1);
+    REQUIRE(chance > 0);
+    CHECK(grid->shown_value(m, 1, 4) == Approx(grid->grid().at(m, 1, 4) / chance));
+    test::save_screenshot(grid->grab().toImage(), "head_grid_over_chance");
+    grid->set_relative_to_chance(false);
+    CHECK(grid->shown_value(m, 1, 4) == grid->grid().at(m, 1, 4));
+  }
   test::save_screenshot(w.token_view()->grab().toImage(), "token_view");
   w.map_view()->set_log_scale(true);
   w.compare_head(4, 1);
