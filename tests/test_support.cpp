@@ -47,7 +47,11 @@ void run_oracle(const std::string& script, const std::string& args) {
 }  // namespace attnlab::test
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "core/tensor/rng.h"
 
@@ -90,6 +94,46 @@ int run_command(const std::string& cmd, std::string& output) {
   while (size_t n = fread(buf, 1, sizeof buf, f)) output.append(buf, n);
   int status = pclose(f);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int run_logged(const std::string& cmd, const fs::path& log) {
+  int rc = std::system((cmd + " > '" + log.string() + "' 2>&1").c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+pid_t spawn(const std::vector<std::string>& args, const fs::path& log, int step_delay_ms,
+            const std::function<void()>& in_child) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::fopen(log.c_str(), "w");
+    if (f) {
+      dup2(fileno(f), 1);
+      dup2(fileno(f), 2);
+    }
+    setenv("ATTNLAB_STEP_DELAY_MS", std::to_string(step_delay_ms).c_str(), 1);
+    if (in_child) in_child();
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+bool poll_until(const std::function<bool()>& pred, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
 }
 
 }  // namespace attnlab::test

@@ -19,6 +19,9 @@ void run_oracle(const std::string& script, const std::string& args);
 
 }  // namespace attnlab::test
 
+#include <sys/types.h>
+
+#include <functional>
 #include <vector>
 
 namespace attnlab::test {
@@ -36,5 +39,17 @@ std::vector<int32_t> random_tokens(int T, int vocab, uint64_t seed);
 std::filesystem::path attnlab_bin();
 // Runs a shell command, returning its exit code and (stdout + stderr) in `output`.
 int run_command(const std::string& cmd, std::string& output);
+
+// The whole file as bytes ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& p);
+// Runs a shell command with stdout and stderr into `log`; returns its exit code (-1: killed).
+int run_logged(const std::string& cmd, const std::filesystem::path& log);
+// Starts args[0] with args as a child process writing stdout and stderr to `log`, with
+// ATTNLAB_STEP_DELAY_MS=step_delay_ms (a sleep per training step, experiments/test_hooks.h);
+// `in_child` runs in the child before exec (resource limits, signal dispositions). Returns its pid.
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log,
+            int step_delay_ms = 0, const std::function<void()>& in_child = {});
+// Polls `pred` every 10 ms until it holds (true) or `timeout_ms` passes (false): a hang guard.
+bool poll_until(const std::function<bool()>& pred, int timeout_ms = 30000);
 
 }  // namespace attnlab::test

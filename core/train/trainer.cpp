@@ -88,10 +88,10 @@ void Trainer::run() {
     }
     if (!cfg_.checkpoint_path.empty() && cfg_.checkpoint_every > 0 &&
         step_ % cfg_.checkpoint_every == 0)
-      save_checkpoint(cfg_.checkpoint_path);
+      checkpoint();
     if (!keep_going) break;
   }
-  if (!cfg_.checkpoint_path.empty()) save_checkpoint(cfg_.checkpoint_path);
+  if (!cfg_.checkpoint_path.empty()) checkpoint();
   model();  // the caller reads the trained weights from the Transformer
 }
 
@@ -99,6 +99,11 @@ Transformer& Trainer::model() {
   if (host_stale_) backend_->sync_to_host();
   host_stale_ = false;
   return model_;
+}
+
+void Trainer::checkpoint() {
+  if (on_checkpoint) on_checkpoint(step_);
+  save_checkpoint(cfg_.checkpoint_path);
 }
 
 void Trainer::save_checkpoint(const std::string& path) {

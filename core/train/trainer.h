@@ -59,6 +59,10 @@ class Trainer {
   // (the state stays consistent and a checkpoint is written if a path is set).
   std::function<bool(const StepInfo&)> on_step;
   std::function<void(const EvalInfo&)> on_eval;
+  // Called by run() right before each checkpoint is written, with the step it will hold: what
+  // the caller logs must reach the disk no later than the state it belongs to, or a crash after
+  // the checkpoint loses those rows for good (a resume continues after them).
+  std::function<void(int64_t step)> on_checkpoint;
 
   void run();
   // One optimizer step; returns its info.
@@ -76,6 +80,8 @@ class Trainer {
   void load_checkpoint(const std::string& path);
 
  private:
+  void checkpoint();  // on_checkpoint, then save_checkpoint(cfg_.checkpoint_path)
+
   Transformer& model_;
   TrainConfig cfg_;
   BatchSource& train_;

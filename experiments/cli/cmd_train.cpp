@@ -21,6 +21,7 @@
 #include "experiments/spec/spec.h"
 #include "experiments/spec/spec_keys.h"
 #include "experiments/spec/task_bridge.h"
+#include "experiments/test_hooks.h"
 #include "experiments/training_vocab.h"
 
 namespace attnlab::cli {
@@ -51,6 +52,15 @@ std::vector<LogRow> read_log(const std::string& path, int64_t last_step) {
     if (r.step <= last_step) rows.push_back(r);
   }
   return rows;
+}
+
+void write_log(const std::string& path, const std::vector<LogRow>& rows) {
+  write_file_atomic(path, [&](std::ostream& os) {
+    os << "step,loss,lr,eval_loss\n";
+    for (const LogRow& r : rows)
+      os << r.step << ',' << r.loss << ',' << r.lr << ','
+         << (std::isnan(r.eval_loss) ? std::string() : std::to_string(r.eval_loss)) << '\n';
+  });
 }
 
 void print_summary(const std::vector<LogRow>& rows) {
@@ -100,7 +110,7 @@ int train_from_spec(const std::string& path, const std::string& out_dir, bool re
 int cmd_train(const Args& args) {
   po::options_description desc("train options");
   std::string preset, task_spec, attention, out_dir, model_json, config_path;
-  int64_t steps, warmup, eval_every;
+  int64_t steps, warmup, eval_every, checkpoint_every;
   int batch = 0, len = 0;
   float lr, wd, clip;
   uint64_t seed;
@@ -121,6 +131,8 @@ int cmd_train(const Args& args) {
       ("clip", po::value(&clip)->default_value(1.0f), "gradient norm clip (0: off)")
       ("seed", po::value(&seed)->default_value(0), "seed for weights and data")
       ("eval-every", po::value(&eval_every)->default_value(100), "evaluate every N steps (0: never)")
+      ("checkpoint-every", po::value(&checkpoint_every)->default_value(0),
+       "save the training state every N steps (0: max(50, steps/10))")
       ("out", po::value(&out_dir)->default_value("runs/train"), "output folder")
       ("device", po::value(&compute.device)->default_value("cpu"), "cpu | cuda")
       ("precision", po::value(&compute.precision)->default_value("fp32"),
@@ -187,6 +199,7 @@ int cmd_train(const Args& args) {
   tc.grad_clip = clip;
   tc.seed = seed;
   tc.eval_every = eval_every;
+  tc.checkpoint_every = checkpoint_every;
   tc.batch_size = train_task->batch_size();
   tc.seq_len = train_task->seq_len();
   return run_training(model, tc, *train_task, eval_task.get(), out_dir, vm.count("resume") > 0, compute);
@@ -200,13 +213,16 @@ int run_training(Transformer& model, TrainConfig tc, Task& train_task_ref, Task*
   std::filesystem::create_directories(out_dir);
   const std::string state_path = out_dir + "/train_state.safetensors";
   const std::string model_path = out_dir + "/model.safetensors";
+  const std::string log_path = out_dir + "/train_log.csv";
   tc.checkpoint_path = state_path;
-  tc.checkpoint_every = std::max<int64_t>(50, steps / 10);
+  if (tc.checkpoint_every <= 0) tc.checkpoint_every = std::max<int64_t>(50, steps / 10);
+  // A run killed mid-write left temp files beside these; this run owns the folder now.
+  for (const std::string& p : {state_path, model_path, log_path}) remove_stale_temp_files(p);
   Trainer trainer(model, tc, *train_task, eval_task, exp::make_train_backend(compute, model, tc));
   std::vector<LogRow> log;
   if (resume) {
     trainer.load_checkpoint(state_path);
-    log = read_log(out_dir + "/train_log.csv", trainer.current_step());
+    log = read_log(log_path, trainer.current_step());
     std::cerr << "resumed from " << state_path << " at step " << trainer.current_step() << "\n";
   }
 
@@ -224,21 +240,20 @@ int run_training(Transformer& model, TrainConfig tc, Task& train_task_ref, Task*
     char status[64];
     std::snprintf(status, sizeof status, "loss %.4f", s.loss);
     bar.update(s.step, status);
+    exp::test_step_delay();
     return !g_interrupted.load();
   };
   trainer.on_eval = [&](const EvalInfo& e) {
     if (!log.empty()) log.back().eval_loss = e.loss;
   };
+  // The log first: a kill between the two writes leaves a log ahead of the state, whose extra
+  // rows a resume drops (read_log), never a state ahead of its log.
+  trainer.on_checkpoint = [&](int64_t) { write_log(log_path, log); };
   trainer.run();
   std::signal(SIGINT, old_handler);
   bar.finish();
 
-  write_file_atomic(out_dir + "/train_log.csv", [&](std::ostream& os) {
-    os << "step,loss,lr,eval_loss\n";
-    for (const LogRow& r : log)
-      os << r.step << ',' << r.loss << ',' << r.lr << ','
-         << (std::isnan(r.eval_loss) ? std::string() : std::to_string(r.eval_loss)) << '\n';
-  });
+  // run() ended with a checkpoint, which wrote the complete log (on_checkpoint).
   CheckpointExtras extras;
   extras.metadata = training_vocab_metadata(*train_task);
   save_checkpoint(model_path, trainer.model(), extras);

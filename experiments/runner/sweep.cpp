@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -153,12 +154,19 @@ SweepSummary run_sweep(const std::vector<RunPlan>& plan, const SweepOptions& opt
       sigaddset(&stop_signals, SIGINT);
       sigaddset(&stop_signals, SIGTERM);
       sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
+      const pid_t sweep_pid = getpid();
       pid_t pid = fork();
       if (pid != 0) sigprocmask(SIG_SETMASK, &old_mask, nullptr);
       if (pid < 0) throw Error(std::string("fork failed: ") + std::strerror(errno));
       if (pid == 0) {
         // The sweep forwards a Ctrl-C to each worker so that every worker checkpoints exactly once.
         setpgid(0, 0);
+        // A worker outlives a sweep that is killed outright (it is in its own process group):
+        // left running it would race the next sweep's worker for the same checkpoint and rows.
+        // SIGTERM when the sweep dies makes it checkpoint and stop instead; pending until the
+        // worker unblocks it, and sent now if the sweep died before prctl.
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != sweep_pid) kill(getpid(), SIGTERM);
         int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
           dup2(fd, 1);

@@ -1,8 +1,5 @@
 #include "experiments/runner/worker.h"
 
-#include "core/io/checkpoint.h"
-#include "experiments/training_vocab.h"
-
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +10,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/io/atomic_write.h"
+#include "core/io/checkpoint.h"
 #include "core/model/config.h"
 #include "core/model/transformer.h"
 #include "core/tensor/error.h"
@@ -21,6 +20,8 @@
 #include "experiments/spec/spec_keys.h"
 #include "experiments/spec/task_bridge.h"
 #include "experiments/store/store.h"
+#include "experiments/test_hooks.h"
+#include "experiments/training_vocab.h"
 
 namespace attnlab::exp {
 
@@ -111,6 +112,11 @@ int run_worker_impl(const WorkerOptions& opt, Store& store) {
   std::filesystem::create_directories(run_dir(opt.out_dir, opt.run_id));
   std::string ckpt = checkpoint_path(opt.out_dir, opt.run_id);
   std::string log_path = (std::filesystem::path(run_dir(opt.out_dir, opt.run_id)) / "log.txt").string();
+  std::string model_path =
+      (std::filesystem::path(run_dir(opt.out_dir, opt.run_id)) / "model.safetensors").string();
+  // An attempt killed mid-write left its temp files; this worker owns the run folder now.
+  remove_stale_temp_files(ckpt);
+  remove_stale_temp_files(model_path);
 
   // Three streams of the same task: training, evaluation (the trainer's eval loss), and a
   // fixed batch for task metrics and probes, so that measuring never moves the others.
@@ -146,11 +152,8 @@ int run_worker_impl(const WorkerOptions& opt, Store& store) {
     for (const auto& [probe, json] : pr.tables) store.put_head_table(rec.id, probe, json);
   };
 
-  // Test hook: slows every step so the interrupt/resume tests can signal a run mid-way.
-  const char* delay_env = std::getenv("ATTNLAB_WORKER_STEP_DELAY_MS");
-  int delay_ms = delay_env ? std::atoi(delay_env) : 0;
   while (trainer.current_step() < tc.steps && !stop_requested()) {
-    if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    test_step_delay();
     StepInfo si = trainer.step();
     const std::string& id = rec.id;
     pending.scalars.push_back({id, si.step, "loss", si.loss});
@@ -185,7 +188,6 @@ int run_worker_impl(const WorkerOptions& opt, Store& store) {
       store.put_attention_map(m);
   store.write_progress(rec.id, tc.steps, pending.scalars, pending.heads);
   // The finished model with its vocabulary, readable by `attnlab analyze`, `generate` and the GUI.
-  std::string model_path = (std::filesystem::path(run_dir(opt.out_dir, opt.run_id)) / "model.safetensors").string();
   CheckpointExtras extras;
   extras.metadata = training_vocab_metadata(*train_task);
   save_checkpoint(model_path, trainer.model(), extras);

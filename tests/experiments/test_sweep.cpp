@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "experiments/store/store.h"
+#include "tests/experiments/store_support.h"
 #include "tests/test_support.h"
 
 using namespace attnlab;
@@ -54,69 +55,17 @@ map_len = 8
 "model.attention" = ["softmax", "sigmoid"]
 )";
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using attnlab::test::dump;
+using attnlab::test::spawn;
+using attnlab::test::wait_for;
 
+std::string read_all(const fs::path& p) { return test::read_file(p); }
+
+// The command's exit code; its output shown if a check on the result fails.
 int sh(const std::string& cmd, const fs::path& log) {
-  int rc = std::system((cmd + " > '" + log.string() + "' 2>&1").c_str());
-  INFO(cmd << "\n" << read_all(log));
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-// Starts argv as a child with the per-step delay hook set; returns its pid.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log, int delay_ms) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "w");
-    if (f) {
-      dup2(fileno(f), 1);
-      dup2(fileno(f), 2);
-    }
-    setenv("ATTNLAB_WORKER_STEP_DELAY_MS", std::to_string(delay_ms).c_str(), 1);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// Polls the store until `pred` holds (the runs flush their rows at each checkpoint).
-template <class Pred>
-bool wait_for(const std::string& store, Pred pred) {
-  for (int i = 0; i < 3000; ++i) {
-    if (fs::exists(store)) {
-      try {
-        Store s(store, true);
-        if (pred(s)) return true;
-      } catch (...) {
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
-
-// Every row a study holds, as text, to compare two stores exactly.
-std::string dump(const std::string& path) {
-  Store s(path, true);
-  std::ostringstream o;
-  for (const RunRecord& r : s.runs()) {
-    o << r.id << " " << r.status << "\n";
-    for (const auto& x : s.scalars(r.id)) o << x.step << " " << x.name << " " << x.value << "\n";
-    for (const auto& h : s.head_metrics(r.id)) o << h.step << " " << h.layer << h.head << h.metric << " " << h.value << "\n";
-    for (const auto& m : s.attention_maps(r.id)) {
-      o << "map " << m.layer << m.head << m.T;
-      for (float v : m.data) o << " " << v;
-      o << "\n";
-    }
-  }
-  return o.str();
+  int rc = test::run_logged(cmd, log);
+  UNSCOPED_INFO(cmd << "\n" << read_all(log));
+  return rc;
 }
 
 }  // namespace
