@@ -19,7 +19,9 @@ double quantile(std::vector<float> v, double q) {
   return v[i];
 }
 
-double median(std::vector<float> v) {
+}  // namespace
+
+double pooled_median(std::vector<float> v) {
   if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
   const size_t m = v.size();
   std::nth_element(v.begin(), v.begin() + m / 2, v.end());
@@ -27,8 +29,6 @@ double median(std::vector<float> v) {
   if (m % 2) return hi;
   return 0.5 * (double(*std::max_element(v.begin(), v.begin() + m / 2)) + hi);
 }
-
-}  // namespace
 
 HeadStats::HeadStats(MetricOptions opt) : opt_(std::move(opt)), below_(opt_.taus.size()) {}
 
@@ -180,7 +180,7 @@ HeadSummary HeadStats::summary() const {
   s.entropy = take("entropy", ent_);
   s.norm_entropy = take("norm_entropy", nent_);
   s.coverage_mean = take("cover_mean", cov_);
-  s.coverage_median = median(cov_values_);
+  s.coverage_median = pooled_median(cov_values_);
   s.gini = take("gini", gini_);
   s.gini_free = take("gini_free", gini_free_);
   s.hoyer = take("hoyer", hoyer_);

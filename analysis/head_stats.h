@@ -67,6 +67,9 @@ struct HeadSummary {
   int64_t rows = 0, sequences = 0;
 };
 
+// The median of values pooled over rows (the middle pair averaged for an even count); NaN for none.
+double pooled_median(std::vector<float> v);
+
 class HeadStats {
  public:
   explicit HeadStats(MetricOptions opt = {});

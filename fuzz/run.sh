@@ -16,7 +16,7 @@ shift 2
 build=${ATTNLAB_FUZZ_BUILD:-build-fuzz}
 shared=${ATTNLAB_SHARED_DIR:-../shared}
 
-bash scripts/install-fuzz-deps.sh
+bash scripts/install-deps.sh clang-14 libfuzzer-14-dev libomp-14-dev  # the fuzzing toolchain
 if [[ ! -f $build/build.ninja ]]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DATTNLAB_FUZZ=ON
 fi

@@ -11,7 +11,7 @@ build=${ATTNLAB_FUZZ_BUILD:-build-fuzz}
 targets=(gguf safetensors llama2c llama2c_tokenizer hf_tokenizer hf_config checkpoint
          study_spec attention_spec task_spec)
 
-bash scripts/install-fuzz-deps.sh
+bash scripts/install-deps.sh clang-14 libfuzzer-14-dev libomp-14-dev  # the fuzzing toolchain
 if [[ ! -f $build/build.ninja ]]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DATTNLAB_FUZZ=ON
 fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every build, test and benchmark dependency from Debian's packages.
+# Installs every build, test and benchmark dependency from Debian's packages, or with arguments,
+# just the packages named (fuzz/run.sh asks for the fuzzing toolchain this way).
 # Idempotent: a machine that already has them only pays for the dpkg check.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ PACKAGES=(
   xvfb xauth poppler-utils fonts-dejavu-core
   slurmctld slurmd slurm-client munge
 )
+(($#)) && PACKAGES=("$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -26,7 +26,8 @@ int cmd_plot(const Args& args) {
       "head", po::value(&req.head)->default_value(-1), "per-head metrics / attention: head")(
       "reduce", po::value(&req.reduce)->default_value("mean"), "per-head metrics over heads: mean | max")(
       "step", po::value(&step)->default_value(-1), "heatmap/attention: the step (default: last)")(
-      "band", po::value(&req.band)->default_value("sd"), "spread over seeds: sd | minmax | none")(
+      "band", po::value(&req.band)->default_value("ci95"),
+      "spread over seeds: ci95 (95 % t-interval of the mean) | sd | minmax | none")(
       "colormap", po::value(&req.colormap), "viridis | magma | RdBu")(
       "title", po::value(&req.title), "figure title")("log-y", "logarithmic y axis")(
       "out,o", po::value(&req.output)->required(), "output file (.pdf, .svg or .png)")(

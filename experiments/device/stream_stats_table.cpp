@@ -32,16 +32,6 @@ void matching_rows(const int32_t* x, int T, std::vector<char>& has_dup, std::vec
 
 double mean(double sum, int64_t n) { return n > 0 ? sum / double(n) : 0.0; }
 
-// The same median HeadStats::summary takes (middle pair averaged for even counts).
-double median(std::vector<float> c) {
-  if (c.empty()) return 0.0;
-  const size_t m = c.size();
-  std::nth_element(c.begin(), c.begin() + m / 2, c.end());
-  const double hi = c[m / 2];
-  if (m % 2) return hi;
-  return 0.5 * (double(*std::max_element(c.begin(), c.begin() + m / 2)) + hi);
-}
-
 }  // namespace
 
 const std::vector<std::string>& fused_unmeasured_metrics() {
@@ -184,7 +174,7 @@ HeadTable StreamStatsTable::table() const {
       t.set("entropy", l, h, mean(a.ent, a.rows));
       t.set("norm_entropy", l, h, mean(a.nent, a.rows2));
       t.set("cover_mean", l, h, mean(a.cov, a.rows2));
-      t.set("cover_median", l, h, median(a.cov_values));
+      t.set("cover_median", l, h, pooled_median(a.cov_values));
       t.set("cover_censored", l, h, mean(double(a.censored), a.rows2));
       for (int q = 0; q < cuda::kTopKBudgets; ++q)
         t.set("top" + std::to_string(cuda::kTopKBudget[q]) + "_mass", l, h, mean(a.topk[q], a.rows));

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "analysis/sequence_mean.h"
 #include "core/io/atomic_write.h"
 #include "core/tensor/error.h"
 #include "experiments/figures/export.h"
@@ -74,10 +75,15 @@ struct Spread {
 
 Spread spread(const std::vector<double>& v, const std::string& band) {
   exp::Stat s = exp::stat_of(v);
+  if (band == "ci95") {
+    // The 95 % t-interval of the mean over seeds; one seed has none (drawn as the line alone).
+    const double h = s.n >= 2 ? ci95_half_width(s.sd, s.n) : 0.0;
+    return {s.mean, s.mean - h, s.mean + h, s.n};
+  }
   if (band == "sd") return {s.mean, s.mean - s.sd, s.mean + s.sd, s.n};
   if (band == "minmax") return {s.mean, s.min, s.max, s.n};
   if (band == "none") return {s.mean, s.mean, s.mean, s.n};
-  throw Error("--band must be sd, minmax or none, got '" + band + "'");
+  throw Error("--band must be ci95, sd, minmax or none, got '" + band + "'");
 }
 
 struct LineData {
@@ -324,7 +330,9 @@ FigureData figure_data(Store& store, const FigureRequest& req) {
   if (req.kind == "line" || req.kind == "bar") {
     bool bar = req.kind == "bar";
     LineData ld = line_data(store, req, bar);
-    std::string lo = req.band == "minmax" ? "min" : "mean_minus_sd", hi = req.band == "minmax" ? "max" : "mean_plus_sd";
+    // Column names say which spread the band is.
+    const std::string band = req.band == "none" ? "sd" : req.band;
+    std::string lo = band == "minmax" ? "min" : "mean_minus_" + band, hi = band == "minmax" ? "max" : "mean_plus_" + band;
     d.header = {ld.field.empty() ? "group" : ld.field};
     if (!bar) d.header.push_back("step");
     for (const char* h : {"mean"}) d.header.push_back(h);

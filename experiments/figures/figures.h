@@ -22,7 +22,7 @@ struct FigureRequest {
   int layer = -1, head = -1;          // per-head metrics in line/bar: one head (default: reduce)
   std::string reduce = "mean";        // per-head metrics over heads: mean | max
   int64_t step = -1;                  // heatmap/attention: which step (default: the last)
-  std::string band = "sd";            // line/bar spread over seeds: sd | minmax | none
+  std::string band = "ci95";          // line/bar spread over seeds: ci95 (t-interval) | sd | minmax | none
   std::string colormap;               // default viridis (heatmap), magma (attention)
   std::string title;
   std::string output;                 // path; its extension picks the format

@@ -29,6 +29,31 @@ ModelConfig oracle_config(const std::string& attention) {
   return c;
 }
 
+// The analyzer's table for one forward of `tokens` [B, T].
+HeadTable analyze(Transformer& model, const std::vector<int32_t>& tokens, int B, int T) {
+  const ModelConfig& cfg = model.config();
+  AttentionAnalyzer an(cfg.n_layers, cfg.n_heads);
+  model.add_observer(&an);
+  an.set_tokens(tokens.data(), B, T);
+  model.forward(tokens.data(), B, T);
+  model.remove_observer(&an);
+  return an.table();
+}
+
+// The PyTorch oracle's metrics for the same model and tokens (tests/oracle/analysis_ref.py).
+std::map<std::string, Tensor> oracle(Transformer& model, const std::vector<int32_t>& tokens, int B, int T,
+                                     const std::string& dir_name, const std::string& flags = "") {
+  auto dir = test::temp_dir(dir_name);
+  std::map<std::string, Tensor> in = model.weights();
+  Tensor tok({B, T});
+  for (size_t i = 0; i < tokens.size(); ++i) tok.data[i] = float(tokens[i]);
+  in["batch.tokens"] = tok;
+  write_safetensors((dir / "in.safetensors").string(), in, {{"config", nlohmann::json(model.config()).dump()}});
+  test::run_oracle("analysis_ref.py",
+                   (dir / "in.safetensors").string() + " " + (dir / "out.safetensors").string() + " " + flags);
+  return read_safetensors((dir / "out.safetensors").string()).tensors;
+}
+
 }  // namespace
 
 TEST_CASE("per-head statistics match PyTorch on materialized attention", "[analysis][oracle]") {
@@ -48,21 +73,8 @@ TEST_CASE("per-head statistics match PyTorch on materialized attention", "[analy
     Rng rng(3);
     std::vector<int32_t> tokens(size_t(B) * T);
     for (int32_t& x : tokens) x = int32_t(rng.below(6));  // a small alphabet: many repeats
-    AttentionAnalyzer an(cfg.n_layers, cfg.n_heads);
-    model.add_observer(&an);
-    an.set_tokens(tokens.data(), B, T);
-    model.forward(tokens.data(), B, T);
-    model.remove_observer(&an);
-    HeadTable tab = an.table();
-
-    auto dir = test::temp_dir("analysis_oracle");
-    std::map<std::string, Tensor> in = model.weights();
-    Tensor tok({B, T});
-    for (size_t i = 0; i < tokens.size(); ++i) tok.data[i] = float(tokens[i]);
-    in["batch.tokens"] = tok;
-    write_safetensors((dir / "in.safetensors").string(), in, {{"config", nlohmann::json(cfg).dump()}});
-    test::run_oracle("analysis_ref.py", (dir / "in.safetensors").string() + " " + (dir / "out.safetensors").string());
-    auto ref = read_safetensors((dir / "out.safetensors").string()).tensors;
+    HeadTable tab = analyze(model, tokens, B, T);
+    auto ref = oracle(model, tokens, B, T, "analysis_oracle");
 
     const int L = cfg.n_layers, H = cfg.n_heads;
     for (const std::string m : {"alpha1", "sink1_frac", "sink_mass", "entropy", "norm_entropy", "cover_mean",
@@ -115,22 +127,8 @@ TEST_CASE("stories260K: every head metric agrees with a float64 PyTorch forward 
     REQUIRE(int(ids.size()) >= T);
     tokens.insert(tokens.end(), ids.begin(), ids.begin() + T);
   }
-  AttentionAnalyzer an(cfg.n_layers, cfg.n_heads);
-  model.add_observer(&an);
-  an.set_tokens(tokens.data(), B, T);
-  model.forward(tokens.data(), B, T);
-  model.remove_observer(&an);
-  HeadTable tab = an.table();
-
-  auto dir = test::temp_dir("analysis_oracle_stories");
-  std::map<std::string, Tensor> in = model.weights();
-  Tensor tok({B, T});
-  for (size_t i = 0; i < tokens.size(); ++i) tok.data[i] = float(tokens[i]);
-  in["batch.tokens"] = tok;
-  write_safetensors((dir / "in.safetensors").string(), in, {{"config", nlohmann::json(cfg).dump()}});
-  test::run_oracle("analysis_ref.py",
-                   (dir / "in.safetensors").string() + " " + (dir / "out.safetensors").string() + " --float64");
-  auto ref = read_safetensors((dir / "out.safetensors").string()).tensors;
+  HeadTable tab = analyze(model, tokens, B, T);
+  auto ref = oracle(model, tokens, B, T, "analysis_oracle_stories", "--float64");
   for (const std::string metric : {"alpha1", "sink1_frac", "sink_mass", "entropy", "norm_entropy", "cover_mean",
                                    "cover_median", "gini", "gini_free", "hoyer", "below_0.1", "below_0.01",
                                    "prev_token", "tl_duplicate", "tl_induction", "prefix_matching", "echo",

@@ -98,8 +98,14 @@ TEST_CASE("line, heatmap, attention and bar figures in PDF, SVG and PNG with the
     CHECK(files.size() == 4);
     check_files(dir / "loss");
     std::string csv = read_all(dir / "loss.csv");
+    CHECK(csv.rfind("model.attention,step,mean,mean_minus_ci95,mean_plus_ci95,n_seeds\n", 0) == 0);
+    // step 1 of softmax: seeds give 3.0 and 3.1 -> mean 3.05, sd 0.0707, 95 % t-interval of the
+    // mean over 2 seeds: +- 12.706 x 0.0707 / sqrt(2) = 0.6353
+    CHECK(csv.find("softmax,1,3.05,2.4146898,3.6853102,2\n") != std::string::npos);
+    req.band = "sd";
+    fig::make_figure(store, req);
+    csv = read_all(dir / "loss.csv");
     CHECK(csv.rfind("model.attention,step,mean,mean_minus_sd,mean_plus_sd,n_seeds\n", 0) == 0);
-    // step 1 of softmax: seeds give 3.0 and 3.1 -> mean 3.05, sd 0.0707
     CHECK(csv.find("softmax,1,3.05,2.9792893,3.1207107,2\n") != std::string::npos);
   }
   SECTION("heatmap: layer x head of a per-head metric, mean over the selected runs") {
