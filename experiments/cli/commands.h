@@ -20,5 +20,6 @@ int cmd_sample(const Args& args);    // issue 6: print a decoded task sample
 int cmd_sweep(const Args& args);     // issue 7: sweep plan|run|submit|collect
 int cmd_results(const Args& args);   // issue 7: query the results store
 int cmd_plot(const Args& args);      // issue 7: figures from the store
+int cmd_reproduce(const Args& args);  // issue 14: recipes with computed verdicts
 
 }  // namespace attnlab::cli
