@@ -48,6 +48,8 @@ const char* outcome_name(Outcome o) {
 }
 
 double run_value(Store& store, const RunRecord& run, const Check& c) {
+  // A run shorter than the check's step cannot say what happened by then (smoke scale).
+  if (c.step >= 0 && run.total_steps > 0 && run.total_steps < c.step) return kNaN;
   if (is_scalar(store, c.metric)) {
     std::vector<ScalarRow> rows = store.scalars(run.id, c.metric);
     std::vector<int64_t> steps;

@@ -33,6 +33,7 @@ struct StoreBuilder {
       r.study = "t";
       r.seed = i;
       r.status = "done";
+      r.total_steps = 10;
       r.config = {{"model", {{"attention", group}}}, {"seed", i}};
       s.upsert_run(r);
       s.write_progress(r.id, 5, {{r.id, 5, "m", values[i] / 10}},
@@ -89,6 +90,8 @@ TEST_CASE("threshold: A crosses a number, at the last step or by a given step", 
   CHECK(outcome_of("thr_step", {10, 11, 12}, {}, c) == Outcome::not_reproduced);
   c.step = 2;  // before anything was logged: no data
   CHECK(outcome_of("thr_nodata", {10, 11, 12}, {}, c) == Outcome::inconclusive);
+  c.step = 300;  // runs of 10 steps say nothing about step 300
+  CHECK(outcome_of("thr_short", {10, 11, 12}, {}, c) == Outcome::inconclusive);
   c = make_check("threshold", "<", 5);
   CHECK(outcome_of("thr_below", {1, 2, 3}, {}, c) == Outcome::reproduced);
   CHECK(outcome_of("thr_below_false", {10, 11, 12}, {}, c) == Outcome::not_reproduced);
