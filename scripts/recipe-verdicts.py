@@ -7,6 +7,8 @@ verdict in each README, so that no verdict is written by hand.
 For each DIR/<recipe folder>/ (REPORT.md, checks.csv, figures/): copies them to
 experiments/recipes/<recipe folder>/reproduce/ and replaces the README's block between
 <!-- verdict:begin --> and <!-- verdict:end --> with the report's verdict and check table.
+When DIR holds every recipe (attnlab reproduce --all), its REPORT.md and checks.csv become
+experiments/recipes/REPORT.md and checks.csv, links pointing into the recipes' reproduce/ folders.
 """
 import pathlib
 import re
@@ -33,3 +35,13 @@ for name in folders:
         sys.exit(f"{readme}: no <!-- verdict:begin --> ... <!-- verdict:end --> block")
     readme.write_text(re.sub(r"<!-- verdict:begin -->.*?<!-- verdict:end -->", lambda m: block, text, flags=re.S))
     print(f"{name}: {verdict.splitlines()[0]}")
+
+recipes = root / "experiments" / "recipes"
+every = {p.parent.name for p in recipes.glob("*/recipe.toml")}
+if (out / "REPORT.md").exists() and every <= set(folders):
+    text = (out / "REPORT.md").read_text()
+    for name in every:
+        text = text.replace(f"]({name}/figures/", f"]({name}/reproduce/figures/")
+    (recipes / "REPORT.md").write_text(text)
+    shutil.copy(out / "checks.csv", recipes / "checks.csv")
+    print(f"{recipes / 'REPORT.md'}: every recipe")

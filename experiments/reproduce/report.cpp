@@ -67,8 +67,11 @@ std::string recipe_markdown(const RecipeResult& r, const std::string& fig_prefix
   o << "- Claim: " << r.recipe.claim << "\n";
   o << "- Scale: " << r.scale << "; " << r.runs_done << "/" << r.runs << " runs done; seeds";
   for (uint64_t s : r.seeds) o << " " << s;
-  o << "; compute " << minutes(r.compute_s) << " (the runs' wall times summed), this invocation "
-    << minutes(r.wall_s) << "\n";
+  o << "; compute " << minutes(r.compute_s) << " (the runs' wall times summed)";
+  if (r.trained)
+    o << ", this invocation " << minutes(r.wall_s) << "\n";
+  else
+    o << ", evaluated from the store without training (--no-run)\n";
   o << "- Each group's value is the mean over seeds (one run each) ± the 95 % t-interval "
        "half-width. "
        "REPRODUCED needs the intervals separated as the claim says; NOT REPRODUCED, separated (or "

@@ -55,6 +55,7 @@ RecipeResult reproduce_recipe(const Recipe& r, const ReproduceOptions& opt) {
   Store store(paths.store, /*readonly=*/true);
   RecipeResult res = evaluate_recipe(r, store);
   res.scale = opt.scale;
+  res.trained = opt.run;
   res.seeds = spec.seeds;
   // Only this plan's runs count toward the totals (a store may hold runs of older plans).
   res.runs = int(plan.size());

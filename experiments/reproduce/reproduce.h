@@ -23,6 +23,7 @@ struct RecipeResult {
   std::vector<uint64_t> seeds;
   std::vector<CheckResult> checks;
   Outcome verdict = Outcome::inconclusive;
+  bool trained = true;   // false: --no-run, evaluated from the store only
   double wall_s = 0;     // this invocation (0-ish when every run was already done)
   double compute_s = 0;  // the runs' own wall times, summed (what a fresh run costs on one core)
   std::vector<std::string> figures;  // relative to the recipe's report folder
