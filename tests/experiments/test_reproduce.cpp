@@ -129,7 +129,11 @@ TEST_CASE("checks read per-head metrics reduced over heads, and only finished ru
 TEST_CASE("a recipe's verdict combines its checks", "[reproduce]") {
   auto with = [](std::vector<Outcome> os) {
     std::vector<CheckResult> rs;
-    for (Outcome o : os) rs.push_back(CheckResult{.outcome = o});
+    for (Outcome o : os) {
+      CheckResult r;
+      r.outcome = o;
+      rs.push_back(r);
+    }
     return combine(rs);
   };
   CHECK(with({Outcome::reproduced, Outcome::reproduced}) == Outcome::reproduced);
