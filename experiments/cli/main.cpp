@@ -28,6 +28,8 @@ const Command kCommands[] = {
     {"sweep", "plan, run, submit (Slurm) or collect a sweep", attnlab::cli::cmd_sweep},
     {"results", "query a results store and export CSV", attnlab::cli::cmd_results},
     {"plot", "make paper figures from a results store", attnlab::cli::cmd_plot},
+    {"reproduce", "run recipes and compute their verdicts (REPORT.md)",
+     attnlab::cli::cmd_reproduce},
 };
 
 void print_usage() {
