@@ -257,9 +257,7 @@ void set_chance_levels(HeadTable& t, const std::vector<HeadStats>& chance, const
   }
   for (int k = 1; k <= HeadStats::kFirstKeys; ++k) {
     const std::string name = "sink_k" + std::to_string(k) + "_pct";
-    bool present = false;
-    for (const auto& [n, v] : t.scalars()) present = present || n == name;
-    if (present) t.set_scalar(name + "_chance", sink_k_over_sequences(per_head, k - 1, opt.sink_eps).mean());
+    if (t.has_scalar(name)) t.set_scalar(name + "_chance", sink_k_over_sequences(per_head, k - 1, opt.sink_eps).mean());
   }
   note_chance_above_threshold(t, opt.sink_eps);
 }
@@ -289,9 +287,7 @@ HeadTable AttentionAnalyzer::table() const {
     for (const HeadStats& h : heads_) heads.push_back(&h);
     for (int k = 1; k <= HeadStats::kFirstKeys; ++k) {
       const std::string name = "sink_k" + std::to_string(k) + "_pct";
-      bool present = false;
-      for (const auto& [n, v] : t.scalars()) present = present || n == name;
-      if (present) t.set_scalar(name + "_ci95", sink_k_over_sequences(heads, k - 1, opt_.sink_eps).ci95());
+      if (t.has_scalar(name)) t.set_scalar(name + "_ci95", sink_k_over_sequences(heads, k - 1, opt_.sink_eps).ci95());
     }
   }
   set_chance_levels(t, chance_, opt_);

@@ -97,11 +97,12 @@ void HeadStats::add_visible(int t, float* full, float* v, int n) {
   sink_mass_.add(full[0]);
   if (t >= 1) prev_.add(full[t - 1]);
   if (!empty) {
-    ent_.add(row_entropy(v, n));
+    const double ent = row_entropy(v, n);
+    ent_.add(ent);
     zeros_.add(count_exact_zero(v, n), n);
     for (size_t i = 0; i < opt_.taus.size(); ++i) below_[i].add(count_below_uniform(v, n, opt_.taus[i]), n);
     if (n >= 2) {
-      nent_.add(row_entropy(v, n) / std::log(double(n)));
+      nent_.add(ent / std::log(double(n)));
       SortedRowStats s = sorted_row_stats(v, n, opt_.cover_p, scratch_);
       const double cov = double(s.coverage_k) / n;
       cov_.add(cov);

@@ -203,6 +203,12 @@ void HeadTable::set_scalar(const std::string& name, double v) {
   scalars_.emplace_back(name, v);
 }
 
+bool HeadTable::has_scalar(const std::string& name) const {
+  for (const auto& [k, x] : scalars_)
+    if (k == name) return true;
+  return false;
+}
+
 double HeadTable::scalar(const std::string& name) const {
   for (const auto& [k, x] : scalars_)
     if (k == name) return x;
@@ -351,19 +357,14 @@ void HeadTable::print(std::ostream& os, const std::vector<std::string>& columns)
   for (const auto& [k, v] : meta_) os << k << ": " << v << "\n";
   // A scalar "x" prints with its companions "x_ci95" and "x_chance" on one line.
   auto companion = [&](const std::string& name) {
-    for (const auto& [k, v] : scalars_)
-      if (k == name) return v;
-    return std::numeric_limits<double>::quiet_NaN();
+    return has_scalar(name) ? scalar(name) : std::numeric_limits<double>::quiet_NaN();
   };
   auto ends_with = [](const std::string& s, const std::string& tail) {
     return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
   };
   for (const auto& [k, v] : scalars_) {
     if (ends_with(k, "_ci95") || ends_with(k, "_chance")) {
-      const std::string base = k.substr(0, k.rfind('_'));
-      bool has_base = false;
-      for (const auto& [b, x] : scalars_) has_base = has_base || b == base;
-      if (has_base) continue;
+      if (has_scalar(k.substr(0, k.rfind('_')))) continue;
     }
     os << k << " = " << format_estimate(v, companion(k + "_ci95"), companion(k + "_chance")) << "\n";
   }

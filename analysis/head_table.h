@@ -47,6 +47,7 @@ class HeadTable {
 
   void set_scalar(const std::string& name, double v);
   double scalar(const std::string& name) const;  // throws if absent
+  bool has_scalar(const std::string& name) const;
   const std::vector<std::pair<std::string, double>>& scalars() const { return scalars_; }
 
   void set_meta(const std::string& key, const std::string& value);

@@ -58,20 +58,24 @@ HeadTable sink_probe(Transformer& model, const VocabInfo& vocab, const ProbeOpti
   // Gu et al.'s Table 1: natural, random and repeated-token inputs, each with and without BOS
   // where the model has one. The head table is the natural one under the model's BOS policy; every
   // column's Sink_1 (with interval and chance) is a scalar "sink_k1_pct.<source>.<bos|no_bos>".
-  ProbeOptions o = opt;
-  o.source = "natural";
-  HeadTable t = sink_probe_one(model, vocab, o);
+  // The natural column under the model's own policy is the head table; no input runs twice.
+  const std::string model_bos = resolve_bos(opt.bos, vocab) ? "prepend" : "none";
   std::vector<std::string> policies = {"none"};
   if (vocab.bos >= 0) policies.insert(policies.begin(), "prepend");
+  ProbeOptions o = opt;
+  HeadTable t;
+  std::vector<std::pair<std::string, double>> columns;
   for (const std::string source : {"natural", "random", "repeated"})
     for (const std::string& bos : policies) {
       o.source = source;
       o.bos = bos;
-      const HeadTable c = sink_probe_one(model, vocab, o);
+      HeadTable c = sink_probe_one(model, vocab, o);
       const std::string col = "." + std::string(source) + (bos == "prepend" ? ".bos" : ".no_bos");
       for (const std::string s : {"sink_k1_pct", "sink_k1_pct_ci95", "sink_k1_pct_chance"})
-        t.set_scalar(s + col, c.scalar(s));
+        columns.emplace_back(s + col, c.scalar(s));
+      if (std::string(source) == "natural" && bos == model_bos) t = std::move(c);
     }
+  for (const auto& [name, value] : columns) t.set_scalar(name, value);
   t.set_meta("source", "all (head table: natural; scalars sink_k1_pct.<source>.<bos|no_bos>: Gu et al. Table 1)");
   return t;
 }
