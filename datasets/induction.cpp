@@ -1,5 +1,7 @@
 #include "datasets/induction.h"
 
+#include <algorithm>
+
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
 #include "datasets/sampling.h"
@@ -8,8 +10,7 @@
 namespace attnlab {
 
 InductionTask::InductionTask(const InductionConfig& cfg)
-    : SeededTask(cfg.seed, cfg.batch, cfg.len > 0 ? cfg.len : cfg.block * cfg.repeats),
-      cfg_(cfg) {
+    : SeededTask(cfg.seed, cfg.batch, cfg.len > 0 ? cfg.len : cfg.block * cfg.repeats), cfg_(cfg) {
   auto fail = [](const std::string& m) { throw Error("induction: " + m); };
   if (cfg.batch < 1) fail("batch must be >= 1");
   if (cfg.vocab < 2) fail("vocab must be >= 2 (BOS + at least one token)");
@@ -17,13 +18,41 @@ InductionTask::InductionTask(const InductionConfig& cfg)
   if (cfg.len <= 0 && cfg.repeats < 2) fail("repeats must be >= 2 (nothing repeats otherwise)");
   if (cfg.len > 0 && cfg.len < cfg.block + 2)
     fail("len=" + std::to_string(cfg.len) + " must be >= block + 2 so that the block repeats");
-  if (cfg.distinct && cfg.block > cfg.vocab - 1)
+  const int longest = std::max(cfg.block, cfg.block_max);
+  if (cfg.distinct && longest > cfg.vocab - 1)
     fail("distinct=true needs block <= vocab - 1 = " + std::to_string(cfg.vocab - 1));
+  if (cfg.block_max > 0) {
+    if (cfg.block_max < cfg.block)
+      fail("block_max=" + std::to_string(cfg.block_max) +
+           " must be >= block=" + std::to_string(cfg.block));
+    if (cfg.len <= 0)
+      fail("block_max needs len > 0 (sequences of a fixed length, periods that vary)");
+    if (cfg.len < cfg.block_max + 2)
+      fail("len=" + std::to_string(cfg.len) +
+           " must be >= block_max + 2 so that every block repeats");
+    if (cfg.val_every < 0) fail("val_every must be >= 0");
+  }
+  periods_ = periods();
+  if (periods_.empty())
+    fail(std::string(cfg.val_split ? "the val split" : "training") + " has no period in [" +
+         std::to_string(cfg.block) + ", " + std::to_string(cfg.block_max) +
+         "] with val_every=" + std::to_string(cfg.val_every));
+}
+
+std::vector<int> InductionTask::periods() const {
+  if (cfg_.block_max <= 0) return {cfg_.block};
+  std::vector<int> out;
+  for (int p = cfg_.block; p <= cfg_.block_max; ++p) {
+    const bool held_out = cfg_.val_every > 0 && (p - cfg_.block + 1) % cfg_.val_every == 0;
+    // Without a hold-out both splits draw the whole range.
+    if (cfg_.val_every == 0 || held_out == cfg_.val_split) out.push_back(p);
+  }
+  return out;
 }
 
 void InductionTask::generate_row(Rng& rng, int32_t* tokens, int32_t* targets, float* mask,
                                  SampleMeta& meta) {
-  const int n = cfg_.block, T = T_;
+  const int n = periods_.size() == 1 ? periods_[0] : periods_[rng.below(periods_.size())], T = T_;
   std::vector<int32_t> block(n);
   if (cfg_.distinct) {
     std::vector<int> d = sample_distinct(rng, cfg_.vocab - 1, n);
@@ -43,8 +72,8 @@ void InductionTask::generate_row(Rng& rng, int32_t* tokens, int32_t* targets, fl
 }
 
 std::vector<TaskMetric> InductionTask::score_rows(const Batch& batch,
-                                             const std::vector<SampleMeta>& meta,
-                                             const Tensor& logits) const {
+                                                  const std::vector<SampleMeta>& meta,
+                                                  const Tensor& logits) const {
   check_logits(batch, logits, cfg_.vocab, "induction");
   return {position_accuracy("accuracy", batch, meta, logits, &SampleMeta::query_positions)};
 }
@@ -54,8 +83,14 @@ std::string InductionTask::token_text(int id) const {
 }
 
 std::string InductionTask::describe() const {
+  std::string range = cfg_.block_max > 0 ? ",block_max=" + std::to_string(cfg_.block_max) +
+                                               ",val_every=" + std::to_string(cfg_.val_every) +
+                                               ",split=" + (cfg_.val_split ? "val" : "train")
+                                         : "";
   return "induction(vocab=" + std::to_string(cfg_.vocab) + ",block=" + std::to_string(cfg_.block) +
-         (cfg_.len > 0 ? ",len=" + std::to_string(cfg_.len) : ",repeats=" + std::to_string(cfg_.repeats)) +
+         range +
+         (cfg_.len > 0 ? ",len=" + std::to_string(cfg_.len)
+                       : ",repeats=" + std::to_string(cfg_.repeats)) +
          ",distinct=" + (cfg_.distinct ? "true" : "false") +
          ",mask_repeats=" + (cfg_.mask_repeats ? "true" : "false") +
          ",batch=" + std::to_string(cfg_.batch) + ",seed=" + std::to_string(cfg_.seed) + ")";
@@ -67,6 +102,11 @@ InductionConfig InductionTask::config_from(const TaskParams& p) {
   c.block = int(p.integer("block"));
   c.repeats = int(p.integer("repeats"));
   c.len = int(p.integer("len"));
+  c.block_max = int(p.integer("block_max"));
+  c.val_every = int(p.integer("val_every"));
+  const std::string& split = p.str("split");
+  if (split != "train" && split != "val") p.fail("split must be train or val, got '" + split + "'");
+  c.val_split = split == "val";
   c.distinct = p.boolean("distinct");
   c.mask_repeats = p.boolean("mask_repeats");
   c.batch = int(p.integer("batch"));
@@ -84,6 +124,11 @@ TaskInfo InductionTask::info() {
       {
           {"vocab", std::to_string(d.vocab), "vocabulary (0 = BOS, tokens from [1, vocab))"},
           {"block", std::to_string(d.block), "random tokens per block"},
+          {"block_max", std::to_string(d.block_max),
+           "> block: each sequence's period is drawn from [block, block_max] (needs len)"},
+          {"val_every", std::to_string(d.val_every),
+           "with block_max: every n-th period is held out of training for the val split (0: none)"},
+          {"split", "train", "train | val (the held-out periods; evaluation streams use val)"},
           {"repeats", std::to_string(d.repeats), "copies of the block (len = block * repeats)"},
           {"len", std::to_string(d.len), "> 0: repeat the block up to this length instead"},
           {"distinct", b(d.distinct), "no repeated token inside a block"},

@@ -10,11 +10,18 @@ struct TaskInfo;
 class TaskParams;
 
 struct InductionConfig {
-  int vocab = 64;          // token 0 is BOS; block tokens are uniform in [1, vocab)
-  int block = 25;          // random tokens per block
-  int repeats = 4;         // copies of the block; len = block * repeats
-  int len = 0;             // > 0: the block repeats until len tokens (overrides repeats)
-  bool distinct = false;   // draw each block's tokens without replacement
+  int vocab = 64;   // token 0 is BOS; block tokens are uniform in [1, vocab)
+  int block = 25;   // random tokens per block
+  int repeats = 4;  // copies of the block; len = block * repeats
+  int len = 0;      // > 0: the block repeats until len tokens (overrides repeats)
+  // > block: each sequence draws its period from [block, block_max], so that no fixed offset
+  // (t - block + 1, reachable by position alone under RoPE) solves the task; needs len > 0.
+  int block_max = 0;
+  // With block_max: every val_every-th period of the range (block + val_every - 1, ...) is held
+  // out of training and is the only one the "val" split draws, so evaluation sees unseen periods.
+  int val_every = 4;
+  bool val_split = false;     // split=val: the held-out periods
+  bool distinct = false;      // draw each block's tokens without replacement
   bool mask_repeats = false;  // train only on the predictable positions (else on all)
   int batch = 32;
   uint64_t seed = 0;
@@ -32,7 +39,7 @@ class InductionTask : public SeededTask {
   std::string describe() const override;
   // "accuracy": argmax accuracy at the query positions (tokens of copies 2, 3, ...).
   std::vector<TaskMetric> score_rows(const Batch& batch, const std::vector<SampleMeta>& meta,
-                                const Tensor& logits) const override;
+                                     const Tensor& logits) const override;
   std::string token_text(int id) const override;
 
  protected:
@@ -40,7 +47,11 @@ class InductionTask : public SeededTask {
                     SampleMeta& meta) override;
 
  private:
+  // The periods this split draws from.
+  std::vector<int> periods() const;
+
   InductionConfig cfg_;
+  std::vector<int> periods_;
 };
 
 }  // namespace attnlab

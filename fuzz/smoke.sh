@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for a few seconds from its committed seeds and regressions, with a fixed
 # libFuzzer seed, and fails on the first finding: fuzz/smoke.sh [SECONDS_PER_TARGET]
-# Builds the targets in build-fuzz/ (clang, ATTNLAB_FUZZ=ON) when needed. Not part of ctest: the
-# second, sanitized build of core/ costs more than CI can spare (fuzz/README.md); the regression
-# inputs run in the ordinary test suite instead.
+# Builds the targets in build-fuzz/ (clang, ATTNLAB_FUZZ=ON) when needed. ctest runs it as the
+# fuzz_smoke test (tests/CMakeLists.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-3}

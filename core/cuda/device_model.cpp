@@ -19,6 +19,8 @@ DeviceTransformer::DeviceTransformer(const ModelConfig& cfg, const std::map<std:
   cfg_.validate();
   if (cfg_.input_dim > 0)  // else the first complaint would be a missing tok_emb.weight
     throw Error("the CUDA backend runs token models only (this model reads continuous inputs); use --device cpu");
+  if (cfg_.mlp == MlpKind::none)
+    throw Error("the CUDA backend runs blocks with an MLP only (this model is attention-only, mlp = none); use --device cpu");
   if (cfg_.d_model != cfg_.n_heads * cfg_.head_dim())
     throw Error("the CUDA backend needs d_model == n_heads * head_dim");
   // A weight the kernels would not read (a bias under bias=false, a stray tensor) means the

@@ -161,6 +161,7 @@ std::string hf_tokenizer_json(const Tokenizer& tok) {
 HfExportResult export_hf_folder(const ModelConfig& c, const std::map<std::string, Tensor>& w, const Tokenizer* tok,
                                 const std::string& dir) {
   c.validate();
+  require(c.mlp != MlpKind::none, "attention-only models (mlp = none) have no Hugging Face architecture");
   for (int l = 0; l < c.n_layers; ++l)
     require(c.attention_for_layer(l) == "softmax",
             "layer " + std::to_string(l) + " uses attention '" + c.attention_for_layer(l) +

@@ -48,7 +48,7 @@ Block::Block(const ModelConfig& cfg, int layer)
       Hkv_(cfg.n_kv_heads),
       Dh_(cfg.head_dim()),
       D_(cfg.d_model),
-      F_(cfg.d_ff),
+      F_(cfg.mlp == MlpKind::none ? 0 : cfg.d_ff),
       attn_norm_(cfg.norm, cfg.d_model, cfg.norm_eps),
       mlp_norm_(cfg.norm, cfg.d_model, cfg.norm_eps),
       wq_(D_, H_ * Dh_, cfg.bias),
@@ -86,6 +86,7 @@ void Block::append_params(std::vector<Param>& ps) {
     vp.name = p + "attn.variant." + vp.name;
     ps.push_back(vp);
   }
+  if (cfg_.mlp == MlpKind::none) return;
   mlp_norm_.append_params(ps, p + "mlp_norm");
   w1_.append_params(ps, p + "mlp.w1");
   if (w3_.W.numel()) w3_.append_params(ps, p + "mlp.w3");
@@ -209,6 +210,10 @@ void Block::forward(const float* x, float* y, int B, int T,
   attention_forward(xn1_.ptr(), attn_out.ptr());
   mid_.resize({N, D_});
   for (int64_t i = 0; i < mid_.numel(); ++i) mid_.data[i] = x[i] + attn_out.data[i];
+  if (cfg_.mlp == MlpKind::none) {
+    std::memcpy(y, mid_.ptr(), sizeof(float) * mid_.numel());
+    return;
+  }
   // Parallel residual: the MLP reads the block input, not the attention output.
   const float* mlp_in = cfg_.parallel_residual ? x : mid_.ptr();
   xn2_.resize({N, D_});
@@ -221,10 +226,15 @@ void Block::forward(const float* x, float* y, int B, int T,
 void Block::backward(const float* dy, float* dx) {
   if (!keep_) throw Error("backward after an inference-only forward (keep_activations = false)");
   const int N = B_ * T_;
+  const bool has_mlp = cfg_.mlp != MlpKind::none;
   Tensor dxn2({N, D_}), dmlp_in({N, D_});
-  mlp_backward(dy, dxn2.ptr());
-  const float* mlp_in = cfg_.parallel_residual ? x_.ptr() : mid_.ptr();
-  mlp_norm_.backward(dmlp_in.ptr(), dxn2.ptr(), mlp_in, N);
+  if (has_mlp) {
+    mlp_backward(dy, dxn2.ptr());
+    const float* mlp_in = cfg_.parallel_residual ? x_.ptr() : mid_.ptr();
+    mlp_norm_.backward(dmlp_in.ptr(), dxn2.ptr(), mlp_in, N);
+  } else {
+    dmlp_in.zero();
+  }
   // dmid: gradient reaching the attention residual sum.
   Tensor dmid({N, D_});
   for (int64_t i = 0; i < dmid.numel(); ++i)

@@ -24,8 +24,8 @@ E parse_enum(const std::string& key, const std::string& value,
     if (name == value) return e;
     names += (names.empty() ? "" : ", ") + name;
   }
-  throw Error("config key '" + key + "': unknown value '" + value + "' (expected one of: " +
-              names + ")");
+  throw Error("config key '" + key + "': unknown value '" + value + "' (expected one of: " + names +
+              ")");
 }
 
 const std::vector<std::pair<std::string, PosEncoding>> kPos = {{"none", PosEncoding::none},
@@ -34,8 +34,10 @@ const std::vector<std::pair<std::string, PosEncoding>> kPos = {{"none", PosEncod
                                                                {"alibi", PosEncoding::alibi}};
 const std::vector<std::pair<std::string, NormKind>> kNorm = {{"layernorm", NormKind::layernorm},
                                                              {"rmsnorm", NormKind::rmsnorm}};
-const std::vector<std::pair<std::string, MlpKind>> kMlp = {
-    {"gelu", MlpKind::gelu}, {"gelu_tanh", MlpKind::gelu_tanh}, {"swiglu", MlpKind::swiglu}};
+const std::vector<std::pair<std::string, MlpKind>> kMlp = {{"gelu", MlpKind::gelu},
+                                                           {"gelu_tanh", MlpKind::gelu_tanh},
+                                                           {"swiglu", MlpKind::swiglu},
+                                                           {"none", MlpKind::none}};
 const std::vector<std::pair<std::string, RopeStyle>> kRope = {
     {"interleaved", RopeStyle::interleaved}, {"half", RopeStyle::half}};
 
@@ -74,7 +76,7 @@ void ModelConfig::validate() const {
   require_positive("n_layers", n_layers);
   require_positive("n_heads", n_heads);
   require_positive("n_kv_heads", n_kv_heads);
-  require_positive("d_ff", d_ff);
+  if (mlp != MlpKind::none) require_positive("d_ff", d_ff);
   require_positive("norm_eps", norm_eps);
   if (d_model % n_heads != 0)
     throw Error("model config: d_model (" + std::to_string(d_model) +
@@ -103,7 +105,7 @@ std::optional<uint64_t> config_weight_count(const ModelConfig& c) {
   auto u = [](int v) { return static_cast<uint64_t>(std::max(v, 0)); };
   const uint64_t V = c.input_dim > 0 ? 0 : u(c.vocab_size), D = u(c.d_model), F = u(c.d_ff);
   const uint64_t kv = c.n_heads > 0 ? u(c.n_kv_heads) * (D / u(c.n_heads)) : D;
-  const uint64_t matrices = c.mlp == MlpKind::swiglu ? 3 : 2;
+  const uint64_t matrices = c.mlp == MlpKind::none ? 0 : c.mlp == MlpKind::swiglu ? 3 : 2;
   std::optional<uint64_t> total = 0;
   auto add = [&](std::optional<uint64_t> term) {
     total = total && term ? checked_add(*total, *term) : std::nullopt;
@@ -176,10 +178,10 @@ void to_json(json& j, const ModelConfig& c) {
 void from_json(const json& j, ModelConfig& c) {
   if (!j.is_object()) throw Error("model config must be a JSON/TOML table");
   static const std::set<std::string> known = {
-      "family", "vocab_size", "context",  "d_model",    "n_layers",     "n_heads",
-      "n_kv_heads", "d_ff",   "pos",      "rope_style", "rope_theta",   "rotary_pct",
-      "norm",   "norm_eps",   "mlp",      "bias",       "parallel_residual", "tied_embeddings",
-      "attention", "input_dim", "bos_token", "bos_policy"};
+      "family",     "vocab_size", "context",   "d_model",    "n_layers",          "n_heads",
+      "n_kv_heads", "d_ff",       "pos",       "rope_style", "rope_theta",        "rotary_pct",
+      "norm",       "norm_eps",   "mlp",       "bias",       "parallel_residual", "tied_embeddings",
+      "attention",  "input_dim",  "bos_token", "bos_policy"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key())) throw Error("model config: unknown key '" + it.key() + "'");
   auto get = [&](const char* key, auto& out) {
@@ -197,7 +199,8 @@ void from_json(const json& j, ModelConfig& c) {
   get("d_ff", c.d_ff);
   std::string s;
   if (j.contains("pos")) get("pos", s), c.pos = parse_enum("pos", s, kPos);
-  if (j.contains("rope_style")) get("rope_style", s), c.rope_style = parse_enum("rope_style", s, kRope);
+  if (j.contains("rope_style"))
+    get("rope_style", s), c.rope_style = parse_enum("rope_style", s, kRope);
   get("rope_theta", c.rope_theta);
   get("rotary_pct", c.rotary_pct);
   if (j.contains("norm")) get("norm", s), c.norm = parse_enum("norm", s, kNorm);
@@ -260,7 +263,8 @@ ModelConfig preset_config(const std::string& name) {
     c.n_kv_heads = 2;
     c.d_ff = 128;
   } else {
-    throw Error("unknown model preset '" + name + "' (presets: tiny, small, gpt2-bench, llama-tiny)");
+    throw Error("unknown model preset '" + name +
+                "' (presets: tiny, small, gpt2-bench, llama-tiny)");
   }
   return c;
 }

@@ -14,7 +14,8 @@ enum class PosEncoding { none, learned, rope, alibi };
 // or halves (i, i + rot/2) as in GPT-NeoX and Hugging Face Llama.
 enum class RopeStyle { interleaved, half };
 enum class NormKind { layernorm, rmsnorm };
-enum class MlpKind { gelu, gelu_tanh, swiglu };
+// none: attention-only blocks (Olsson et al.'s induction-head models; Zoology's MQAR mixers).
+enum class MlpKind { gelu, gelu_tanh, swiglu, none };
 
 struct ModelConfig {
   std::string family = "custom";  // gpt2 | llama | gpt_neox | custom (informational)

@@ -2,7 +2,6 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "core/io/checkpoint.h"
@@ -24,6 +23,21 @@ TEST_CASE("inconsistent configs are rejected with the reason", "[errors]") {
   c.attention = {"softmax", "softmax", "softmax"};
   CHECK_THROWS_WITH(Transformer(c), Contains("3 specs for 2 layers"));
   CHECK_THROWS_WITH(preset_config("huge"), Contains("presets: tiny"));
+  c = preset_config("tiny");
+  c.d_ff = 0;
+  CHECK_THROWS_WITH(Transformer(c), Contains("d_ff"));
+}
+
+TEST_CASE("attention-only blocks (mlp = none) have no MLP weights and round-trip", "[model]") {
+  ModelConfig c = preset_config("tiny");
+  c.mlp = MlpKind::none;
+  c.d_ff = 0;
+  Transformer m(c);
+  for (const Param& p : m.params()) CHECK(p.name.find("mlp") == std::string::npos);
+  const uint64_t D = c.d_model, V = c.vocab_size;  // tiny: tied embeddings, n_kv_heads = n_heads
+  CHECK(config_weight_count(c) == V * D + uint64_t(c.n_layers) * 4 * D * D);
+  ModelConfig back = nlohmann::json(c).get<ModelConfig>();
+  CHECK(back.mlp == MlpKind::none);
 }
 
 TEST_CASE("an unknown attention name lists the variants", "[errors]") {
@@ -37,7 +51,8 @@ TEST_CASE("a sequence longer than the context and bad tokens are errors", "[erro
   Transformer m(c);
   m.init_weights(0);
   std::vector<int32_t> long_seq(size_t(c.context + 1), 1);
-  CHECK_THROWS_WITH(m.forward(long_seq.data(), 1, int(long_seq.size())), Contains("longer than the model's context"));
+  CHECK_THROWS_WITH(m.forward(long_seq.data(), 1, int(long_seq.size())),
+                    Contains("longer than the model's context"));
   std::vector<int32_t> bad{1, 2, c.vocab_size};
   CHECK_THROWS_WITH(m.forward(bad.data(), 1, 3), Contains("outside the vocabulary"));
   SampleOptions so;
@@ -51,7 +66,8 @@ TEST_CASE("truncated and corrupted checkpoints give clear errors", "[errors][che
   std::string good = (dir / "good.safetensors").string();
   save_checkpoint(good, m);
   auto reloaded = load_attnlab_checkpoint(good);
-  CHECK(reloaded.model->weights().at("tok_emb.weight").data == m.weights().at("tok_emb.weight").data);
+  CHECK(reloaded.model->weights().at("tok_emb.weight").data ==
+        m.weights().at("tok_emb.weight").data);
 
   auto size = std::filesystem::file_size(good);
   std::string truncated = (dir / "truncated.safetensors").string();

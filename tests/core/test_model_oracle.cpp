@@ -39,6 +39,9 @@ ModelConfig small_config(const std::string& family) {
     c.rope_style = RopeStyle::half;
     c.parallel_residual = true;
     c.tied_embeddings = false;
+  } else if (family == "attn_only") {  // Olsson et al.'s attention-only models
+    c.mlp = MlpKind::none;
+    c.d_ff = 0;
   }
   return c;
 }
@@ -58,7 +61,7 @@ Batch random_batch(int B, int T, int V, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("a full training step matches PyTorch", "[model][oracle]") {
-  for (std::string family : {"gpt2", "llama", "gpt_neox"}) {
+  for (std::string family : {"gpt2", "llama", "gpt_neox", "attn_only"}) {
     DYNAMIC_SECTION(family) {
       ModelConfig cfg = small_config(family);
       Transformer model(cfg);

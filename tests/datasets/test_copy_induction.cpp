@@ -1,6 +1,7 @@
 // Induction, copy and selective copy: sequence structure, scored positions and metrics.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
+#include <set>
 
 #include "core/tensor/error.h"
 #include "datasets/copy_task.h"
@@ -62,6 +63,63 @@ TEST_CASE("induction: distinct blocks and repeat-only loss") {
     CHECK(std::adjacent_find(block.begin(), block.end()) == block.end());
     for (int t = 0; t < batch.T; ++t) CHECK((batch.mask[b * batch.T + t] > 0) == (t >= 30));
   }
+}
+
+// The smallest period p with x[t] == x[t - p] for every t >= p + 1 (BOS at 0 is not part of it).
+int period_of(const int32_t* x, int T, int longest) {
+  for (int p = 1; p <= longest; ++p) {
+    bool ok = true;
+    for (int t = p + 1; t < T && ok; ++t) ok = x[t] == x[t - p];
+    if (ok) return p;
+  }
+  return -1;
+}
+
+TEST_CASE("induction: random periods, with the val split's periods never seen in training") {
+  InductionConfig c;
+  c.vocab = 64;
+  c.block = 8;
+  c.block_max = 15;
+  c.val_every = 4;    // held out: 11 and 15
+  c.distinct = true;  // so that a block's period is its length
+  c.len = 40;
+  c.batch = 64;
+  std::set<int> train_periods, val_periods;
+  for (bool val : {false, true}) {
+    c.val_split = val;
+    InductionTask task(c);
+    CHECK(task.seq_len() == 40);
+    Batch batch;
+    for (int i = 0; i < 4; ++i) {
+      task.next(batch);
+      for (int b = 0; b < batch.B; ++b) {
+        const int32_t* x = batch.tokens.data() + b * batch.T;
+        const int p = period_of(x, batch.T, c.block_max);
+        (val ? val_periods : train_periods).insert(p);
+        const auto& q = task.meta()[b].query_positions;
+        REQUIRE(!q.empty());
+        CHECK(q.front() == p + 1);  // scored from the second copy of this row's block on
+      }
+    }
+    CHECK(task.score(batch, test::perfect_logits(batch, 64))[0].value == 1.0);
+  }
+  CHECK(train_periods == std::set<int>{8, 9, 10, 12, 13, 14});
+  CHECK(val_periods == std::set<int>{11, 15});
+
+  c.val_every = 0;  // no hold-out: both splits draw the whole range
+  c.val_split = true;
+  CHECK_NOTHROW(InductionTask(c));
+  c.len = 16;
+  CHECK_THROWS_WITH(InductionTask(c), Catch::Contains("block_max + 2"));
+  c.len = 0;
+  CHECK_THROWS_WITH(InductionTask(c), Catch::Contains("needs len"));
+  c.len = 40;
+  c.block_max = 6;
+  CHECK_THROWS_WITH(InductionTask(c), Catch::Contains("block_max=6 must be >= block=8"));
+  c.block_max = 9;
+  c.val_every = 1;  // every period held out: training has none
+  c.val_split = false;
+  CHECK_THROWS_WITH(InductionTask(c), Catch::Contains("training has no period"));
 }
 
 TEST_CASE("copy: BOS data SEP data, scored on the copy") {

@@ -171,6 +171,9 @@ TEST_CASE("HF export refuses what transformers cannot express", "[io][hf][export
   c = export_config("llama_gqa");
   w.erase("layers.1.mlp.w3.weight");
   CHECK_THROWS_WITH(export_hf_folder(c, w, nullptr, dir.string()), Contains("layers.1.mlp.w3.weight"));
+  c = export_config("llama_gqa");
+  c.mlp = MlpKind::none;
+  CHECK_THROWS_WITH(export_hf_folder(c, w, nullptr, dir.string()), Contains("attention-only"));
 }
 
 TEST_CASE("our own checkpoints load through load_checkpoint with their vocabulary", "[io][checkpoint]") {

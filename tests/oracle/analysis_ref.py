@@ -61,6 +61,9 @@ def forward_residuals(cfg, p, tokens):
     for l in range(cfg["n_layers"]):
         n1 = model_ref.norm(cfg, x, p[f"layers.{l}.attn_norm.weight"], p.get(f"layers.{l}.attn_norm.bias"))
         x = x + attention(cfg, p, l, n1)
+        if cfg["mlp"] == "none":
+            res.append(x)
+            continue
         n2 = model_ref.norm(cfg, x, p[f"layers.{l}.mlp_norm.weight"], p.get(f"layers.{l}.mlp_norm.bias"))
         x = x + model_ref.mlp(cfg, p, l, n2)
         res.append(x)

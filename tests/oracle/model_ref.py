@@ -82,7 +82,9 @@ def forward(cfg, p, tokens):
     for l in range(cfg["n_layers"]):
         n1 = norm(cfg, x, p[f"layers.{l}.attn_norm.weight"], p.get(f"layers.{l}.attn_norm.bias"))
         a = attention(cfg, p, l, n1)
-        if cfg["parallel_residual"]:
+        if cfg["mlp"] == "none":  # attention-only blocks
+            x = x + a
+        elif cfg["parallel_residual"]:
             n2 = norm(cfg, x, p[f"layers.{l}.mlp_norm.weight"], p.get(f"layers.{l}.mlp_norm.bias"))
             x = x + a + mlp(cfg, p, l, n2)
         else:
