@@ -179,6 +179,7 @@ std::vector<std::pair<std::string, double>> head_metric_values(const HeadSummary
       {"alpha1_visible", s.alpha_visible.empty() ? nan : s.alpha_visible[0]},
       {"sink1_frac", s.sink_frac.empty() ? nan : s.sink_frac[0]},
       {"sink_mass", s.sink_mass},
+      {"sink_mass_raw", s.sink_mass_raw},
       {"entropy", s.entropy},
       {"norm_entropy", s.norm_entropy},
       {"cover_mean", s.coverage_mean},

@@ -78,6 +78,7 @@ void HeadStats::add_uniform_row(int t) {
 
 void HeadStats::add_visible(int t, float* full, float* v, int n) {
   double mass = 0, abs_mass = 0;
+  sink_mass_raw_.add(full[0]);  // before proxy normalization rewrites the row
   for (int j = 0; j < n; ++j) abs_mass += std::fabs(v[j]);
   if (!normalized_) {
     mass = proxy_normalize(v, n);
@@ -150,7 +151,7 @@ void HeadStats::end_sequence() {
   alpha0_.add_sequence(col_sum_[0] / double(T_));
   alpha0_vis_.add_sequence(col_sum_[0] / std::max(1, mask_.queries_seeing(0, T_)));
   sink0_.add_sequence(col_sum_[0] / double(T_) > opt_.sink_eps ? 1.0 : 0.0);
-  for (SequenceMean* m : {&sink_mass_, &ent_, &nent_, &cov_, &gini_, &gini_free_, &hoyer_, &prev_, &row_mass_,
+  for (SequenceMean* m : {&sink_mass_, &sink_mass_raw_, &ent_, &nent_, &cov_, &gini_, &gini_free_, &hoyer_, &prev_, &row_mass_,
                           &empty_, &zeros_, &tl_dup_, &tl_ind_, &prefix_, &echo_})
     m->end_sequence();
   for (SequenceMean& m : below_) m.end_sequence();
@@ -178,6 +179,7 @@ HeadSummary HeadStats::summary() const {
   take("alpha1_visible", alpha0_vis_);
   take("sink1_frac", sink0_);
   s.sink_mass = take("sink_mass", sink_mass_);
+  s.sink_mass_raw = take("sink_mass_raw", sink_mass_raw_);
   s.entropy = take("entropy", ent_);
   s.norm_entropy = take("norm_entropy", nent_);
   s.coverage_mean = take("cover_mean", cov_);

@@ -38,6 +38,9 @@ struct HeadSummary {
   // Gu's code averages the indicator over samples, layers and heads jointly, '>' not '>=').
   std::vector<double> sink_frac;
   double sink_mass = 0;      // m_1 = mean over rows of A[t, 0] (REFERENCE 5 sink mass)
+  // m_1 on the raw rows, before proxy normalization: with an explicit sink slot (softmax1,
+  // sink_logit, kv_bias) the first token's share of the whole row, slot included.
+  double sink_mass_raw = 0;
   // Distribution metrics, over non-empty rows only (rows whose visible mass is 0 have no
   // distribution; they are counted in empty_row_frac instead).
   double entropy = 0;        // mean over rows of Ent(A_t), nats (Zhai et al., REFERENCE 4)
@@ -105,7 +108,7 @@ class HeadStats {
   std::vector<int64_t> alpha_n_;
   std::vector<float> first_alpha_;
   SequenceMean alpha0_, alpha0_vis_, sink0_;
-  SequenceMean sink_mass_, ent_, nent_, cov_, gini_, gini_free_, hoyer_, prev_, row_mass_, empty_;
+  SequenceMean sink_mass_, sink_mass_raw_, ent_, nent_, cov_, gini_, gini_free_, hoyer_, prev_, row_mass_, empty_;
   SequenceMean zeros_, tl_dup_, tl_ind_, prefix_, echo_;
   std::vector<SequenceMean> below_;
   std::vector<float> cov_values_, row_mass_values_;

@@ -171,6 +171,7 @@ HeadTable StreamStatsTable::table() const {
       t.set("alpha1", l, h, alpha.empty() ? 0.0 : alpha[0]);
       t.set("sink1_frac", l, h, sink_frac.empty() ? 0.0 : sink_frac[0]);
       t.set("sink_mass", l, h, mean(a.sink_mass, a.rows));
+      t.set("sink_mass_raw", l, h, mean(a.sink_mass, a.rows));  // the fused kernels' rows sum to 1
       t.set("entropy", l, h, mean(a.ent, a.rows));
       t.set("norm_entropy", l, h, mean(a.nent, a.rows2));
       t.set("cover_mean", l, h, mean(a.cov, a.rows2));

@@ -159,7 +159,7 @@ TEST_CASE("every metric, interval and chance level under every mask matches floa
   auto ref = read_safetensors((dir / "out.safetensors").string()).tensors;
 
   const std::vector<std::string> metrics = {
-      "alpha1", "alpha1_visible", "sink1_frac", "sink_mass", "entropy", "norm_entropy", "cover_mean",
+      "alpha1", "alpha1_visible", "sink1_frac", "sink_mass", "sink_mass_raw", "entropy", "norm_entropy", "cover_mean",
       "cover_median", "gini", "gini_free", "hoyer", "zero_frac", "below_0.1", "below_0.01", "prev_token",
       "prefix_matching", "echo", "tl_induction", "tl_duplicate", "row_mass", "empty_row_frac",
       "row_mass_p10", "row_mass_p50", "row_mass_p90"};

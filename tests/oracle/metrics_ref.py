@@ -59,6 +59,7 @@ def sequence_metrics(A, vis, tok, normalized):
     out["alpha1_visible"] = float(out["alpha_visible"][0])
     out["sink1_frac"] = float(out["alpha"][0] > EPS)
     out["sink_mass"] = float(P[:, 0].mean())
+    out["sink_mass_raw"] = float(R[:, 0].mean())
     out["prev_token"] = float(torch.stack([P[t, t - 1] for t in range(1, T)]).mean()) if T > 1 else None
     ent, nent, cov, gini, gfree, hoy = [], [], [], [], [], []
     zeros = entries = 0
@@ -119,7 +120,7 @@ def sequence_metrics(A, vis, tok, normalized):
     return out
 
 
-SCALARS = ["alpha1", "alpha1_visible", "sink1_frac", "sink_mass", "entropy", "norm_entropy", "cover_mean",
+SCALARS = ["alpha1", "alpha1_visible", "sink1_frac", "sink_mass", "sink_mass_raw", "entropy", "norm_entropy", "cover_mean",
            "gini", "gini_free", "hoyer", "zero_frac", "below_0.1", "below_0.01", "prev_token", "prefix_matching",
            "echo", "tl_induction", "tl_duplicate", "row_mass", "empty_row_frac"]
 
