@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <numeric>
 
 #include "analysis/sequence_mean.h"
 #include "core/tensor/error.h"
@@ -64,15 +65,13 @@ double run_value(Store& store, const RunRecord& run, const Check& c) {
   std::vector<int64_t> steps;
   for (const HeadRow& r : rows) steps.push_back(r.step);
   int64_t s = pick_step(steps, c.step);
-  double acc = c.reduce == "max" ? -std::numeric_limits<double>::infinity() : 0.0;
-  int n = 0;
-  for (const HeadRow& r : rows) {
-    if (r.step != s) continue;
-    acc = c.reduce == "max" ? std::max(acc, r.value) : acc + r.value;
-    ++n;
-  }
-  if (n == 0) return kNaN;
-  return c.reduce == "max" ? acc : acc / n;
+  std::vector<double> values;
+  for (const HeadRow& r : rows)
+    if (r.step == s) values.push_back(r.value);
+  if (values.empty()) return kNaN;
+  if (c.reduce == "max") return *std::max_element(values.begin(), values.end());
+  if (c.reduce == "min") return *std::min_element(values.begin(), values.end());
+  return std::accumulate(values.begin(), values.end(), 0.0) / double(values.size());
 }
 
 GroupValue group_value(Store& store, const std::vector<Filter>& filters, const Check& c) {
@@ -99,7 +98,11 @@ CheckResult evaluate(Store& store, const Check& c) {
   res.check = c;
   res.a = group_value(store, c.a, c);
   bool two = c.kind != "threshold";
-  if (two) res.b = group_value(store, c.b, c);
+  if (two) {
+    Check cb = c;
+    if (!c.metric_b.empty()) cb.metric = c.metric_b;
+    res.b = group_value(store, c.b, cb);
+  }
   // Too few seeds give no interval worth reading (a t-interval over 2 values is 12.7 sd wide).
   int least = two ? std::min(res.a.n, res.b.n) : res.a.n;
   if (least == 0) {

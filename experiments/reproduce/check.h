@@ -20,10 +20,12 @@ enum class Outcome { reproduced, not_reproduced, inconclusive };
 const char* outcome_name(Outcome o);  // "REPRODUCED", "NOT REPRODUCED", "INCONCLUSIVE"
 
 struct Check {
-  std::string name;            // one line: what the claim says
-  std::string kind;            // compare | threshold | ratio
-  std::string metric;          // a scalar, or a per-head metric reduced over heads
-  std::string reduce = "max";  // per-head metrics: max | mean over heads (of layer, if >= 0)
+  std::string name;    // one line: what the claim says
+  std::string kind;    // compare | threshold | ratio
+  std::string metric;  // a scalar, or a per-head metric reduced over heads
+  std::string
+      metric_b;  // compare, ratio: group B reads this metric instead (e.g. a baseline's error)
+  std::string reduce = "max";  // per-head metrics: max | min | mean over heads (of layer, if >= 0)
   int layer = -1;
   std::vector<Filter> a, b;  // b: compare and ratio only
   std::string op = ">";      // compare, threshold: > or <

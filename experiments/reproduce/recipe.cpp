@@ -73,13 +73,14 @@ struct Reader {
 
   Check check(const toml::table& t) const {
     check_keys(t,
-               {"name", "kind", "metric", "reduce", "layer", "a", "b", "op", "value", "step",
-                "published", "note"},
+               {"name", "kind", "metric", "metric_b", "reduce", "layer", "a", "b", "op", "value",
+                "step", "published", "note"},
                "[[check]]");
     Check c;
     c.name = text(t, "name", true);
     c.kind = text(t, "kind", true);
     c.metric = text(t, "metric", true);
+    c.metric_b = text(t, "metric_b", false);
     if (auto r = text(t, "reduce", false); !r.empty()) c.reduce = r;
     c.layer = int(number(t, "layer", -1));
     c.a = filters(t, "a");
@@ -92,8 +93,10 @@ struct Reader {
     if (c.kind != "compare" && c.kind != "threshold" && c.kind != "ratio")
       fail(t, "check '" + c.name + "': kind must be compare, threshold or ratio");
     if (c.op != ">" && c.op != "<") fail(t, "check '" + c.name + "': op must be > or <");
-    if (c.reduce != "max" && c.reduce != "mean")
-      fail(t, "check '" + c.name + "': reduce must be max or mean");
+    if (c.reduce != "max" && c.reduce != "min" && c.reduce != "mean")
+      fail(t, "check '" + c.name + "': reduce must be max, min or mean");
+    if (c.kind == "threshold" && !c.metric_b.empty())
+      fail(t, "check '" + c.name + "': metric_b needs a compare or ratio check");
     if (c.kind != "threshold" && !t.get("b"))
       fail(t, "check '" + c.name + "': a " + c.kind + " check needs group b");
     if (c.kind != "compare" && !t.get("value"))

@@ -36,6 +36,7 @@ std::string claim_text(const Check& c) {
 
 std::string metric_text(const Check& c) {
   std::string s = "`" + c.metric + "`";
+  if (!c.metric_b.empty()) s += " (A) vs `" + c.metric_b + "` (B)";
   if (c.reduce != "max" || c.layer >= 0)
     s += " (" + c.reduce + (c.layer >= 0 ? " of layer " + std::to_string(c.layer) : "") + ")";
   return s + ", " + step_text(c);

@@ -44,19 +44,23 @@ const std::vector<std::pair<const char*, const char*>> kAttnStats = {
 
 }  // namespace
 
-std::vector<ScalarRow> score_task(Transformer& model, Task& task, const std::string& run, int64_t step) {
+std::vector<ScalarRow> score_task(Transformer& model, Task& task, const std::string& run,
+                                  int64_t step) {
   task.seek(0);
   Batch batch;
   task.next(batch);
-  if (batch.in_dim > 0) return {};  // continuous tasks are scored by their loss alone
-  const Tensor& logits = model.forward(batch.tokens.data(), batch.B, batch.T);
+  // Continuous tasks (in-context regression) score the model's predictions, token tasks its logits.
+  const Tensor& logits = batch.in_dim > 0
+                             ? model.forward_continuous(batch.features.data(), batch.B, batch.T)
+                             : model.forward(batch.tokens.data(), batch.B, batch.T);
   std::vector<ScalarRow> out;
-  for (const TaskMetric& m : task.score(batch, logits)) out.push_back({run, step, "task/" + m.name, m.value});
+  for (const TaskMetric& m : task.score(batch, logits))
+    out.push_back({run, step, "task/" + m.name, m.value});
   return out;
 }
 
-ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& probes_cfg, const std::string& run,
-                       int64_t step, bool final_tables) {
+ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& probes_cfg,
+                       const std::string& run, int64_t step, bool final_tables) {
   ProbeResult res;
   for (const auto& name_j : probes_cfg.at("names")) {
     std::string name = name_j.get<std::string>();
@@ -103,8 +107,8 @@ ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& pro
   return res;
 }
 
-std::vector<AttentionMap> capture_attention_maps(Transformer& model, Task& task, int len, const std::string& run,
-                                                 int64_t step) {
+std::vector<AttentionMap> capture_attention_maps(Transformer& model, Task& task, int len,
+                                                 const std::string& run, int64_t step) {
   task.seek(0);
   Batch batch;
   task.next(batch);

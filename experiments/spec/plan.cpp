@@ -21,7 +21,8 @@ void set_path(nlohmann::json& root, const std::string& path, const nlohmann::jso
   size_t start = 0;
   while (true) {
     size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (dot == std::string::npos) {
       (*at)[part] = v;
       return;
@@ -67,7 +68,9 @@ struct Resolver {
       t = make_study_task(task, seed, tc.batch_size, tc.seq_len);
     } catch (const std::exception& e) {
       std::string msg = e.what();
-      fail(msg.find("param") != std::string::npos && task["params"].size() ? "task.params" : "task.name", msg);
+      fail(msg.find("param") != std::string::npos && task["params"].size() ? "task.params"
+                                                                           : "task.name",
+           msg);
     }
     out["task"] = task;
 
@@ -85,6 +88,12 @@ struct Resolver {
     to_json(mj, base);
     if (m.contains("n_heads") && !m.contains("n_kv_heads")) mj.erase("n_kv_heads");
     if (!m.contains("vocab_size")) mj["vocab_size"] = t->vocab_size();
+    if (!m.contains("input_dim")) {  // continuous tasks (in-context regression), as `attnlab train`
+      Batch probe;
+      t->next(probe);
+      t->seek(0);
+      if (probe.in_dim > 0) mj["input_dim"] = probe.in_dim;
+    }
     if (!m.contains("context")) mj["context"] = std::max<int>(mj.value("context", 0), t->seq_len());
     for (auto it = m.begin(); it != m.end(); ++it) mj[it.key()] = it.value();
     ModelConfig mc;
@@ -109,7 +118,8 @@ struct Resolver {
                                 std::to_string(t->seq_len()) + " tokens");
     if (mc.attention.size() != 1 && int(mc.attention.size()) != mc.n_layers)
       fail("model.attention", "gives " + std::to_string(mc.attention.size()) + " specs for " +
-                                  std::to_string(mc.n_layers) + " layers (give one, or one per layer)");
+                                  std::to_string(mc.n_layers) +
+                                  " layers (give one, or one per layer)");
     for (int l = 0; l < mc.n_layers; ++l) {
       AttnBuildContext ctx;
       ctx.n_heads = mc.n_heads;
@@ -132,7 +142,8 @@ struct Resolver {
     nlohmann::json pin = cfg.value("probes", nlohmann::json::object());
     for (auto it = pin.begin(); it != pin.end(); ++it) probes[it.key()] = it.value();
     if (probes["names"].is_string()) probes["names"] = nlohmann::json::array({probes["names"]});
-    if (probes["every"].get<int64_t>() < 0) fail("probes.every", "must be >= 0 (0: only at the end)");
+    if (probes["every"].get<int64_t>() < 0)
+      fail("probes.every", "must be >= 0 (0: only at the end)");
     std::vector<std::string> known = known_probes();
     for (const auto& n : probes["names"]) {
       std::string name = n.get<std::string>();
@@ -152,7 +163,8 @@ struct Resolver {
 
 std::string RunPlan::label() const {
   std::string s;
-  for (auto it = axes.begin(); it != axes.end(); ++it) s += (s.empty() ? "" : " ") + it.key() + "=" + value_text(it.value());
+  for (auto it = axes.begin(); it != axes.end(); ++it)
+    s += (s.empty() ? "" : " ") + it.key() + "=" + value_text(it.value());
   return s;
 }
 
@@ -177,7 +189,8 @@ nlohmann::json config_value(const nlohmann::json& config, const std::string& pat
   size_t start = 0;
   while (true) {
     size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (!at->is_object() || !at->contains(part)) return nullptr;
     at = &(*at)[part];
     if (dot == std::string::npos) return *at;

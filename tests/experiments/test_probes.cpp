@@ -90,3 +90,23 @@ TEST_CASE("an unknown probe is an error, not a silent skip") {
   nlohmann::json cfg = {{"names", {"nope"}}, {"params", nlohmann::json::object()}};
   CHECK_THROWS_WITH(run_probes(*f.model, *f.task, cfg, "run", 1, false), Catch::Contains("nope"));
 }
+
+TEST_CASE("in-context regression runs are scored against their baselines") {
+  ModelConfig mc;
+  mc.input_dim = 3;
+  mc.context = 8;
+  mc.d_model = 16;
+  mc.n_layers = 1;
+  mc.n_heads = 2;
+  mc.n_kv_heads = 2;
+  mc.d_ff = 16;
+  Transformer model(mc);
+  model.init_weights(1);
+  auto task = make_study_task({{"name", "linear_regression"}, {"params", {{"dim", 3}}}}, 7, 4, 8);
+  std::map<std::string, double> s;
+  for (const ScalarRow& r : score_task(model, *task, "run", 1)) s[r.name] = r.value;
+  for (const char* m : {"task/squared_error", "task/ols_squared_error", "task/averaging_squared_error"})
+    CHECK((s.count(m) && std::isfinite(s[m]) && s[m] >= 0.0));
+  // Least squares beats averaging once the points outnumber the dimensions.
+  CHECK(s["task/ols_squared_error"] < s["task/averaging_squared_error"]);
+}

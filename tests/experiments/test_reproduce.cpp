@@ -124,6 +124,22 @@ TEST_CASE("checks read per-head metrics reduced over heads, and only finished ru
   CHECK(r.outcome == Outcome::inconclusive);
   c.reduce = "mean";  // head 0 and head 1 (0): half
   CHECK(evaluate(s, c).a.mean == Approx(5.25));
+  c.reduce = "min";  // head 1
+  CHECK(evaluate(s, c).a.mean == Approx(0.0));
+}
+
+TEST_CASE("a check's group B can read another metric of the same runs (a baseline)", "[reproduce]") {
+  StoreBuilder sb("metric_b");
+  sb.add("A", {1.0, 1.1, 1.2});
+  Store s(sb.path.string(), true);
+  Check c = make_check("compare", ">", 0);
+  c.metric = "m";  // a scalar: 1.0, 1.1, 1.2
+  c.b = c.a;
+  c.metric_b = "h";  // per-head: the smallest head holds 0
+  c.reduce = "min";
+  CHECK(evaluate(s, c).outcome == Outcome::reproduced);
+  c.op = "<";  // the claim reversed must fail
+  CHECK(evaluate(s, c).outcome == Outcome::not_reproduced);
 }
 
 TEST_CASE("a recipe's verdict combines its checks", "[reproduce]") {
