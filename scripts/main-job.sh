@@ -1,64 +1,90 @@
 #!/usr/bin/env bash
-# The README's main job: installs dependencies, builds, trains a small char-level model on Tiny
-# Shakespeare (experiments/recipes/main-job/study.toml) with per-head probes logged during
-# training, analyses the trained model (sink, induction and echo/induction census probes), and
-# writes a report with figures (PDF, SVG, PNG + CSV) to runs/demo/.
-# Re-running resumes an interrupted training run and redoes the analysis.
+# The README's main job: installs dependencies, builds, and shows two attention phenomena forming
+# in models it trains, each judged by checks computed from the results (experiments/main-job/):
+#   sink       softmax vs softpick on Bigram-Backcopy: a first-token sink forms in one, not the other
+#   induction  a 2-layer attention-only model: an induction head forms in a phase change
+# then analyses the trained models (sink and induction probes, with chance levels) and writes
+# runs/demo/REPORT.md with figures (PDF, SVG, PNG + CSV). About 5 minutes on 2 cores; re-running
+# resumes or skips finished training.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 
 ATTNLAB=build/experiments/attnlab
 OUT=${OUT:-runs/demo}
-THREADS=${THREADS:-$(nproc)}
 FIG=$OUT/figures
 mkdir -p "$FIG"
 
-echo "== training (experiments/recipes/main-job/study.toml) =="
-"$ATTNLAB" sweep run experiments/recipes/main-job/study.toml --out "$OUT" --threads "$THREADS"
-STORE=$OUT/main-job.sqlite
-MODEL=$(find "$OUT" -name model.safetensors | head -n1)
-[[ -n "$MODEL" ]] || { echo "main job: no trained model found under $OUT" >&2; exit 1; }
+echo "== training and checks (experiments/main-job/) =="
+"$ATTNLAB" reproduce --all --recipes experiments/main-job --scale full --jobs "$(nproc)" --out "$OUT"
+SINK_STORE=$OUT/runs/main-sink/main-sink.sqlite
+IND_STORE=$OUT/runs/main-induction/main-induction.sqlite
 
-echo "== figures =="
-"$ATTNLAB" plot "$STORE" --kind line --metric loss --title "training loss" -o "$FIG/loss.pdf" --formats svg png
-"$ATTNLAB" plot "$STORE" --kind line --metric eval_loss --title "validation loss" -o "$FIG/eval_loss.pdf" --formats svg png
-"$ATTNLAB" plot "$STORE" --kind line --metric sink_alpha1 --reduce max --title "largest first-token attention (alpha_1) over heads" -o "$FIG/sink_over_steps.pdf" --formats svg png
-"$ATTNLAB" plot "$STORE" --kind heatmap --metric sink_alpha1 --title "alpha_1 per head (final)" -o "$FIG/sink_heads.pdf" --formats svg png
-"$ATTNLAB" plot "$STORE" --kind attention --layer 0 --head 0 --title "layer 0 head 0" -o "$FIG/attention_L0H0.pdf" --formats svg png
+# run_of STORE FILTER...: the seed-0 run of a group; best_head STORE RUN METRIC: "layer head value"
+# of the run's head with the largest final value of a per-head metric.
+run_of() {
+  local store=$1
+  shift
+  "$ATTNLAB" results "$store" --filter seed=0 "${@/#/--filter=}" | awk 'NR == 2 { print $1 }'
+}
+best_head() {
+  "$ATTNLAB" results "$1" --metric "$3" --final --csv /dev/stdout >"$OUT/.best_head.csv"
+  awk -F, -v run="$2" -v m="$3" '
+    NR == 1 { for (i = 1; i <= NF; ++i) col[$i] = i; next }
+    $1 == run && $col["metric"] == m && (!seen || $col["value"] + 0 > best) {
+      best = $col["value"] + 0; l = $col["layer"]; h = $col["head"]; seen = 1 }
+    END { printf "%s %s %.2f\n", l, h, best }' "$OUT/.best_head.csv"
+}
 
-echo "== analysis =="
-"$ATTNLAB" analyze "$MODEL" --probe sink --json "$OUT/sink.json" --csv "$OUT/sink.csv" | tee "$OUT/sink.txt"
-"$ATTNLAB" analyze "$MODEL" --probe induction --json "$OUT/induction.json" --csv "$OUT/induction.csv" | tee "$OUT/induction.txt"
-"$ATTNLAB" generate "$MODEL" --prompt "ROMEO:" --max-new 200 --temperature 0.8 --seed 1 > "$OUT/sample.txt"
+echo "== attention maps =="
+SOFTMAX_RUN=$(run_of "$SINK_STORE" model.attention=softmax)
+SOFTPICK_RUN=$(run_of "$SINK_STORE" model.attention=softpick)
+IND_RUN=$(run_of "$IND_STORE")
+read -r SL SH SV < <(best_head "$SINK_STORE" "$SOFTMAX_RUN" sink_alpha1)
+read -r PL PH PV < <(best_head "$SINK_STORE" "$SOFTPICK_RUN" sink_alpha1)
+read -r IL IH IV < <(best_head "$IND_STORE" "$IND_RUN" prefix_match)
+plot_map() {  # STORE RUN LAYER HEAD NAME TITLE
+  "$ATTNLAB" plot "$1" --kind attention --run "$2" --layer "$3" --head "$4" --title "$6" \
+    -o "$FIG/$5.pdf" --formats svg png >/dev/null
+}
+plot_map "$SINK_STORE" "$SOFTMAX_RUN" "$SL" "$SH" map_softmax "softmax L${SL}H${SH} (largest alpha_1, $SV)"
+plot_map "$SINK_STORE" "$SOFTPICK_RUN" "$PL" "$PH" map_softpick "softpick L${PL}H${PH} (largest alpha_1, $PV)"
+plot_map "$IND_STORE" "$IND_RUN" "$IL" "$IH" map_induction "induction L${IL}H${IH} (prefix matching $IV)"
+
+echo "== analysis of the trained models =="
+SOFTMAX_MODEL=$OUT/runs/main-sink/$SOFTMAX_RUN/model.safetensors
+IND_MODEL=$OUT/runs/main-induction/$IND_RUN/model.safetensors
+"$ATTNLAB" analyze "$SOFTMAX_MODEL" --probe sink --source random --columns alpha1,sink_mass,norm_entropy \
+  --json "$OUT/sink.json" --csv "$OUT/sink.csv" > "$OUT/sink.txt"
+"$ATTNLAB" analyze "$IND_MODEL" --probe induction --columns prev_token,prefix_matching,tl_induction \
+  --json "$OUT/induction.json" --csv "$OUT/induction.csv" > "$OUT/induction.txt"
 
 {
   echo "# attnlab main job report"
   echo
-  echo "Model: $MODEL ($("$ATTNLAB" info "$MODEL" | grep parameters | tr -s ' '))"
+  echo "Two findings of the attention literature, reproduced in models trained here; every verdict"
+  echo "below is computed from the results store by \`attnlab reproduce\` (experiments/main-job/)."
   echo
-  echo "## Training"
+  echo '```'
+  sed -n '/^```$/,/^```$/{/^```$/d;p}' "$OUT/REPORT.md" | head -n 20
+  echo '```'
   echo
-  "$ATTNLAB" results "$STORE" --final 2>/dev/null | sed 's/^/    /' || true
+  echo "## Attention maps (seed 0, final step, tokens of a held-out sequence)"
   echo
-  echo "![loss]($(basename "$FIG")/loss.png) ![eval loss]($(basename "$FIG")/eval_loss.png)"
+  echo "![softmax](figures/map_softmax.png) ![softpick](figures/map_softpick.png) ![induction](figures/map_induction.png)"
   echo
-  echo "## Attention sinks (Gu et al. protocol, eps = 0.3)"
-  echo
-  echo "![sink over steps]($(basename "$FIG")/sink_over_steps.png) ![sink per head]($(basename "$FIG")/sink_heads.png)"
+  echo "## The trained softmax model, sink probe (random tokens after BOS; chance rows beside)"
   echo
   sed 's/^/    /' "$OUT/sink.txt"
   echo
-  echo "## Induction (Anthropic prefix matching, 25 tokens x 4 repeats + BOS)"
+  echo "## The trained induction model, induction probe"
   echo
   sed 's/^/    /' "$OUT/induction.txt"
   echo
-  echo "## Attention map"
+  echo "## Checks, numbers and figures"
   echo
-  echo "![layer 0 head 0]($(basename "$FIG")/attention_L0H0.png)"
-  echo
-  echo "## Sample (temperature 0.8)"
-  echo
-  sed 's/^/    /' "$OUT/sample.txt"
-} > "$OUT/REPORT.md"
-echo "report: $OUT/REPORT.md, figures in $FIG"
+  sed '1,/^```$/d' "$OUT/REPORT.md" | sed '1,/^```$/d'
+} > "$OUT/MAIN.md"
+mv "$OUT/MAIN.md" "$OUT/REPORT.md.new"
+mv "$OUT/REPORT.md.new" "$OUT/REPORT.md"
+echo "report: $OUT/REPORT.md, figures in $FIG and $OUT/*/figures"

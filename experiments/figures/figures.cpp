@@ -312,6 +312,25 @@ void draw_matrix(QCustomPlot& plot, int rows, int cols, const std::vector<double
   }
 }
 
+// Tokens as tick labels on both axes of an attention map, every k-th one when there are more than
+// fit (40 per axis at paper sizes); whitespace is shown so that a space or newline token is visible.
+void label_tokens(QCustomPlot& plot, const std::vector<std::string>& tokens) {
+  const int T = int(tokens.size()), every = std::max(1, (T + 39) / 40);
+  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+  for (int t = 0; t < T; t += every) {
+    QString s = QString::fromStdString(tokens[size_t(t)]);
+    s.replace(' ', QChar(0x2423)).replace('\n', QChar(0x21B5)).replace('\t', QChar(0x21E5));
+    ticker->addTick(t, s);
+  }
+  plot.xAxis->setTicker(ticker);
+  plot.yAxis->setTicker(ticker);
+  plot.xAxis->setTickLabelRotation(90);
+  QFont f = plot.xAxis->tickLabelFont();
+  f.setPointSizeF(std::min(f.pointSizeF(), T / every > 24 ? 5.0 : 7.0));
+  plot.xAxis->setTickLabelFont(f);
+  plot.yAxis->setTickLabelFont(f);
+}
+
 }  // namespace
 
 std::string FigureData::to_csv() const {
@@ -354,8 +373,12 @@ FigureData figure_data(Store& store, const FigureRequest& req) {
   } else if (req.kind == "attention") {
     exp::AttentionMap m = attention_data(store, req);
     d.header = {"query", "key", "weight"};
+    if (!m.tokens.empty()) d.header.insert(d.header.end(), {"query_token", "key_token"});
     for (int t = 0; t < m.T; ++t)
-      for (int j = 0; j <= t; ++j) d.rows.push_back({std::to_string(t), std::to_string(j), num(m.data[size_t(t) * m.T + j])});
+      for (int j = 0; j <= t; ++j) {
+        d.rows.push_back({std::to_string(t), std::to_string(j), num(m.data[size_t(t) * m.T + j])});
+        if (!m.tokens.empty()) d.rows.back().insert(d.rows.back().end(), {m.tokens[size_t(t)], m.tokens[size_t(j)]});
+      }
   } else {
     throw Error("unknown figure kind '" + req.kind + "' (line, heatmap, attention, bar)");
   }
@@ -386,8 +409,10 @@ std::vector<std::string> make_figure(Store& store, const FigureRequest& req) {
     std::vector<double> v(m.data.size(), NAN);
     for (int t = 0; t < m.T; ++t)
       for (int j = 0; j <= t; ++j) v[size_t(t) * m.T + j] = m.data[size_t(t) * m.T + j];
-    draw_matrix(plot, m.T, m.T, v, req.colormap.empty() ? "magma" : req.colormap, "key position", "query position",
-                "attention", true);
+    const bool labelled = !m.tokens.empty();
+    draw_matrix(plot, m.T, m.T, v, req.colormap.empty() ? "magma" : req.colormap, labelled ? "key token" : "key position",
+                labelled ? "query token" : "query position", "attention", true);
+    if (labelled) label_tokens(plot, m.tokens);
     if (title.empty())
       title = "run " + m.run + "  L" + std::to_string(m.layer) + "H" + std::to_string(m.head) + "  step " + std::to_string(m.step);
   }

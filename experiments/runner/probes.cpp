@@ -142,9 +142,12 @@ std::vector<AttentionMap> capture_attention_maps(Transformer& model, Task& task,
     throw;
   }
   model.remove_observer(&cap);
+  std::vector<std::string> labels;
+  for (int32_t id : tokens) labels.push_back(task.token_text(id));
   for (AttentionMap& m : cap.maps) {
     m.run = run;
     m.step = step;
+    m.tokens = labels;
   }
   return cap.maps;
 }

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS head_tables(run TEXT, probe TEXT, json TEXT, PRIMARY 
 CREATE TABLE IF NOT EXISTS attention_maps(
   run TEXT, step INTEGER, layer INTEGER, head INTEGER, T INTEGER, data BLOB,
   PRIMARY KEY(run, step, layer, head));
+CREATE TABLE IF NOT EXISTS map_tokens(run TEXT, step INTEGER, tokens TEXT, PRIMARY KEY(run, step));
 CREATE TABLE IF NOT EXISTS artifacts(run TEXT, kind TEXT, path TEXT, PRIMARY KEY(run, kind, path));
 )sql";
 
@@ -188,6 +189,12 @@ Store::Store(const std::string& path, bool readonly) : path_(path) {
   }
 }
 
+bool Store::has_table(const std::string& name) {
+  Stmt q(db_, prepare("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?"));
+  q.bind(1, name);
+  return q.step() && q.i64(0) > 0;
+}
+
 Store::~Store() {
   if (db_) sqlite3_close(db_);
 }
@@ -289,7 +296,7 @@ void Store::write_progress(const std::string& run, int64_t step, const std::vect
 
 void Store::drop_after(const std::string& run, int64_t step) {
   Transaction tx(*this);
-  for (const char* table : {"scalars", "head_metrics", "attention_maps"}) {
+  for (const char* table : {"scalars", "head_metrics", "attention_maps", "map_tokens"}) {
     Stmt q(db_, prepare(std::string("DELETE FROM ") + table + " WHERE run=? AND step>?"));
     q.bind(1, run).bind(2, step).run();
   }
@@ -308,6 +315,10 @@ void Store::put_attention_map(const AttentionMap& m) {
   Stmt q(db_, prepare("INSERT OR REPLACE INTO attention_maps(run, step, layer, head, T, data) VALUES(?,?,?,?,?,?)"));
   q.bind(1, m.run).bind(2, m.step).bind(3, int64_t(m.layer)).bind(4, int64_t(m.head)).bind(5, int64_t(m.T));
   q.bind_blob(6, m.data.data(), int(m.data.size() * sizeof(float))).run();
+  if (m.tokens.empty()) return;
+  if (m.tokens.size() != size_t(m.T)) throw Error("attention map tokens are not T labels");
+  Stmt t(db_, prepare("INSERT OR REPLACE INTO map_tokens(run, step, tokens) VALUES(?,?,?)"));
+  t.bind(1, m.run).bind(2, m.step).bind(3, nlohmann::json(m.tokens).dump()).run();
 }
 
 void Store::put_artifact(const std::string& run, const std::string& kind, const std::string& path) {
@@ -372,6 +383,17 @@ std::vector<AttentionMap> Store::attention_maps(const std::string& run) {
     if (bytes) std::memcpy(m.data.data(), blob, size_t(bytes));
     out.push_back(std::move(m));
   }
+  // Stores written before token labels existed have no map_tokens table (and a read-only open
+  // does not create it).
+  if (!has_table("map_tokens")) return out;
+  for (AttentionMap& m : out) {
+    Stmt t(db_, prepare("SELECT tokens FROM map_tokens WHERE run=? AND step=?"));
+    t.bind(1, m.run).bind(2, m.step);
+    if (!t.step()) continue;
+    nlohmann::json j = nlohmann::json::parse(t.text(0), nullptr, false);
+    if (!j.is_array() || j.size() != size_t(m.T)) continue;  // a damaged label row costs the labels only
+    for (const auto& s : j) m.tokens.push_back(s.is_string() ? s.get<std::string>() : std::string("?"));
+  }
   return out;
 }
 
@@ -409,8 +431,14 @@ int Store::merge_from(const std::string& shard_path) {
       merged = int(q.i64(0));
     }
     // The shard is the whole truth about its runs: drop what we had, then copy.
-    for (const char* table : {"scalars", "head_metrics", "head_tables", "attention_maps", "artifacts"}) {
+    bool shard_has_tokens = false;
+    {
+      Stmt q(db_, prepare("SELECT count(*) FROM shard.sqlite_master WHERE name='map_tokens'"));
+      shard_has_tokens = q.step() && q.i64(0) > 0;
+    }
+    for (const char* table : {"scalars", "head_metrics", "head_tables", "attention_maps", "map_tokens", "artifacts"}) {
       exec(std::string("DELETE FROM main.") + table + " WHERE run IN (SELECT id FROM shard.runs)");
+      if (std::string(table) == "map_tokens" && !shard_has_tokens) continue;
       exec(std::string("INSERT OR REPLACE INTO main.") + table + " SELECT * FROM shard." + table);
     }
     exec("INSERT OR REPLACE INTO main.runs SELECT * FROM shard.runs");

@@ -48,6 +48,7 @@ struct AttentionMap {
   int64_t step = 0;
   int layer = 0, head = 0, T = 0;
   std::vector<float> data;  // [T, T], row t = weights query t gives keys 0..T-1 (0 above diagonal)
+  std::vector<std::string> tokens;  // the T tokens as text, for axis labels (empty: not recorded)
 };
 
 class Store {
@@ -96,6 +97,7 @@ class Store {
   void exec(const std::string& sql);
 
  private:
+  bool has_table(const std::string& name);
   sqlite3_stmt* prepare(const std::string& sql);
   std::string path_;
   sqlite3* db_ = nullptr;

@@ -54,6 +54,7 @@ std::string make_store(const fs::path& dir) {
       AttentionMap m{r.id, 20, 1, 2, 4, std::vector<float>(16, 0.0f)};
       for (int t = 0; t < 4; ++t)
         for (int j = 0; j <= t; ++j) m.data[t * 4 + j] = 1.0f / (t + 1);
+      if (attn == "softmax") m.tokens = {"<bos>", " ", ",", "a"};  // sigmoid's maps stay unlabelled
       s.put_attention_map(m);
       ++k;
     }
@@ -129,6 +130,18 @@ TEST_CASE("line, heatmap, attention and bar figures in PDF, SVG and PNG with the
     check_files(dir / "attn");
     std::string csv = read_all(dir / "attn.csv");
     CHECK(csv.rfind("query,key,weight\n0,0,1\n1,0,0.5\n1,1,0.5\n", 0) == 0);
+  }
+  SECTION("attention map labelled with its tokens") {
+    req.kind = "attention";
+    req.run = "softmax0";
+    req.layer = 1;
+    req.head = 2;
+    req.output = (dir / "attn_tokens.pdf").string();
+    fig::make_figure(store, req);
+    check_files(dir / "attn_tokens");
+    std::string csv = read_all(dir / "attn_tokens.csv");
+    CHECK(csv.rfind("query,key,weight,query_token,key_token\n0,0,1,<bos>,<bos>\n1,0,0.5, ,<bos>\n", 0) == 0);
+    CHECK(csv.find("2,1,0.333333,\",\", \n") != std::string::npos);  // a comma token is quoted
   }
   SECTION("bar: final value per variant with error bars") {
     req.kind = "bar";

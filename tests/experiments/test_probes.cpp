@@ -69,6 +69,8 @@ TEST_CASE("attention maps are causal rows that sum to one; task metrics are pref
   REQUIRE(maps.size() == 4);
   for (const AttentionMap& m : maps) {
     REQUIRE(m.T == 8);
+    REQUIRE(m.tokens.size() == 8);
+    CHECK(m.tokens[0] == "<bos>");  // the induction task's BOS, as the task writes it
     for (int t = 0; t < m.T; ++t) {
       double s = 0;
       for (int j = 0; j < m.T; ++j) {

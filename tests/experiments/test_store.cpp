@@ -105,7 +105,7 @@ TEST_CASE("shards merge into the study store, replacing what it had for their ru
     r.status = "done";
     sh.upsert_run(r);
     sh.write_progress(id, 3, {{id, 1, "loss", 3.0}, {id, 2, "loss", 2.0}, {id, 3, "loss", 1.0}}, {{id, 3, 0, 0, "entropy", 0.25}});
-    sh.put_attention_map({id, 3, 0, 0, 2, {1, 0, 0.5, 0.5}});
+    sh.put_attention_map({id, 3, 0, 0, 2, {1, 0, 0.5, 0.5}, {"<bos>", id}});
   }
   Store m(main_path);
   CHECK(m.merge_from((dir / "a.sqlite").string()) == 1);
@@ -115,6 +115,7 @@ TEST_CASE("shards merge into the study store, replacing what it had for their ru
   CHECK(m.scalars("a", "loss").size() == 3);
   CHECK(m.run("a").status == "done");
   CHECK(m.attention_maps("b").at(0).data[2] == 0.5f);
+  CHECK(m.attention_maps("b").at(0).tokens == std::vector<std::string>{"<bos>", "b"});
 }
 
 TEST_CASE("results CSV lists the varying fields and every row; filters select runs") {
