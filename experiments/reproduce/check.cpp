@@ -99,7 +99,11 @@ CheckResult evaluate(Store& store, const Check& c) {
   res.check = c;
   res.a = group_value(store, c.a, c);
   bool two = c.kind != "threshold";
-  if (two) res.b = group_value(store, c.b, c);
+  if (two) {
+    Check cb = c;
+    if (c.b_step != kSameStep) cb.step = c.b_step;
+    res.b = group_value(store, c.b, cb);
+  }
   // Too few seeds give no interval worth reading (a t-interval over 2 values is 12.7 sd wide).
   int least = two ? std::min(res.a.n, res.b.n) : res.a.n;
   if (least == 0) {

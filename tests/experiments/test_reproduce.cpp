@@ -106,6 +106,22 @@ TEST_CASE("ratio: mean A / mean B at least r, with the intervals' range", "[repr
   CHECK(outcome_of("ratio_zero", {50, 51, 52}, {0, 0, 0}, c) == Outcome::inconclusive);  // no ratio
 }
 
+TEST_CASE("compare and ratio can read B at another step: the same runs' change", "[reproduce]") {
+  // Group A's values at step 10 against the same runs at step 5 (a tenth of them).
+  Check c = make_check("ratio", ">", 5);
+  c.b = c.a;
+  c.b_step = 5;
+  CHECK(outcome_of("bstep_ratio", {10, 11, 12}, {}, c) == Outcome::reproduced);  // 10x
+  c.value = 20;
+  CHECK(outcome_of("bstep_ratio_false", {10, 11, 12}, {}, c) == Outcome::not_reproduced);
+  c = make_check("compare", "<");
+  c.b = c.a;
+  c.b_step = 5;  // A (the end) below B (step 5): false, the values grew tenfold
+  CHECK(outcome_of("bstep_cmp", {10, 11, 12}, {}, c) == Outcome::not_reproduced);
+  c.b_step = kSameStep;  // the same step on both sides: a tie, which is no "A < B"
+  CHECK(outcome_of("bstep_same", {10, 11, 12}, {}, c) == Outcome::not_reproduced);
+}
+
 TEST_CASE("checks read per-head metrics reduced over heads, and only finished runs",
           "[reproduce]") {
   StoreBuilder sb("heads");
