@@ -97,11 +97,15 @@ TEST_CASE("streaming: a window covering the sequence changes nothing, parameters
       for (int64_t i = 0; i < p.value->numel(); ++i) p.value->ptr()[i] = 2.0f + float(i);
   const int T = 10;
   std::vector<Batch> batches = random_batches(T);
-  StreamingLosses s = streaming_losses(m, batches, T, 0);
-  CHECK(s.window == Approx(s.dense).epsilon(1e-6));
-  CHECK(s.sinks == Approx(s.dense).epsilon(1e-6));
+  const double dense = positional_loss(m, batches, 0);
+  {
+    ScopedStreamingWindow w(m, T, 0);
+    CHECK(positional_loss(m, batches, 0) == Approx(dense).epsilon(1e-6));
+  }
   StreamingLosses cut = streaming_losses(m, batches, 3, 2);
-  CHECK(cut.window != Approx(cut.dense).epsilon(1e-4));
+  // Untrained attention is near uniform, so the differences are small, but they are there.
+  CHECK(std::fabs(cut.window - cut.dense) > 1e-6);
+  CHECK(std::fabs(cut.sinks - cut.window) > 1e-6);
 }
 
 TEST_CASE("streaming: variants without mask modifiers are refused, the model left intact",
