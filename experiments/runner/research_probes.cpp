@@ -125,6 +125,8 @@ void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::js
   add_scalar(out, run, step, "retrieval/heads_pct", t.scalar("retrieval_heads_pct"));
   add_scalar(out, run, step, "retrieval/answer_recall", t.scalar("answer_recall"));
   if (final_tables) out.tables.emplace_back("retrieval", t.to_json().dump());
+  const double base = ablated_accuracy(model, task, {}, run);
+  add_scalar(out, run, step, "retrieval/acc", base);
   if (!(t.scalar("accepted_trials") > 0)) return;  // scores undefined: nothing to rank or ablate
 
   // Heads by score, best first; the top k are ablated together, against k random others.
@@ -140,7 +142,6 @@ void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::js
              t.get("retrieval_score", order[0].layer, order[0].head));
   const std::vector<HeadRef> top(order.begin(), order.begin() + k);
   std::vector<HeadRef> rest(order.begin() + k, order.end());
-  const double base = ablated_accuracy(model, task, {}, run);
   const double top_acc = ablated_accuracy(model, task, top, run);
   Rng rng(uint64_t(params.value("ablate_seed", 0)) * 7919 + uint64_t(step));
   double rand_acc = 0;
@@ -151,7 +152,6 @@ void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::js
         ablated_accuracy(model, task, std::vector<HeadRef>(rest.begin(), rest.begin() + k), run);
   }
   rand_acc /= draws;
-  add_scalar(out, run, step, "retrieval/acc", base);
   add_scalar(out, run, step, "retrieval/acc_top_ablated", top_acc);
   add_scalar(out, run, step, "retrieval/acc_random_ablated", rand_acc);
   add_scalar(out, run, step, "retrieval/ablation_gap", rand_acc - top_acc);

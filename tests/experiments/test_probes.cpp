@@ -154,7 +154,8 @@ TEST_CASE("retrieval probe: scores, ablation accuracies, and an error off the ne
   REQUIRE(s.count("retrieval/answer_recall"));
   CHECK(s["retrieval/answer_recall"] >= 0.0);
   // An untrained model may accept no trial; then nothing is ranked or ablated, and no row says 0.
-  if (s.count("retrieval/acc")) {
+  REQUIRE(s.count("retrieval/acc"));  // the unmasked accuracy, whatever the trials
+  if (s.count("retrieval/acc_top_ablated")) {
     CHECK(s.count("retrieval/acc_top_ablated"));
     CHECK(s["retrieval/ablation_gap"] == Approx(s["retrieval/acc_random_ablated"] - s["retrieval/acc_top_ablated"]));
   } else {
