@@ -12,7 +12,8 @@
 //   bos_score_gap        s_{t,0} - mean_{1 <= j <= t} s_{t,j} with s = q.k / sqrt(Dh), the raw
 //                        score before the variant's transform, averaged over queries t >= 1
 // Rows of variants whose rows need not sum to 1 are proxy-normalized (row / row sum), as the
-// analyzer does for alpha_1.
+// analyzer does for alpha_1; a row with no mass at all (ReLU and softpick can give one) has no
+// distribution and is left out, so a head whose every such row is empty has no value (NaN).
 #include <vector>
 
 #include "analysis/head_table.h"

@@ -18,7 +18,8 @@ NeedleTask::NeedleTask(const NeedleConfig& cfg)
   if (cfg.distractors < 0) fail("distractors must be >= 0");
   if (haystack_len() < 1)
     fail("len=" + std::to_string(cfg.len) + " leaves no haystack: needles and question take " +
-         std::to_string(1 + (2 + cfg.distractors) * (1 + cfg.key_len + cfg.value_len)) + " tokens with BOS");
+         std::to_string(1 + (2 + cfg.distractors) * (1 + cfg.key_len + cfg.value_len)) +
+         " tokens with BOS");
   if (cfg.haystack == "random") {
     if (cfg.vocab < 5) fail("vocab must be >= 5 (3 special tokens and 2 plain ones)");
     vocab_ = cfg.vocab;
@@ -86,7 +87,8 @@ void NeedleTask::generate_row(Rng& rng, int32_t* tokens, int32_t* targets, float
       t[0] = needle_;
       for (size_t i = 1; i < t.size(); ++i) t[i] = plain();
       if (std::search(t.begin(), t.end(), key.begin(), key.end()) == t.end()) break;
-      if (attempt == 100) throw Error("needle: cannot draw a distractor without the key; raise key_len or vocab");
+      if (attempt == 100)
+        throw Error("needle: cannot draw a distractor without the key; raise key_len or vocab");
     }
     distractors.push_back({int(rng.below(H + 1)), std::move(t)});
   }
@@ -132,8 +134,9 @@ void NeedleTask::generate_row(Rng& rng, int32_t* tokens, int32_t* targets, float
   meta.depth = H ? float(pre) / float(H) : 0.0f;
 }
 
-std::vector<TaskMetric> NeedleTask::score_rows(const Batch& batch, const std::vector<SampleMeta>& meta,
-                                          const Tensor& logits) const {
+std::vector<TaskMetric> NeedleTask::score_rows(const Batch& batch,
+                                               const std::vector<SampleMeta>& meta,
+                                               const Tensor& logits) const {
   check_logits(batch, logits, vocab_, "needle");
   return {position_accuracy("accuracy", batch, meta, logits, &SampleMeta::query_positions),
           sequence_accuracy("exact_match", batch, meta, logits, &SampleMeta::query_positions)};
@@ -150,11 +153,11 @@ std::string NeedleTask::token_text(int id) const {
 std::string NeedleTask::describe() const {
   return "needle(haystack=" + cfg_.haystack + ",vocab=" + std::to_string(vocab_) +
          (text_ ? ",corpus=" + cfg_.corpus : std::string()) + ",len=" + std::to_string(cfg_.len) +
-         ",key_len=" + std::to_string(cfg_.key_len) + ",value_len=" +
-         std::to_string(cfg_.value_len) + ",depth=" + format_number(cfg_.depth) +
+         ",key_len=" + std::to_string(cfg_.key_len) +
+         ",value_len=" + std::to_string(cfg_.value_len) + ",depth=" + format_number(cfg_.depth) +
          ",mask_all=" + (cfg_.mask_all ? "true" : "false") +
-         (cfg_.distractors ? ",distractors=" + std::to_string(cfg_.distractors) : std::string()) + ",batch=" +
-         std::to_string(cfg_.batch) + ",seed=" + std::to_string(cfg_.seed) + ")";
+         (cfg_.distractors ? ",distractors=" + std::to_string(cfg_.distractors) : std::string()) +
+         ",batch=" + std::to_string(cfg_.batch) + ",seed=" + std::to_string(cfg_.seed) + ")";
 }
 
 NeedleConfig NeedleTask::config_from(const TaskParams& p) {
@@ -188,7 +191,8 @@ TaskInfo NeedleTask::info() {
           {"value_len", std::to_string(d.value_len), "value (answer) tokens"},
           {"depth", format_number(d.depth), "needle depth in [0,1]; < 0: uniform per sample"},
           {"mask_all", d.mask_all ? "true" : "false", "loss on every position (else the answer)"},
-          {"distractors", std::to_string(d.distractors), "more needles with other keys, at random depths"},
+          {"distractors", std::to_string(d.distractors),
+           "more needles with other keys, at random depths"},
           {"batch", std::to_string(d.batch), "sequences per batch"},
           {"seed", std::to_string(d.seed), "random seed"},
       },

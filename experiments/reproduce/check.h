@@ -6,6 +6,8 @@
 //   ratio      mean A / mean B  >=  r                          ("window 64 gives 4x window 8")
 // Compare and ratio may read B at another step (b_step), so a check can say how a metric of the
 // same runs changed during training ("the BOS score gap at the end is above its value at 250").
+// A compare whose B is A's runs at b_step is paired: the interval is that of the per-run
+// differences A - B, which must lie above (>) or below (<) zero.
 // Each run gives one value (its seed's); a group's value is their mean with a 95 % t-interval.
 // The outcome is REPRODUCED only when the intervals are separated the way the claim says,
 // NOT REPRODUCED when they are separated (or tied) the other way, and INCONCLUSIVE when they

@@ -88,7 +88,8 @@ struct Reader {
     c.value = number(t, "value", 0);
     c.step = int64_t(number(t, "step", -1));
     if (t.get("b_step")) {
-      if (c.kind == "threshold") fail(t, "check '" + c.name + "': b_step needs a compare or ratio check");
+      if (c.kind == "threshold")
+        fail(t, "check '" + c.name + "': b_step needs a compare or ratio check");
       c.b_step = int64_t(number(t, "b_step", -1));
     }
     c.published = text(t, "published", false);

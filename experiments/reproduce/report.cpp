@@ -24,8 +24,11 @@ std::string minutes(double s) {
 }
 
 std::string step_text(const Check& c) {
-  auto at = [](int64_t s) { return s < 0 ? std::string("last step") : "step " + std::to_string(s); };
-  if (c.b_step != kSameStep && c.b_step != c.step) return "A at " + at(c.step) + ", B at " + at(c.b_step);
+  auto at = [](int64_t s) {
+    return s < 0 ? std::string("last step") : "step " + std::to_string(s);
+  };
+  if (c.b_step != kSameStep && c.b_step != c.step)
+    return "A at " + at(c.step) + ", B at " + at(c.b_step);
   return at(c.step);
 }
 
