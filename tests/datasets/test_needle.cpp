@@ -147,8 +147,8 @@ TEST_CASE("needle: distractors are needles with other keys; only the real one an
     for (int i = 0; i < c.value_len; ++i) CHECK(y[m.query_positions[size_t(i)]] == x[m.needle_value.begin + i]);
   }
   CHECK(task.describe().find("distractors=3") != std::string::npos);
-  c.len = 40;  // 1 + 5 needles-or-question of 7 tokens = 36: 4 haystack tokens left
-  CHECK(NeedleTask(c).haystack_len() == 4);
-  c.len = 36;
+  c.len = 40;  // len + 1 tokens = BOS + haystack + 4 needles and the question of 7 tokens each: 5 left
+  CHECK(NeedleTask(c).haystack_len() == 5);
+  c.len = 35;
   CHECK_THROWS_AS(NeedleTask(c), Error);
 }
