@@ -128,6 +128,7 @@ void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::js
   const double base = ablated_accuracy(model, task, {}, run);
   add_scalar(out, run, step, "retrieval/acc", base);
   if (!(t.scalar("accepted_trials") > 0)) return;  // scores undefined: nothing to rank or ablate
+  if (L * H < 2) return;                           // no other head to mask for comparison
 
   // Heads by score, best first; the top k are ablated together, against k random others.
   std::vector<HeadRef> order;
@@ -136,7 +137,8 @@ void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::js
   std::stable_sort(order.begin(), order.end(), [&](const HeadRef& a, const HeadRef& b) {
     return t.get("retrieval_score", a.layer, a.head) > t.get("retrieval_score", b.layer, b.head);
   });
-  const int k = std::clamp(int(params.value("ablate_k", 2)), 1, L * H - 1);
+  // At most half the heads, so that k random others exist to compare with.
+  const int k = std::clamp(int(params.value("ablate_k", 2)), 1, std::max(1, L * H / 2));
   const int draws = std::max(1, int(params.value("ablate_draws", 5)));
   add_scalar(out, run, step, "retrieval/top_score",
              t.get("retrieval_score", order[0].layer, order[0].head));
