@@ -15,9 +15,11 @@ NeedleTask::NeedleTask(const NeedleConfig& cfg)
   if (cfg.batch < 1) fail("batch must be >= 1");
   if (cfg.key_len < 1 || cfg.value_len < 1) fail("key_len and value_len must be >= 1");
   if (cfg.depth > 1) fail("depth must be in [0, 1], or < 0 for a random depth per sample");
+  if (cfg.distractors < 0) fail("distractors must be >= 0");
   if (haystack_len() < 1)
-    fail("len=" + std::to_string(cfg.len) + " leaves no haystack: needle and question take " +
-         std::to_string(1 + 2 * (1 + cfg.key_len + cfg.value_len)) + " tokens with BOS");
+    fail("len=" + std::to_string(cfg.len) + " leaves no haystack: needles and question take " +
+         std::to_string(1 + (2 + cfg.distractors) * (1 + cfg.key_len + cfg.value_len)) +
+         " tokens with BOS");
   if (cfg.haystack == "random") {
     if (cfg.vocab < 5) fail("vocab must be >= 5 (3 special tokens and 2 plain ones)");
     vocab_ = cfg.vocab;
@@ -72,6 +74,24 @@ void NeedleTask::generate_row(Rng& rng, int32_t* tokens, int32_t* targets, float
     }
   }
   for (int32_t& v : value) v = plain();
+  // Distractor needles: other keys, so that only the question's key finds the answer. A distractor
+  // that contains the key anywhere (key' or value') is redrawn.
+  struct Item {
+    int at;
+    std::vector<int32_t> tokens;
+  };
+  std::vector<Item> distractors;
+  for (int d = 0; d < cfg_.distractors; ++d) {
+    std::vector<int32_t> t(size_t(1 + kl + vl));
+    for (int attempt = 0;; ++attempt) {
+      t[0] = needle_;
+      for (size_t i = 1; i < t.size(); ++i) t[i] = plain();
+      if (std::search(t.begin(), t.end(), key.begin(), key.end()) == t.end()) break;
+      if (attempt == 100)
+        throw Error("needle: cannot draw a distractor without the key; raise key_len or vocab");
+    }
+    distractors.push_back({int(rng.below(H + 1)), std::move(t)});
+  }
 
   int pre = cfg_.depth >= 0 ? int(std::lround(cfg_.depth * H)) : int(rng.below(H + 1));
   if (text_ && pre > 0 && pre < H) {
@@ -85,13 +105,19 @@ void NeedleTask::generate_row(Rng& rng, int32_t* tokens, int32_t* targets, float
   std::vector<int32_t> s;
   s.reserve(T_ + 1);
   s.push_back(bos_);
-  s.insert(s.end(), hay.begin(), hay.begin() + pre);
-  const int needle_begin = int(s.size());
-  s.push_back(needle_);
-  s.insert(s.end(), key.begin(), key.end());
-  s.insert(s.end(), value.begin(), value.end());
-  const int needle_end = int(s.size());
-  s.insert(s.end(), hay.begin() + pre, hay.end());
+  int needle_begin = -1, needle_end = -1;
+  for (int i = 0; i <= H; ++i) {  // before haystack token i: the needles placed there, then hay[i]
+    for (const Item& d : distractors)
+      if (d.at == i) s.insert(s.end(), d.tokens.begin(), d.tokens.end());
+    if (i == pre) {
+      needle_begin = int(s.size());
+      s.push_back(needle_);
+      s.insert(s.end(), key.begin(), key.end());
+      s.insert(s.end(), value.begin(), value.end());
+      needle_end = int(s.size());
+    }
+    if (i < H) s.push_back(hay[size_t(i)]);
+  }
   s.push_back(question_);
   s.insert(s.end(), key.begin(), key.end());
   s.insert(s.end(), value.begin(), value.end());
@@ -108,8 +134,9 @@ void NeedleTask::generate_row(Rng& rng, int32_t* tokens, int32_t* targets, float
   meta.depth = H ? float(pre) / float(H) : 0.0f;
 }
 
-std::vector<TaskMetric> NeedleTask::score_rows(const Batch& batch, const std::vector<SampleMeta>& meta,
-                                          const Tensor& logits) const {
+std::vector<TaskMetric> NeedleTask::score_rows(const Batch& batch,
+                                               const std::vector<SampleMeta>& meta,
+                                               const Tensor& logits) const {
   check_logits(batch, logits, vocab_, "needle");
   return {position_accuracy("accuracy", batch, meta, logits, &SampleMeta::query_positions),
           sequence_accuracy("exact_match", batch, meta, logits, &SampleMeta::query_positions)};
@@ -126,10 +153,11 @@ std::string NeedleTask::token_text(int id) const {
 std::string NeedleTask::describe() const {
   return "needle(haystack=" + cfg_.haystack + ",vocab=" + std::to_string(vocab_) +
          (text_ ? ",corpus=" + cfg_.corpus : std::string()) + ",len=" + std::to_string(cfg_.len) +
-         ",key_len=" + std::to_string(cfg_.key_len) + ",value_len=" +
-         std::to_string(cfg_.value_len) + ",depth=" + format_number(cfg_.depth) +
-         ",mask_all=" + (cfg_.mask_all ? "true" : "false") + ",batch=" +
-         std::to_string(cfg_.batch) + ",seed=" + std::to_string(cfg_.seed) + ")";
+         ",key_len=" + std::to_string(cfg_.key_len) +
+         ",value_len=" + std::to_string(cfg_.value_len) + ",depth=" + format_number(cfg_.depth) +
+         ",mask_all=" + (cfg_.mask_all ? "true" : "false") +
+         (cfg_.distractors ? ",distractors=" + std::to_string(cfg_.distractors) : std::string()) +
+         ",batch=" + std::to_string(cfg_.batch) + ",seed=" + std::to_string(cfg_.seed) + ")";
 }
 
 NeedleConfig NeedleTask::config_from(const TaskParams& p) {
@@ -142,6 +170,7 @@ NeedleConfig NeedleTask::config_from(const TaskParams& p) {
   c.value_len = int(p.integer("value_len"));
   c.depth = p.real("depth");
   c.mask_all = p.boolean("mask_all");
+  c.distractors = int(p.integer("distractors"));
   c.batch = int(p.integer("batch"));
   c.seed = p.seed("seed");
   return c;
@@ -162,6 +191,8 @@ TaskInfo NeedleTask::info() {
           {"value_len", std::to_string(d.value_len), "value (answer) tokens"},
           {"depth", format_number(d.depth), "needle depth in [0,1]; < 0: uniform per sample"},
           {"mask_all", d.mask_all ? "true" : "false", "loss on every position (else the answer)"},
+          {"distractors", std::to_string(d.distractors),
+           "more needles with other keys, at random depths"},
           {"batch", std::to_string(d.batch), "sequences per batch"},
           {"seed", std::to_string(d.seed), "random seed"},
       },

@@ -3,6 +3,8 @@
 // chosen depth of a random-token or text haystack, and at the end a question naming the key
 // whose answer is the value:
 //   BOS  haystack[..depth]  <needle> key value  haystack[depth..]  <q> key value
+// With distractors = N, N more needles with other keys (and values) sit at random places of the
+// haystack: finding the one <needle> marker no longer answers the question, matching the key does.
 // The answer (the final value tokens) is scored; metadata gives the needle span and its value
 // span, which the retrieval score of Wu et al. counts copy-paste attention into.
 #include <string>
@@ -24,6 +26,7 @@ struct NeedleConfig {
   int value_len = 4;
   double depth = -1;    // fraction of the haystack before the needle; < 0: uniform per sample
   bool mask_all = false;  // train on every position (else only the answer)
+  int distractors = 0;    // needles with other keys, at random depths
   int batch = 16;
   uint64_t seed = 0;
 };
@@ -46,7 +49,9 @@ class NeedleTask : public SeededTask {
   int bos_token() const override { return bos_; }
   int needle_token() const { return needle_; }
   int question_token() const { return question_; }
-  int haystack_len() const { return T_ + 1 - 1 - 2 * (1 + cfg_.key_len + cfg_.value_len); }
+  int haystack_len() const {
+    return T_ + 1 - 1 - (2 + cfg_.distractors) * (1 + cfg_.key_len + cfg_.value_len);
+  }
 
  protected:
   void generate_row(Rng& rng, int32_t* tokens, int32_t* targets, float* mask,

@@ -27,6 +27,10 @@ class Block {
   void backward(const float* dy, float* dx);
 
   Attention& attention() { return *attn_; }
+  std::unique_ptr<Attention> swap_attention(std::unique_ptr<Attention> a) {
+    attn_.swap(a);
+    return a;
+  }
 
  private:
   void attention_forward(const float* xn, float* out);     // out [N, D], before the residual add

@@ -85,6 +85,12 @@ Attention& Transformer::attention(int layer) {
   return blocks_[size_t(layer)]->attention();
 }
 
+std::unique_ptr<Attention> Transformer::swap_attention(int layer, std::unique_ptr<Attention> a) {
+  if (!a) throw Error("swap_attention: no attention variant given");
+  attention(layer);  // checks the layer exists
+  return blocks_[size_t(layer)]->swap_attention(std::move(a));
+}
+
 void Transformer::add_observer(ForwardObserver* obs) { observers_.push_back(obs); }
 
 void Transformer::remove_observer(ForwardObserver* obs) {

@@ -68,6 +68,11 @@ class Transformer {
   void clear_observers() { observers_.clear(); }
 
   Attention& attention(int layer);
+  // Puts `a` in place of layer `layer`'s attention variant and returns the one it replaces, for
+  // inference-time interventions (StreamingLLM's window + sinks mask, analysis/streaming_eval.h).
+  // The caller swaps the original back before training again: the trainer's parameter list
+  // points into the original variant's parameters.
+  std::unique_ptr<Attention> swap_attention(int layer, std::unique_ptr<Attention> a);
 
   // Copies named weights into the parameters. Every parameter must be present with the right
   // shape; unknown names are an error too. Messages name the tensor.

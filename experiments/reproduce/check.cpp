@@ -101,6 +101,7 @@ CheckResult evaluate(Store& store, const Check& c) {
   if (two) {
     Check cb = c;
     if (!c.metric_b.empty()) cb.metric = c.metric_b;
+    if (c.b_step != kSameStep) cb.step = c.b_step;
     res.b = group_value(store, c.b, cb);
   }
   // Too few seeds give no interval worth reading (a t-interval over 2 values is 12.7 sd wide).
@@ -115,6 +116,40 @@ CheckResult evaluate(Store& store, const Check& c) {
   }
   const GroupValue &a = res.a, &b = res.b;
   bool above = c.op == ">";
+  if (c.kind == "compare" && c.b_step != kSameStep && format_filters(c.a) == format_filters(c.b)) {
+    // The same runs at two steps: the claim is about each run's change, so the interval is that of
+    // the per-run differences A - B (paired), not of two independent means.
+    Check cb = c;
+    cb.step = c.b_step;
+    if (!c.metric_b.empty()) cb.metric = c.metric_b;
+    std::vector<double> d;
+    for (const RunRecord& r : select_runs(store, c.a)) {
+      if (r.status != "done") continue;
+      const double va = run_value(store, r, c), vb = run_value(store, r, cb);
+      if (std::isfinite(va) && std::isfinite(vb)) d.push_back(va - vb);
+    }
+    Stat st = stat_of(d);
+    const double half = ci95_half_width(st.sd, st.n);
+    if (st.n < kMinSeeds) {
+      res.why = std::to_string(st.n) + " run(s) with both steps, need " + std::to_string(kMinSeeds);
+      return res;
+    }
+    const std::string diff = "paired difference A - B = " + fmt(st.mean) + " ± " + fmt(half) +
+                             " (n=" + std::to_string(st.n) + ")";
+    const double lo = st.mean - half, hi = st.mean + half;
+    if (above)
+      res.outcome = lo > 0    ? Outcome::reproduced
+                    : hi <= 0 ? Outcome::not_reproduced
+                              : Outcome::inconclusive;
+    else
+      res.outcome = hi < 0    ? Outcome::reproduced
+                    : lo >= 0 ? Outcome::not_reproduced
+                              : Outcome::inconclusive;
+    res.why = diff + (res.outcome == Outcome::inconclusive            ? ", interval contains 0"
+                      : (res.outcome == Outcome::reproduced) == above ? ", above 0"
+                                                                      : ", below 0");
+    return res;
+  }
   auto decide = [&](bool claim_holds, bool opposite_holds, const std::string& claim,
                     const std::string& opposite, const std::string& neither = "intervals overlap") {
     res.outcome = claim_holds      ? Outcome::reproduced

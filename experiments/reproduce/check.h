@@ -4,6 +4,10 @@
 //   compare    group A's value  op  group B's value            ("softmax sinks more than relu")
 //   threshold  group A's value  op  a number, at step S        ("Sink_1 > 50 % by step 500")
 //   ratio      mean A / mean B  >=  r                          ("window 64 gives 4x window 8")
+// Compare and ratio may read B at another step (b_step), so a check can say how a metric of the
+// same runs changed during training ("the BOS score gap at the end is above its value at 250").
+// A compare whose B is A's runs at b_step is paired: the interval is that of the per-run
+// differences A - B, which must lie above (>) or below (<) zero.
 // Each run gives one value (its seed's); a group's value is their mean with a 95 % t-interval.
 // The outcome is REPRODUCED only when the intervals are separated the way the claim says,
 // NOT REPRODUCED when they are separated (or tied) the other way, and INCONCLUSIVE when they
@@ -19,6 +23,8 @@ namespace attnlab::exp {
 enum class Outcome { reproduced, not_reproduced, inconclusive };
 const char* outcome_name(Outcome o);  // "REPRODUCED", "NOT REPRODUCED", "INCONCLUSIVE"
 
+inline constexpr int64_t kSameStep = -2;
+
 struct Check {
   std::string name;    // one line: what the claim says
   std::string kind;    // compare | threshold | ratio
@@ -31,6 +37,7 @@ struct Check {
   std::string op = ">";      // compare, threshold: > or <
   double value = 0;          // threshold: the number; ratio: the least ratio r
   int64_t step = -1;         // -1: each run's last logged step; else the last logged step <= it
+  int64_t b_step = kSameStep;  // compare, ratio: the step group B is read at (default: step)
   std::string published;     // the paper's numbers, quoted in the report
   std::string note;          // why this threshold (e.g. the chance level it is set against)
 };

@@ -74,7 +74,7 @@ struct Reader {
   Check check(const toml::table& t) const {
     check_keys(t,
                {"name", "kind", "metric", "metric_b", "reduce", "layer", "a", "b", "op", "value",
-                "step", "published", "note"},
+                "step", "b_step", "published", "note"},
                "[[check]]");
     Check c;
     c.name = text(t, "name", true);
@@ -88,6 +88,11 @@ struct Reader {
     if (auto op = text(t, "op", false); !op.empty()) c.op = op;
     c.value = number(t, "value", 0);
     c.step = int64_t(number(t, "step", -1));
+    if (t.get("b_step")) {
+      if (c.kind == "threshold")
+        fail(t, "check '" + c.name + "': b_step needs a compare or ratio check");
+      c.b_step = int64_t(number(t, "b_step", -1));
+    }
     c.published = text(t, "published", false);
     c.note = text(t, "note", false);
     if (c.kind != "compare" && c.kind != "threshold" && c.kind != "ratio")

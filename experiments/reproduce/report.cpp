@@ -24,7 +24,12 @@ std::string minutes(double s) {
 }
 
 std::string step_text(const Check& c) {
-  return c.step < 0 ? "last step" : "step " + std::to_string(c.step);
+  auto at = [](int64_t s) {
+    return s < 0 ? std::string("last step") : "step " + std::to_string(s);
+  };
+  if (c.b_step != kSameStep && c.b_step != c.step)
+    return "A at " + at(c.step) + ", B at " + at(c.b_step);
+  return at(c.step);
 }
 
 // What the check compares, in one cell: "A > B", "A > 50 by step 500", "A / B >= 4".

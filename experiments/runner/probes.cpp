@@ -6,6 +6,7 @@
 #include "analysis/analyzer.h"
 #include "core/model/observer.h"
 #include "core/tensor/error.h"
+#include "experiments/runner/research_probes.h"
 #include "experiments/spec/task_bridge.h"
 
 namespace attnlab::exp {
@@ -76,6 +77,19 @@ ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& pro
       for (const auto& [k, v] : t.scalars())
         if (std::isfinite(v)) res.scalars.push_back({run, step, "analyzer/" + k, v});
       if (final_tables) res.tables.emplace_back(name, t.to_json().dump());
+      continue;
+    }
+    const nlohmann::json& params = probes_cfg.at("params");
+    if (name == "streaming") {
+      streaming_probe(model, task, params, run, step, res);
+      continue;
+    }
+    if (name == "active_dormant") {
+      active_dormant_probe(model, task, params, run, step, res);
+      continue;
+    }
+    if (name == "retrieval") {
+      retrieval_ablation_probe(model, task, params, run, step, final_tables, res);
       continue;
     }
     if (name != "attn_stats") throw Error("probe '" + name + "' is not available in this build");

@@ -27,7 +27,10 @@ std::unique_ptr<Task> make_study_task(const nlohmann::json& task, uint64_t seed,
   return make_task(task["name"].get<std::string>(), params);
 }
 
-// attn_stats: the engine's cheap per-head row statistics; analyzer: analysis/'s full HeadTable.
-std::vector<std::string> known_probes() { return {"attn_stats", "analyzer"}; }
+// attn_stats: the engine's cheap per-head row statistics; analyzer: analysis/'s full HeadTable;
+// streaming, active_dormant, retrieval: one published finding each (runner/research_probes.h).
+std::vector<std::string> known_probes() {
+  return {"attn_stats", "analyzer", "streaming", "active_dormant", "retrieval"};
+}
 
 }  // namespace attnlab::exp

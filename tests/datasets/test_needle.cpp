@@ -1,5 +1,6 @@
 // Needle in a haystack: span metadata points at the needle, the question names its key, the
 // answer is its value; depth control; the text haystack.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "core/tensor/error.h"
@@ -111,4 +112,43 @@ TEST_CASE("needle: text haystack from Tiny Shakespeare, inserted after a sentenc
       CHECK((before == "." || before == "\n"));
     }
   }
+}
+
+TEST_CASE("needle: distractors are needles with other keys; only the real one answers") {
+  NeedleConfig c;
+  c.len = 64;
+  c.vocab = 16;  // a small alphabet: distractors that contain the key must be redrawn
+  c.batch = 32;
+  c.distractors = 3;
+  NeedleTask task(c);
+  CHECK(task.haystack_len() == 64 - 5 * (1 + c.key_len + c.value_len));
+  Batch batch;
+  task.next(batch);
+  const int T = batch.T;
+  for (int b = 0; b < batch.B; ++b) {
+    const int32_t* x = batch.tokens.data() + b * T;
+    const int32_t* y = batch.targets.data() + b * T;
+    const SampleMeta& m = task.meta()[b];
+    const int q = T - c.value_len - c.key_len;
+    REQUIRE(x[q] == task.question_token());
+    std::vector<int32_t> key(x + q + 1, x + q + 1 + c.key_len);
+    int markers = 0, matching = 0;
+    for (int t = 1; t < q; ++t) {
+      if (x[t] != task.needle_token()) continue;
+      ++markers;
+      if (std::equal(key.begin(), key.end(), x + t + 1)) {
+        ++matching;
+        CHECK(t == m.needle.begin);  // the metadata names the needle the question asks for
+      }
+    }
+    CHECK(markers == 1 + c.distractors);
+    CHECK(matching == 1);
+    CHECK(std::search(x + 1, x + q, key.begin(), key.end()) == x + m.needle.begin + 1);  // the key nowhere else
+    for (int i = 0; i < c.value_len; ++i) CHECK(y[m.query_positions[size_t(i)]] == x[m.needle_value.begin + i]);
+  }
+  CHECK(task.describe().find("distractors=3") != std::string::npos);
+  c.len = 40;  // len + 1 tokens = BOS + haystack + 4 needles and the question of 7 tokens each: 5 left
+  CHECK(NeedleTask(c).haystack_len() == 5);
+  c.len = 35;
+  CHECK_THROWS_AS(NeedleTask(c), Error);
 }

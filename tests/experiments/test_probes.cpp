@@ -111,4 +111,79 @@ TEST_CASE("in-context regression runs are scored against their baselines") {
     CHECK((s.count(m) && std::isfinite(s[m]) && s[m] >= 0.0));
   // Least squares beats averaging once the points outnumber the dimensions.
   CHECK(s["task/ols_squared_error"] < s["task/averaging_squared_error"]);
+
+namespace {
+
+// A model sized for a task (vocab and length), untrained.
+std::unique_ptr<Transformer> model_for(const Task& task, int layers, int heads) {
+  ModelConfig mc;
+  mc.vocab_size = task.vocab_size();
+  mc.context = task.seq_len();
+  mc.d_model = 16;
+  mc.n_layers = layers;
+  mc.n_heads = heads;
+  mc.n_kv_heads = heads;
+  mc.d_ff = 32;
+  auto m = std::make_unique<Transformer>(mc);
+  m->init_weights(4);
+  return m;
+}
+
+std::map<std::string, double> scalars(const ProbeResult& r) {
+  std::map<std::string, double> out;
+  for (const ScalarRow& s : r.scalars) out[s.name] = s.value;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("streaming probe: dense, window and window + sinks losses with their ratios", "[probes][streaming]") {
+  auto task = make_study_task({{"name", "bigram_backcopy"}}, 1, 2, 32);
+  auto model = model_for(*task, 1, 2);
+  nlohmann::json cfg = {{"names", {"streaming"}}, {"params", {{"stream_window", 8}, {"stream_sinks", 2}}}};
+  auto s = scalars(run_probes(*model, *task, cfg, "run", 3, false));
+  REQUIRE(s.count("stream_loss_dense"));
+  REQUIRE(s.count("stream_loss_window"));
+  REQUIRE(s.count("stream_loss_sinks"));
+  CHECK(s["stream_window_ratio"] == Approx(s["stream_loss_window"] / s["stream_loss_dense"]));
+  CHECK(s["stream_sinks_ratio"] == Approx(s["stream_loss_sinks"] / s["stream_loss_dense"]));
+  CHECK(model->attention(0).spec() == "softmax");  // restored
+  nlohmann::json too_big = {{"names", {"streaming"}}, {"params", {{"stream_window", 31}, {"stream_sinks", 4}}}};
+  CHECK_THROWS_WITH(run_probes(*model, *task, too_big, "run", 3, false), Catch::Contains("nothing is evicted"));
+}
+
+TEST_CASE("active_dormant probe: per-head rows on bigram_backcopy, an error elsewhere", "[probes][active_dormant]") {
+  auto task = make_study_task({{"name", "bigram_backcopy"}}, 1, 4, 32);
+  auto model = model_for(*task, 1, 2);
+  nlohmann::json cfg = {{"names", {"active_dormant"}}, {"params", nlohmann::json::object()}};
+  ProbeResult r = run_probes(*model, *task, cfg, "run", 3, false);
+  auto bos = by_head(r.heads, "bos_mass_nontrigger");
+  REQUIRE(bos.size() == 2);
+  for (const auto& [k, v] : bos) CHECK((v > 0.0 && v <= 1.0));
+  CHECK(by_head(r.heads, "bos_value_ratio").size() == 2);
+  CHECK(by_head(r.heads, "bos_score_gap").size() == 2);
+  Fixture f;  // an induction task has no triggers
+  CHECK_THROWS_WITH(run_probes(*f.model, *f.task, cfg, "run", 1, false), Catch::Contains("bigram_backcopy"));
+}
+
+TEST_CASE("retrieval probe: scores, ablation accuracies, and an error off the needle task", "[probes][retrieval]") {
+  auto task = make_study_task({{"name", "needle"}, {"params", {{"vocab", 16}, {"value_len", 2}, {"key_len", 1}}}}, 1, 4, 24);
+  auto model = model_for(*task, 2, 2);
+  nlohmann::json cfg = {{"names", {"retrieval"}}, {"params", {{"retrieval_trials", 4}, {"ablate_k", 1}}}};
+  ProbeResult r = run_probes(*model, *task, cfg, "run", 3, true);
+  auto s = scalars(r);
+  REQUIRE(s.count("retrieval/answer_recall"));
+  CHECK(s["retrieval/answer_recall"] >= 0.0);
+  // An untrained model may accept no trial; then nothing is ranked or ablated, and no row says 0.
+  REQUIRE(s.count("retrieval/acc"));  // the unmasked accuracy, whatever the trials
+  if (s.count("retrieval/acc_top_ablated")) {
+    CHECK(s.count("retrieval/acc_top_ablated"));
+    CHECK(s["retrieval/ablation_gap"] == Approx(s["retrieval/acc_random_ablated"] - s["retrieval/acc_top_ablated"]));
+  } else {
+    CHECK(by_head(r.heads, "retrieval_score").empty());
+  }
+  REQUIRE(r.tables.size() == 1);
+  CHECK(r.tables[0].first == "retrieval");
+  Fixture f;
+  CHECK_THROWS_WITH(run_probes(*f.model, *f.task, cfg, "run", 1, false), Catch::Contains("needle"));
 }

@@ -106,6 +106,29 @@ TEST_CASE("ratio: mean A / mean B at least r, with the intervals' range", "[repr
   CHECK(outcome_of("ratio_zero", {50, 51, 52}, {0, 0, 0}, c) == Outcome::inconclusive);  // no ratio
 }
 
+TEST_CASE("compare and ratio can read B at another step: the same runs' change", "[reproduce]") {
+  // Group A's values at step 10 against the same runs at step 5 (a tenth of them).
+  Check c = make_check("ratio", ">", 5);
+  c.b = c.a;
+  c.b_step = 5;
+  CHECK(outcome_of("bstep_ratio", {10, 11, 12}, {}, c) == Outcome::reproduced);  // 10x
+  c.value = 20;
+  CHECK(outcome_of("bstep_ratio_false", {10, 11, 12}, {}, c) == Outcome::not_reproduced);
+  c = make_check("compare", "<");
+  c.b = c.a;
+  c.b_step = 5;  // A (the end) below B (step 5): false, the values grew tenfold
+  CHECK(outcome_of("bstep_cmp", {10, 11, 12}, {}, c) == Outcome::not_reproduced);
+  c.op = ">";
+  CHECK(outcome_of("bstep_cmp_up", {10, 11, 12}, {}, c) == Outcome::reproduced);
+  // Paired: each run grew tenfold, but the runs spread so that the two groups' intervals overlap
+  // (A 2.75 ± 2.48 reaches down to 0.27, B up to 0.52); the per-run differences lie above zero.
+  CHECK(outcome_of("bstep_paired", {1.75, 2.75, 3.75}, {}, c) == Outcome::reproduced);
+  CHECK(outcome_of("bstep_paired_spread", {-5, 1, 10}, {}, c) == Outcome::inconclusive);
+  CHECK(outcome_of("bstep_2runs", {10, 11}, {}, c) == Outcome::inconclusive);
+  c.b_step = kSameStep;  // the same step on both sides: one interval twice, overlapping
+  CHECK(outcome_of("bstep_same", {10, 11, 12}, {}, c) == Outcome::inconclusive);
+}
+
 TEST_CASE("checks read per-head metrics reduced over heads, and only finished runs",
           "[reproduce]") {
   StoreBuilder sb("heads");

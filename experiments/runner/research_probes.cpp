@@ -1,0 +1,162 @@
+#include "experiments/runner/research_probes.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "analysis/ablation.h"
+#include "analysis/active_dormant.h"
+#include "analysis/probes.h"
+#include "analysis/streaming_eval.h"
+#include "core/tensor/error.h"
+#include "core/tensor/rng.h"
+#include "datasets/bigram_backcopy.h"
+
+namespace attnlab::exp {
+
+namespace {
+
+Batch first_batch(Task& task, int index = 0) {
+  task.seek(index);
+  Batch b;
+  task.next(b);
+  return b;
+}
+
+void add_table_heads(const HeadTable& t, const std::string& run, int64_t step, ProbeResult& out) {
+  for (const std::string& m : t.metrics())
+    for (int l = 0; l < t.n_layers(); ++l)
+      for (int h = 0; h < t.n_heads(); ++h) {
+        const double v = t.get(m, l, h);
+        if (std::isfinite(v)) out.heads.push_back({run, step, l, h, m, v});
+      }
+}
+
+void add_scalar(ProbeResult& out, const std::string& run, int64_t step, const std::string& name,
+                double v) {
+  if (std::isfinite(v))
+    out.scalars.push_back({run, step, name, v});  // the store keeps numbers only
+}
+
+}  // namespace
+
+void streaming_probe(Transformer& model, Task& task, const nlohmann::json& params,
+                     const std::string& run, int64_t step, ProbeResult& out) {
+  const int window = params.value("stream_window", 16), sinks = params.value("stream_sinks", 4);
+  const int n = std::max(1, int(params.value("stream_batches", 2)));
+  if (window + sinks >= task.seq_len())
+    throw Error("probe streaming: stream_window + stream_sinks (" + std::to_string(window + sinks) +
+                ") must be below the sequence length (" + std::to_string(task.seq_len()) +
+                "), or nothing is evicted");
+  std::vector<Batch> batches;
+  for (int i = 0; i < n; ++i) batches.push_back(first_batch(task, i));
+  const StreamingLosses s = streaming_losses(model, batches, window, sinks);
+  add_scalar(out, run, step, "stream_loss_dense", s.dense);
+  add_scalar(out, run, step, "stream_loss_window", s.window);
+  add_scalar(out, run, step, "stream_loss_sinks", s.sinks);
+  add_scalar(out, run, step, "stream_window_ratio", s.window / s.dense);
+  add_scalar(out, run, step, "stream_sinks_ratio", s.sinks / s.dense);
+  // Share of the eviction's loss increase that the sinks win back; undefined without an increase.
+  if (s.window - s.dense > 1e-3)
+    add_scalar(out, run, step, "stream_recovery", (s.window - s.sinks) / (s.window - s.dense));
+}
+
+void active_dormant_probe(Transformer& model, Task& task, const nlohmann::json& params,
+                          const std::string& run, int64_t step, ProbeResult& out) {
+  const auto* bb = dynamic_cast<const BigramBackcopyTask*>(&task);
+  if (!bb)
+    throw Error(
+        "probe active_dormant needs the bigram_backcopy task (its trigger characters), not " +
+        task.name());
+  std::vector<char> trig(size_t(bb->vocab_size()), 0);
+  for (int id : bb->trigger_tokens()) trig[size_t(id)] = 1;
+  Batch b = first_batch(task);
+  const int rows = std::min(b.B, int(params.value("rows", 16)));
+  const ModelConfig& mc = model.config();
+  ActiveDormantStats st(mc.n_layers, mc.n_heads, trig);
+  st.set_tokens(b.tokens.data(), rows, b.T);
+  model.add_observer(&st);
+  try {
+    model.forward(b.tokens.data(), rows, b.T);
+  } catch (...) {
+    model.remove_observer(&st);
+    throw;
+  }
+  model.remove_observer(&st);
+  add_table_heads(st.table(), run, step, out);
+}
+
+namespace {
+
+// Task accuracy on the probe batch with `heads` ablated (uniform attention over visible keys).
+double ablated_accuracy(Transformer& model, Task& task, const std::vector<HeadRef>& heads,
+                        const std::string& run) {
+  const ModelConfig& mc = model.config();
+  HeadAblation abl(heads, AblationMode::uniform, mc.n_layers, mc.n_heads);
+  if (!heads.empty()) model.add_observer(&abl);
+  std::vector<ScalarRow> s;
+  try {
+    s = score_task(model, task, run, 0);
+  } catch (...) {
+    model.remove_observer(&abl);
+    throw;
+  }
+  model.remove_observer(&abl);
+  for (const ScalarRow& r : s)
+    if (r.name == "task/accuracy") return r.value;
+  throw Error("probe retrieval: the task reports no accuracy");
+}
+
+}  // namespace
+
+void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::json& params,
+                              const std::string& run, int64_t step, bool final_tables,
+                              ProbeResult& out) {
+  if (task.name() != "needle")
+    throw Error("probe retrieval needs the needle task, not " + task.name());
+  ProbeOptions opt;
+  opt.retrieval_task = task.describe();
+  opt.retrieval_trials = params.value("retrieval_trials", 32);
+  const HeadTable t = retrieval_probe(model, VocabInfo::from_config(model.config()), opt);
+  add_table_heads(t, run, step, out);
+  const ModelConfig& mc = model.config();
+  const int L = mc.n_layers, H = mc.n_heads;
+  add_scalar(out, run, step, "retrieval/heads", t.scalar("retrieval_heads"));
+  add_scalar(out, run, step, "retrieval/heads_pct", t.scalar("retrieval_heads_pct"));
+  add_scalar(out, run, step, "retrieval/answer_recall", t.scalar("answer_recall"));
+  if (final_tables) out.tables.emplace_back("retrieval", t.to_json().dump());
+  const double base = ablated_accuracy(model, task, {}, run);
+  add_scalar(out, run, step, "retrieval/acc", base);
+  if (!(t.scalar("accepted_trials") > 0)) return;  // scores undefined: nothing to rank or ablate
+  if (L * H < 2) return;                           // no other head to mask for comparison
+
+  // Heads by score, best first; the top k are ablated together, against k random others.
+  std::vector<HeadRef> order;
+  for (int l = 0; l < L; ++l)
+    for (int h = 0; h < H; ++h) order.push_back({l, h});
+  std::stable_sort(order.begin(), order.end(), [&](const HeadRef& a, const HeadRef& b) {
+    return t.get("retrieval_score", a.layer, a.head) > t.get("retrieval_score", b.layer, b.head);
+  });
+  // At most half the heads, so that k random others exist to compare with.
+  const int k = std::clamp(int(params.value("ablate_k", 2)), 1, std::max(1, L * H / 2));
+  const int draws = std::max(1, int(params.value("ablate_draws", 5)));
+  add_scalar(out, run, step, "retrieval/top_score",
+             t.get("retrieval_score", order[0].layer, order[0].head));
+  const std::vector<HeadRef> top(order.begin(), order.begin() + k);
+  std::vector<HeadRef> rest(order.begin() + k, order.end());
+  const double top_acc = ablated_accuracy(model, task, top, run);
+  Rng rng(uint64_t(params.value("ablate_seed", 0)) * 7919 + uint64_t(step));
+  double rand_acc = 0;
+  for (int d = 0; d < draws; ++d) {
+    for (int i = 0; i < k; ++i)
+      std::swap(rest[size_t(i)], rest[size_t(i + rng.below(int64_t(rest.size()) - i))]);
+    rand_acc +=
+        ablated_accuracy(model, task, std::vector<HeadRef>(rest.begin(), rest.begin() + k), run);
+  }
+  rand_acc /= draws;
+  add_scalar(out, run, step, "retrieval/acc_top_ablated", top_acc);
+  add_scalar(out, run, step, "retrieval/acc_random_ablated", rand_acc);
+  add_scalar(out, run, step, "retrieval/ablation_gap", rand_acc - top_acc);
+}
+
+}  // namespace attnlab::exp
