@@ -111,6 +111,7 @@ TEST_CASE("in-context regression runs are scored against their baselines") {
     CHECK((s.count(m) && std::isfinite(s[m]) && s[m] >= 0.0));
   // Least squares beats averaging once the points outnumber the dimensions.
   CHECK(s["task/ols_squared_error"] < s["task/averaging_squared_error"]);
+}
 
 namespace {
 
