@@ -21,13 +21,15 @@ void check_range(const std::vector<int32_t>& ids, int T, int vocab) {
   for (size_t i = 0; i < ids.size(); ++i)
     if (ids[i] < 0 || ids[i] >= vocab)
       throw Error("token id " + std::to_string(ids[i]) + " at [" + std::to_string(i / T) + ", " +
-                  std::to_string(i % T) + "] is outside the model's vocabulary [0, " + std::to_string(vocab) +
-                  ")");
+                  std::to_string(i % T) + "] is outside the model's vocabulary [0, " +
+                  std::to_string(vocab) + ")");
 }
 
 }  // namespace
 
-pyb::array_t<float> owned_array(std::vector<float>&& d, const std::vector<int64_t>& s) { return owned(std::move(d), s); }
+pyb::array_t<float> owned_array(std::vector<float>&& d, const std::vector<int64_t>& s) {
+  return owned(std::move(d), s);
+}
 pyb::array_t<int32_t> owned_array(std::vector<int32_t>&& d, const std::vector<int64_t>& s) {
   return owned(std::move(d), s);
 }
@@ -58,7 +60,8 @@ TokenBatch token_batch(const pyb::handle& obj, const Tokenizer* tok, int vocab, 
     if (kind != 'i' && kind != 'u')
       throw Error("tokens must be an integer array, got dtype " + std::string(pyb::str(a.dtype())));
     if (a.ndim() != 1 && a.ndim() != 2)
-      throw Error("tokens must be [T] or [batch, T], got an array of rank " + std::to_string(a.ndim()));
+      throw Error("tokens must be [T] or [batch, T], got an array of rank " +
+                  std::to_string(a.ndim()));
     if (!(a.flags() & pyb::array::c_style))
       throw Error("tokens must be a C-contiguous array (use numpy.ascontiguousarray)");
     out.B = a.ndim() == 2 ? int(a.shape(0)) : 1;
@@ -69,8 +72,8 @@ TokenBatch token_batch(const pyb::handle& obj, const Tokenizer* tok, int vocab, 
     const int64_t* p = wide.data();
     for (size_t i = 0; i < out.ids.size(); ++i) {
       if (p[i] < 0 || p[i] >= vocab)
-        throw Error("token id " + std::to_string(p[i]) + " at [" + std::to_string(i / out.T) + ", " +
-                    std::to_string(i % out.T) + "] is outside the model's vocabulary [0, " +
+        throw Error("token id " + std::to_string(p[i]) + " at [" + std::to_string(i / out.T) +
+                    ", " + std::to_string(i % out.T) + "] is outside the model's vocabulary [0, " +
                     std::to_string(vocab) + ")");
       out.ids[i] = int32_t(p[i]);
     }
@@ -93,8 +96,8 @@ TokenBatch token_batch(const pyb::handle& obj, const Tokenizer* tok, int vocab, 
   }
   if (out.B < 1 || out.T < 1) throw Error("tokens are empty");
   if (out.T > context)
-    throw Error(std::to_string(out.T) + " tokens is longer than the model's context (" + std::to_string(context) +
-                ")");
+    throw Error(std::to_string(out.T) + " tokens is longer than the model's context (" +
+                std::to_string(context) + ")");
   check_range(out.ids, out.T, vocab);  // text: a tokenizer larger than the model's vocabulary
   return out;
 }

@@ -3,7 +3,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <functional>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -19,48 +21,72 @@ namespace attnlab::py {
 namespace {
 
 // analyze(**options): the CLI's flag names with underscores, plus the ProbeOptions fields the CLI
-// leaves at their defaults.
+// leaves at their defaults. One setter per name, so the error for an unknown one can list them.
+using Setter = std::function<void(exp::AnalyzeRequest&, const pyb::handle&)>;
+const std::map<std::string, Setter>& option_setters() {
+  using R = exp::AnalyzeRequest;
+  using V = const pyb::handle&;
+  static const std::map<std::string, Setter> setters = {
+      {"n", [](R& r, V v) { r.opt.n_seqs = v.cast<int>(); }},
+      {"T", [](R& r, V v) { r.opt.T = v.cast<int>(); }},
+      {"eps", [](R& r, V v) { r.opt.metrics.sink_eps = v.cast<double>(); }},
+      {"bos", [](R& r, V v) { r.opt.bos = v.cast<std::string>(); }},
+      {"corpus",
+       [](R& r, V v) {
+         r.opt.corpus = v.cast<std::string>();
+         r.corpus_given = true;
+       }},
+      {"retrieval_task",
+       [](R& r, V v) {
+         r.opt.retrieval_task = v.cast<std::string>();
+         r.retrieval_task_given = true;
+       }},
+      {"haystack",
+       [](R& r, V v) {
+         r.opt.haystack_lengths = v.cast<std::vector<int>>();
+         for (int x : r.opt.haystack_lengths)
+           if (x <= 0)
+             throw Error("haystack: " + std::to_string(x) + " is not a positive whole number");
+       }},
+      {"depths",
+       [](R& r, V v) {
+         r.opt.depths = v.cast<std::vector<double>>();
+         for (double x : r.opt.depths)
+           if (!(x >= 0.0 && x <= 1.0))
+             throw Error("depths: " + std::to_string(x) + " is not a fraction in [0, 1]");
+       }},
+      {"question_style", [](R& r, V v) { r.opt.question_style = v.cast<std::string>(); }},
+      {"needle", [](R& r, V v) { r.opt.needle = v.cast<std::string>(); }},
+      {"answer", [](R& r, V v) { r.opt.needle_answer = v.cast<std::string>(); }},
+      {"question", [](R& r, V v) { r.opt.question = v.cast<std::string>(); }},
+      {"seed", [](R& r, V v) { r.opt.seed = v.cast<uint64_t>(); }},
+      {"block", [](R& r, V v) { r.opt.block = v.cast<int>(); }},
+      {"repeats", [](R& r, V v) { r.opt.repeats = v.cast<int>(); }},
+      {"samples", [](R& r, V v) { r.opt.samples = v.cast<int>(); }},
+      {"loss_batch", [](R& r, V v) { r.opt.loss_batch = v.cast<int>(); }},
+      {"loss_subseq", [](R& r, V v) { r.opt.loss_subseq = v.cast<int>(); }},
+      {"census_block", [](R& r, V v) { r.opt.census_block = v.cast<int>(); }},
+      {"batch", [](R& r, V v) { r.opt.batch = v.cast<int>(); }},
+      {"max_new", [](R& r, V v) { r.opt.max_new = v.cast<int>(); }},
+      {"retrieval_threshold", [](R& r, V v) { r.opt.retrieval_threshold = v.cast<double>(); }},
+      {"retrieval_trials", [](R& r, V v) { r.opt.retrieval_trials = v.cast<int>(); }},
+  };
+  return setters;
+}
+
 void apply_option(exp::AnalyzeRequest& r, const std::string& key, const pyb::handle& v) {
-  ProbeOptions& o = r.opt;
-  if (key == "n") o.n_seqs = v.cast<int>();
-  else if (key == "T") o.T = v.cast<int>();
-  else if (key == "eps") o.metrics.sink_eps = v.cast<double>();
-  else if (key == "bos") o.bos = v.cast<std::string>();
-  else if (key == "corpus") o.corpus = v.cast<std::string>(), r.corpus_given = true;
-  else if (key == "retrieval_task") o.retrieval_task = v.cast<std::string>(), r.retrieval_task_given = true;
-  else if (key == "haystack") {
-    o.haystack_lengths = v.cast<std::vector<int>>();
-    for (int x : o.haystack_lengths)
-      if (x <= 0) throw Error("haystack: " + std::to_string(x) + " is not a positive whole number");
-  } else if (key == "depths") {
-    o.depths = v.cast<std::vector<double>>();
-    for (double x : o.depths)
-      if (!(x >= 0.0 && x <= 1.0)) throw Error("depths: " + std::to_string(x) + " is not a fraction in [0, 1]");
-  } else if (key == "question_style") o.question_style = v.cast<std::string>();
-  else if (key == "needle") o.needle = v.cast<std::string>();
-  else if (key == "answer") o.needle_answer = v.cast<std::string>();
-  else if (key == "question") o.question = v.cast<std::string>();
-  else if (key == "seed") o.seed = v.cast<uint64_t>();
-  else if (key == "block") o.block = v.cast<int>();
-  else if (key == "repeats") o.repeats = v.cast<int>();
-  else if (key == "samples") o.samples = v.cast<int>();
-  else if (key == "loss_batch") o.loss_batch = v.cast<int>();
-  else if (key == "loss_subseq") o.loss_subseq = v.cast<int>();
-  else if (key == "census_block") o.census_block = v.cast<int>();
-  else if (key == "batch") o.batch = v.cast<int>();
-  else if (key == "max_new") o.max_new = v.cast<int>();
-  else if (key == "retrieval_threshold") o.retrieval_threshold = v.cast<double>();
-  else if (key == "retrieval_trials") o.retrieval_trials = v.cast<int>();
-  else
-    throw Error("analyze: unknown option '" + key +
-                "' (known: n, T, eps, bos, corpus, haystack, depths, question_style, retrieval_task, needle, "
-                "answer, question, seed, block, repeats, samples, loss_batch, loss_subseq, census_block, batch, "
-                "max_new, retrieval_threshold, retrieval_trials)");
+  auto it = option_setters().find(key);
+  if (it == option_setters().end()) {
+    std::string known;
+    for (const auto& [name, set] : option_setters()) known += (known.empty() ? "" : ", ") + name;
+    throw Error("analyze: unknown option '" + key + "' (known: " + known + ")");
+  }
+  it->second(r, v);
 }
 
 HeadTable analyze(ModelHandle& h, const std::string& probe, std::optional<std::string> prompt,
-                  const std::string& ablate, const std::string& ablate_mode, const std::string& source,
-                  const std::string& device, const pyb::dict& options) {
+                  const std::string& ablate, const std::string& ablate_mode,
+                  const std::string& source, const std::string& device, const pyb::dict& options) {
   exp::AnalyzeRequest r;
   r.probe = probe;
   r.has_prompt = prompt.has_value();
@@ -76,8 +102,8 @@ HeadTable analyze(ModelHandle& h, const std::string& probe, std::optional<std::s
     try {
       apply_option(r, key, v);
     } catch (const pyb::cast_error&) {
-      throw Error("analyze: option '" + key + "' has the wrong type (" + std::string(pyb::str(pyb::type::of(v))) +
-                  ")");
+      throw Error("analyze: option '" + key + "' has the wrong type (" +
+                  std::string(pyb::str(pyb::type::of(v))) + ")");
     }
   }
   exp::requested_probes(r);  // bad names fail before the forward passes
@@ -104,8 +130,9 @@ pyb::array_t<double> grid(const HeadTable& t, const std::string& metric,
 }  // namespace
 
 void bind_analysis(pyb::module_& m) {
-  pyb::class_<HeadTable>(m, "HeadTable",
-                         "Layer x head x metric, with scalars and meta: what `attnlab analyze` prints and writes.")
+  pyb::class_<HeadTable>(
+      m, "HeadTable",
+      "Layer x head x metric, with scalars and meta: what `attnlab analyze` prints and writes.")
       .def_property_readonly("n_layers", &HeadTable::n_layers)
       .def_property_readonly("n_heads", &HeadTable::n_heads)
       .def_property_readonly("metrics", &HeadTable::metrics)
@@ -122,14 +149,25 @@ void bind_analysis(pyb::module_& m) {
                                return d;
                              })
       .def(
-          "to_numpy", [](const HeadTable& t, const std::string& metric) { return grid(t, metric, &HeadTable::get); },
+          "to_numpy",
+          [](const HeadTable& t, const std::string& metric) {
+            return grid(t, metric, &HeadTable::get);
+          },
           pyb::arg("metric"), "float64 [layer, head]; NaN where the metric is undefined.")
       .def(
-          "ci95", [](const HeadTable& t, const std::string& metric) { return grid(t, metric, &HeadTable::ci95); },
-          pyb::arg("metric"), "Half-widths of the 95 % intervals, [layer, head] (NaN where not given).")
+          "ci95",
+          [](const HeadTable& t, const std::string& metric) {
+            return grid(t, metric, &HeadTable::ci95);
+          },
+          pyb::arg("metric"),
+          "Half-widths of the 95 % intervals, [layer, head] (NaN where not given).")
       .def(
-          "chance", [](const HeadTable& t, const std::string& metric) { return grid(t, metric, &HeadTable::chance); },
-          pyb::arg("metric"), "Chance levels (uniform attention), [layer, head] (NaN where not given).")
+          "chance",
+          [](const HeadTable& t, const std::string& metric) {
+            return grid(t, metric, &HeadTable::chance);
+          },
+          pyb::arg("metric"),
+          "Chance levels (uniform attention), [layer, head] (NaN where not given).")
       .def("has_chance", &HeadTable::has_chance, pyb::arg("metric"))
       .def_property_readonly("head_vector_names", &HeadTable::head_vector_names)
       .def(
@@ -140,8 +178,9 @@ void bind_analysis(pyb::module_& m) {
             return owned_array(std::move(v), {n});
           },
           pyb::arg("name"), pyb::arg("layer"), pyb::arg("head"))
-      .def("to_json", [](const HeadTable& t) { return t.to_json().dump(1); },
-           "The JSON `attnlab analyze --json` writes (NaN as null).")
+      .def(
+          "to_json", [](const HeadTable& t) { return t.to_json().dump(1); },
+          "The JSON `attnlab analyze --json` writes (NaN as null).")
       .def_static(
           "from_json",
           [](const std::string& text) {
@@ -163,14 +202,17 @@ void bind_analysis(pyb::module_& m) {
             t.print(os, columns);
             return os.str();
           },
-          pyb::arg("columns") = std::vector<std::string>{}, "The text table `attnlab analyze` prints.")
+          pyb::arg("columns") = std::vector<std::string>{},
+          "The text table `attnlab analyze` prints.")
       .def("__repr__", [](const HeadTable& t) {
-        return "<attnlab.HeadTable " + std::to_string(t.n_layers()) + "x" + std::to_string(t.n_heads()) + ", " +
-               std::to_string(t.metrics().size()) + " metrics, " + std::to_string(t.scalars().size()) + " scalars>";
+        return "<attnlab.HeadTable " + std::to_string(t.n_layers()) + "x" +
+               std::to_string(t.n_heads()) + ", " + std::to_string(t.metrics().size()) +
+               " metrics, " + std::to_string(t.scalars().size()) + " scalars>";
       });
 
-  m.def("_analyze", &analyze, pyb::arg("model"), pyb::arg("probe"), pyb::arg("prompt"), pyb::arg("ablate"),
-        pyb::arg("ablate_mode"), pyb::arg("source"), pyb::arg("device"), pyb::arg("options"));
+  m.def("_analyze", &analyze, pyb::arg("model"), pyb::arg("probe"), pyb::arg("prompt"),
+        pyb::arg("ablate"), pyb::arg("ablate_mode"), pyb::arg("source"), pyb::arg("device"),
+        pyb::arg("options"));
   m.def("default_columns", &exp::default_columns, pyb::arg("probe"),
         "The columns `attnlab analyze` prints for a probe (\"prompt\" for a prompt).");
 }

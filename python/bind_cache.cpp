@@ -18,7 +18,8 @@ namespace attnlab::py {
 
 namespace {
 
-const std::vector<std::string> kNames = {"pattern", "q", "k", "v", "z", "attn_in", "resid_pre", "resid_post"};
+const std::vector<std::string> kNames = {"pattern", "q",       "k",         "v",
+                                         "z",       "attn_in", "resid_pre", "resid_post"};
 
 struct Captured {
   std::vector<float> data;
@@ -28,7 +29,8 @@ struct Captured {
 // Copies what the forward passes by, for the chosen layers and heads. Runs without the GIL.
 class CacheObserver : public ForwardObserver {
  public:
-  CacheObserver(int n_layers, std::vector<int> layers, std::vector<int> heads, std::set<std::string> names)
+  CacheObserver(int n_layers, std::vector<int> layers, std::vector<int> heads,
+                std::set<std::string> names)
       : want_(size_t(n_layers), false), heads_(std::move(heads)), names_(std::move(names)) {
     for (int l : layers) want_[size_t(l)] = true;
   }
@@ -46,8 +48,9 @@ class CacheObserver : public ForwardObserver {
       for (int b = 0; b < s.B; ++b)
         for (int i = 0; i < nh; ++i) {
           float* dst = c.data.data() + (size_t(b) * nh + i) * s.T * s.T;
-          view.attention->pattern(*view.inputs, b, heads_[i],
-                                  [&](int t, const float* r) { std::copy(r, r + t + 1, dst + size_t(t) * s.T); });
+          view.attention->pattern(*view.inputs, b, heads_[i], [&](int t, const float* r) {
+            std::copy(r, r + t + 1, dst + size_t(t) * s.T);
+          });
         }
     }
     if (wants("q")) per_head("q", view.layer, s, view.inputs->q);
@@ -68,9 +71,11 @@ class CacheObserver : public ForwardObserver {
   void on_residual(int layer, const Tensor& h) override {
     // The stream after block l is the one before block l + 1 (layer -1: the embeddings).
     const std::vector<float> stream(h.data.begin(), h.data.begin() + shape_numel(h.shape));
-    if (layer >= 0 && want_[size_t(layer)] && wants("resid_post")) out[{"resid_post", layer}] = {stream, h.shape};
+    if (layer >= 0 && want_[size_t(layer)] && wants("resid_post"))
+      out[{"resid_post", layer}] = {stream, h.shape};
     const size_t next = size_t(layer + 1);
-    if (next < want_.size() && want_[next] && wants("resid_pre")) out[{"resid_pre", layer + 1}] = {stream, h.shape};
+    if (next < want_.size() && want_[next] && wants("resid_pre"))
+      out[{"resid_pre", layer + 1}] = {stream, h.shape};
   }
 
   int d_model_ = 0;
@@ -111,10 +116,13 @@ std::vector<int> chosen(const std::optional<std::vector<int>>& given, int n, con
   return out;
 }
 
-pyb::tuple run_with_cache(ModelHandle& h, const pyb::handle& tokens, std::optional<std::vector<int>> layers,
-                          std::optional<std::vector<int>> heads, std::optional<std::vector<std::string>> names) {
+pyb::tuple run_with_cache(ModelHandle& h, const pyb::handle& tokens,
+                          std::optional<std::vector<int>> layers,
+                          std::optional<std::vector<int>> heads,
+                          std::optional<std::vector<std::string>> names) {
   const ModelConfig& c = h.config();
-  if (c.input_dim > 0) throw Error("this is a continuous-input model: run_with_cache takes token models only");
+  if (c.input_dim > 0)
+    throw Error("this is a continuous-input model: run_with_cache takes token models only");
   TokenBatch tb = token_batch(tokens, h.opened.tokenizer.get(), c.vocab_size, c.context);
   std::set<std::string> wanted;
   for (const std::string& n : names ? *names : kNames) {
@@ -125,7 +133,8 @@ pyb::tuple run_with_cache(ModelHandle& h, const pyb::handle& tokens, std::option
     }
     wanted.insert(n);
   }
-  CacheObserver obs(c.n_layers, chosen(layers, c.n_layers, "layer"), chosen(heads, c.n_heads, "head"), wanted);
+  CacheObserver obs(c.n_layers, chosen(layers, c.n_layers, "layer"),
+                    chosen(heads, c.n_heads, "head"), wanted);
   obs.d_model_ = c.d_model;
   std::vector<float> logits;
   {
@@ -152,8 +161,9 @@ pyb::tuple run_with_cache(ModelHandle& h, const pyb::handle& tokens, std::option
 void bind_cache(pyb::module_& m) {
   // Model is bound in bind_model.cpp; the Python wrapper (attnlab/cache.py) makes the dict an
   // ActivationCache.
-  m.def("_run_with_cache", &run_with_cache, pyb::arg("model"), pyb::arg("tokens"), pyb::arg("layers") = pyb::none(),
-        pyb::arg("heads") = pyb::none(), pyb::arg("names") = pyb::none());
+  m.def("_run_with_cache", &run_with_cache, pyb::arg("model"), pyb::arg("tokens"),
+        pyb::arg("layers") = pyb::none(), pyb::arg("heads") = pyb::none(),
+        pyb::arg("names") = pyb::none());
   m.attr("CACHE_NAMES") = kNames;
 }
 

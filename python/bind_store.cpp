@@ -5,9 +5,9 @@
 #include <memory>
 
 #include "analysis/head_table.h"
+#include "core/tensor/error.h"
 #include "experiments/store/query.h"
 #include "experiments/store/store.h"
-#include "core/tensor/error.h"
 #include "python/arrays.h"
 #include "python/bindings.h"
 
@@ -16,11 +16,13 @@ namespace attnlab::py {
 void bind_store(pyb::module_& m) {
   using exp::Store;
   pyb::class_<Store, std::shared_ptr<Store>>(m, "_Store")
-      .def(pyb::init([](const std::string& path) { return std::make_shared<Store>(path, true); }), pyb::arg("path"))
+      .def(pyb::init([](const std::string& path) { return std::make_shared<Store>(path, true); }),
+           pyb::arg("path"))
       .def_property_readonly("path", &Store::path)
       .def("runs",
            [](Store& s) {
-             pyb::list out;  // one dict per run: the store's columns plus the resolved config's fields
+             pyb::list
+                 out;  // one dict per run: the store's columns plus the resolved config's fields
              for (const exp::RunRecord& r : s.runs()) {
                pyb::dict d;
                d["id"] = r.id;
@@ -86,7 +88,8 @@ void bind_store(pyb::module_& m) {
           "head_table",
           [](Store& s, const std::string& run, const std::string& probe) -> pyb::object {
             const std::string text = s.head_table(run, probe);
-            if (text.empty()) throw Error("run " + run + " has no final table for probe '" + probe + "'");
+            if (text.empty())
+              throw Error("run " + run + " has no final table for probe '" + probe + "'");
             nlohmann::json j = nlohmann::json::parse(text);
             // The analyzer probe stores a HeadTable; attn_stats a list of per-head rows.
             if (j.is_object() && j.contains("n_layers")) return pyb::cast(HeadTable::from_json(j));

@@ -40,7 +40,8 @@ pyb::dict batch_dict(Task& task, int64_t index) {
     d["targets"] = owned_array(std::move(b.targets), {B, T});
   }
   d["mask"] = owned_array(std::move(b.mask), {B, T});
-  pyb::list meta;  // what each row holds (datasets/task.h SampleMeta): the positions a metric scores
+  pyb::list
+      meta;  // what each row holds (datasets/task.h SampleMeta): the positions a metric scores
   for (const SampleMeta& s : task.meta()) {
     pyb::dict r;
     r["query_positions"] = s.query_positions;
@@ -104,9 +105,12 @@ void bind_tasks(pyb::module_& m) {
       .def_property_readonly("bos_token", &Task::bos_token)
       .def("describe", &Task::describe)
       .def("batch", &batch_dict, pyb::arg("index") = 0,
-           "Batch `index` of the stream as NumPy arrays: tokens/targets int32 [B, T] (features float32 [B, T, "
+           "Batch `index` of the stream as NumPy arrays: tokens/targets int32 [B, T] (features "
+           "float32 [B, T, "
            "in_dim] and float targets for regression), mask float32 [B, T], and per-row meta.")
-      .def("token_text", [](const Task& t, int id) { return lossy_str(t.token_text(id)); }, pyb::arg("id"))
+      .def(
+          "token_text", [](const Task& t, int id) { return lossy_str(t.token_text(id)); },
+          pyb::arg("id"))
       .def(
           "render",
           [](Task& t, int64_t index, int row) {
@@ -115,22 +119,26 @@ void bind_tasks(pyb::module_& m) {
             Batch b;
             t.next(b);
             if (row < 0 || row >= b.B)
-              throw Error("row " + std::to_string(row) + " is outside the batch (0.." + std::to_string(b.B - 1) + ")");
+              throw Error("row " + std::to_string(row) + " is outside the batch (0.." +
+                          std::to_string(b.B - 1) + ")");
             return lossy_str(render_sample(t, b, row));
           },
-          pyb::arg("index") = 0, pyb::arg("row") = 0, "One sequence as `attnlab sample` prints it.");
+          pyb::arg("index") = 0, pyb::arg("row") = 0,
+          "One sequence as `attnlab sample` prints it.");
 
   m.def(
       "task",
       [](const std::string& spec, const pyb::kwargs& params) {
         std::map<std::string, std::string> overrides;
         for (const auto& [k, v] : params)  // as a spec writes them: len=64, flag=true
-          overrides[k.cast<std::string>()] = pyb::isinstance<pyb::bool_>(v) ? (v.cast<bool>() ? "true" : "false")
-                                                                           : pyb::str(v).cast<std::string>();
+          overrides[k.cast<std::string>()] = pyb::isinstance<pyb::bool_>(v)
+                                                 ? (v.cast<bool>() ? "true" : "false")
+                                                 : pyb::str(v).cast<std::string>();
         return std::shared_ptr<Task>(make_task(spec, overrides));
       },
       pyb::arg("spec"),
-      "A task from its spec, e.g. task(\"mqar(vocab=256,len=64)\") or task(\"mqar\", len=64, seed=1); keyword "
+      "A task from its spec, e.g. task(\"mqar(vocab=256,len=64)\") or task(\"mqar\", len=64, "
+      "seed=1); keyword "
       "arguments override the spec's parameters as `attnlab sample --param` does.");
 }
 

@@ -23,7 +23,8 @@ namespace attnlab::py {
 
 namespace {
 
-pyb::dict train(const std::string& toml_text, const pyb::object& on_step, const std::string& out_dir) {
+pyb::dict train(const std::string& toml_text, const pyb::object& on_step,
+                const std::string& out_dir) {
   // As `attnlab train --config` (experiments/cli/cmd_train.cpp train_from_spec).
   std::vector<exp::RunPlan> plan = exp::plan_runs(exp::parse_spec_string(toml_text, "<config>"));
   if (plan.size() != 1)
@@ -34,7 +35,8 @@ pyb::dict train(const std::string& toml_text, const pyb::object& on_step, const 
   TrainConfig tc = exp::train_from_json(cfg.at("train"));
   tc.seed = plan[0].seed;
   auto train_task = exp::make_study_task(cfg.at("task"), tc.seed, tc.batch_size, tc.seq_len);
-  auto eval_task = exp::make_study_task(cfg.at("task"), tc.seed + 1000003, tc.batch_size, tc.seq_len, true);
+  auto eval_task =
+      exp::make_study_task(cfg.at("task"), tc.seed + 1000003, tc.batch_size, tc.seq_len, true);
   auto model = std::make_unique<Transformer>(mc);
   model->init_weights(tc.seed);
   std::filesystem::create_directories(out_dir);

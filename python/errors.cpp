@@ -5,8 +5,6 @@
 
 namespace attnlab::py {
 
-void bind_errors(pyb::module_& m) {
-  pyb::register_exception<Error>(m, "Error", PyExc_ValueError);
-}
+void bind_errors(pyb::module_& m) { pyb::register_exception<Error>(m, "Error", PyExc_ValueError); }
 
 }  // namespace attnlab::py

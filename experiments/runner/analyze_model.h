@@ -16,15 +16,15 @@ struct AnalyzeRequest {
   std::string probe = "sink";  // sink | induction | retrieval | census | all, or a comma list
   bool has_prompt = false;     // analyse `prompt` (text, encoded as the model's tokenizer does)
   std::string prompt;
-  std::string ablate;               // "L0H1,L5H3"; empty: no ablation
-  std::string ablate_mode = "zero";  // zero | mean | uniform
-  std::string source;               // "": natural with a tokenizer, else random
-  bool corpus_given = false;        // false: the checkpoint's training corpus replaces opt.corpus
+  std::string ablate;                 // "L0H1,L5H3"; empty: no ablation
+  std::string ablate_mode = "zero";   // zero | mean | uniform
+  std::string source;                 // "": natural with a tokenizer, else random
+  bool corpus_given = false;          // false: the checkpoint's training corpus replaces opt.corpus
   bool retrieval_task_given = false;  // false: a needle-trained model is probed on its task
-  std::string device = "cpu";       // cpu | cuda
-  std::string model_label;          // the table's meta "model"
-  int context_override = 0;         // the LoadOptions::context the model was opened with
-  ProbeOptions opt;                 // haystack_lengths, depths, n, T, seed, ... as given
+  std::string device = "cpu";         // cpu | cuda
+  std::string model_label;            // the table's meta "model"
+  int context_override = 0;           // the LoadOptions::context the model was opened with
+  ProbeOptions opt;                   // haystack_lengths, depths, n, T, seed, ... as given
 };
 
 // The probe names the request runs, checked, and the checks that need no model (device, probe

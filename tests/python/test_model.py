@@ -32,7 +32,7 @@ def test_tokenizer_round_trip(stories):
     assert ids[0] == tok.bos_id and tok.bos_policy == "prepend"
     assert tok.decode(ids) == "Once upon a time, there was a cat."
     assert tok.encode("cat", bos=False)[0] != tok.bos_id
-    assert "".join(tok.token_strs(ids[1:])).strip() == "Once upon a time, there was a cat."
+    assert "".join(tok.token_strs(ids)[1:]).strip() == "Once upon a time, there was a cat."
 
 
 def test_forward_shape_dtype_batch(stories):
@@ -40,9 +40,12 @@ def test_forward_shape_dtype_batch(stories):
     logits = stories.forward(ids)
     assert logits.dtype == np.float32 and logits.shape == (2, ids.shape[1], 512)
     np.testing.assert_array_equal(logits[0], logits[1])
-    # A 1-D input is a batch of one; text is encoded with the model's BOS policy.
-    np.testing.assert_allclose(stories.forward(ids[0])[0], logits[0], atol=1e-6)
-    np.testing.assert_allclose(stories.forward("Lily saw a ball")[0], logits[0], atol=1e-6)
+    # A 1-D input is a batch of one (the GEMMs block differently: float32 rounding apart); text is
+    # encoded with the model's BOS policy.
+    one = stories.forward(ids[0])
+    assert one.shape == (1, ids.shape[1], 512)
+    np.testing.assert_allclose(one[0], logits[0], atol=1e-4)
+    np.testing.assert_array_equal(stories.forward("Lily saw a ball"), one)
 
 
 def test_generate_reproduces_author_sample(stories_bin, stories_tok, cli):
