@@ -58,3 +58,29 @@ def test_generate_reproduces_author_sample(stories_bin, stories_tok, cli):
     assert text == out.rstrip("\n")
     ids = m.generate(np.array(m.tokenizer.encode("Once"), dtype=np.int32), max_new=5)
     assert ids.dtype == np.int32 and len(ids) == len(m.tokenizer.encode("Once")) + 5
+
+
+def test_hf_folder_and_attnlab_checkpoint(stories_bin, stories_tok, cli, tmp_path):
+    # `attnlab export` writes a Hugging Face folder; it opens with the same logits as the source, to
+    # float32 rounding (HF folders store RoPE pairs in halves: the model applies them differently).
+    subprocess.run([cli, "export", stories_bin, "--tokenizer", stories_tok, "--out", str(tmp_path / "hf")], check=True,
+                   capture_output=True)
+    src = attnlab.load(stories_bin, tokenizer=stories_tok)
+    hf = attnlab.load(str(tmp_path / "hf"))
+    assert hf.format == "hf"
+    ids = src.tokenizer.encode("Lily and Tom")
+    np.testing.assert_allclose(hf.forward(ids), src.forward(ids), atol=1e-4)
+
+
+def test_long_calls_release_the_gil(stories):
+    # While analyze runs in a thread, this thread keeps running Python: the GIL is released.
+    import threading
+
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (stories.analyze(probe="induction"), done.set()))
+    ticks = 0
+    worker.start()
+    while not done.is_set():
+        ticks += 1
+    worker.join()
+    assert ticks > 1000
