@@ -2,7 +2,8 @@
 # What calling attnlab from Python costs: `attnlab analyze` (A) against the same probe through
 # Model.analyze (B), each a fresh process that loads stories260K and runs the sink probe, run
 # interleaved A B A B ... so drift on a shared machine hits both alike. Prints each pair and the
-# median B/A ratio with its range. PAIRS (default 5), PROBE_ARGS (CLI flags) and THREADS override.
+# median B/A ratio with its range. PAIRS (default 5), THREADS (default 1) and MODEL override. About 3
+# minutes on the shared 2-core machine (docs/python.md has the numbers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PAIRS=${PAIRS:-5}
