@@ -1,5 +1,6 @@
 #include "python/arrays.h"
 
+#include <cmath>
 #include <memory>
 
 #include "core/tensor/error.h"
@@ -99,6 +100,35 @@ TokenBatch token_batch(const pyb::handle& obj, const Tokenizer* tok, int vocab, 
     throw Error(std::to_string(out.T) + " tokens is longer than the model's context (" +
                 std::to_string(context) + ")");
   check_range(out.ids, out.T, vocab);  // text: a tokenizer larger than the model's vocabulary
+  return out;
+}
+
+FeatureBatch feature_batch(const pyb::handle& obj, int in_dim, int context) {
+  if (!pyb::isinstance<pyb::array>(obj))
+    throw Error("this model reads continuous inputs: pass a float array [batch, T, " +
+                std::to_string(in_dim) + "]");
+  pyb::array a = pyb::reinterpret_borrow<pyb::array>(obj);
+  if (a.dtype().kind() != 'f')
+    throw Error("inputs must be a float array, got dtype " + std::string(pyb::str(a.dtype())));
+  if (a.ndim() != 2 && a.ndim() != 3)
+    throw Error("inputs must be [T, in_dim] or [batch, T, in_dim], got an array of rank " +
+                std::to_string(a.ndim()));
+  if (!(a.flags() & pyb::array::c_style))
+    throw Error("inputs must be a C-contiguous array (use numpy.ascontiguousarray)");
+  if (a.shape(a.ndim() - 1) != in_dim)
+    throw Error("inputs have " + std::to_string(a.shape(a.ndim() - 1)) +
+                " features per position; the model reads " + std::to_string(in_dim));
+  FeatureBatch out;
+  out.B = a.ndim() == 3 ? int(a.shape(0)) : 1;
+  out.T = int(a.shape(a.ndim() - 2));
+  if (out.B < 1 || out.T < 1) throw Error("inputs are empty");
+  if (out.T > context)
+    throw Error(std::to_string(out.T) + " positions is longer than the model's context (" +
+                std::to_string(context) + ")");
+  pyb::array_t<float, pyb::array::c_style | pyb::array::forcecast> f(a);
+  out.values.assign(f.data(), f.data() + f.size());
+  for (float v : out.values)
+    if (!std::isfinite(v)) throw Error("inputs hold NaN or infinity");
   return out;
 }
 

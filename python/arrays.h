@@ -26,6 +26,15 @@ struct TokenBatch {
 };
 TokenBatch token_batch(const pyb::handle& obj, const Tokenizer* tok, int vocab, int context);
 
+// Continuous inputs [B, T, in_dim] (in-context regression models) from a 2-D ([T, in_dim], B = 1)
+// or 3-D float array (float64 is converted). Throws attnlab::Error for an integer/bool dtype,
+// another shape, a non-C-contiguous array, NaN/inf, or T > context.
+struct FeatureBatch {
+  std::vector<float> values;
+  int B = 0, T = 0;
+};
+FeatureBatch feature_batch(const pyb::handle& obj, int in_dim, int context);
+
 // A float32 NumPy array that owns `data` (moved, not copied).
 pyb::array_t<float> owned_array(std::vector<float>&& data, const std::vector<int64_t>& shape);
 pyb::array_t<int32_t> owned_array(std::vector<int32_t>&& data, const std::vector<int64_t>& shape);

@@ -143,8 +143,16 @@ void bind_model(pyb::module_& m) {
           "forward",
           [](ModelHandle& h, const pyb::handle& tokens) {
             const ModelConfig& c = h.config();
-            if (c.input_dim > 0)
-              throw Error("this is a continuous-input model: forward takes token models only");
+            if (c.input_dim > 0) {  // in-context regression: features in, one prediction each out
+              FeatureBatch fb = feature_batch(tokens, c.input_dim, c.context);
+              std::vector<float> pred;
+              {
+                pyb::gil_scoped_release nogil;
+                std::lock_guard<std::mutex> lock(h.mu);
+                pred = h.model().forward_continuous(fb.values.data(), fb.B, fb.T).data;
+              }
+              return owned_array(std::move(pred), {fb.B, fb.T, 1});
+            }
             TokenBatch tb = token_batch(tokens, h.opened.tokenizer.get(), c.vocab_size, c.context);
             std::vector<float> logits;
             {
@@ -155,13 +163,13 @@ void bind_model(pyb::module_& m) {
             return owned_array(std::move(logits), {tb.B, tb.T, c.vocab_size});
           },
           pyb::arg("tokens"),
-          "Logits float32 [batch, T, vocab] of token ids [T] or [batch, T] (or text).")
+          "Logits float32 [batch, T, vocab] of token ids [T] or [batch, T] (or text); for a "
+          "continuous-input model, predictions [batch, T, 1] of float inputs [batch, T, in_dim].")
       .def("generate", &generate, pyb::arg("prompt"), pyb::arg("max_new") = 64,
            pyb::arg("temperature") = 0.0f, pyb::arg("top_p") = 1.0f, pyb::arg("seed") = 0,
            pyb::arg("stop_token") = pyb::none(),
            "Greedy at temperature 0, as `attnlab generate`. Text in, text out (prompt included); "
-           "ids in, "
-           "an int32 array of prompt + new ids out. stop_token=-1 never stops early.")
+           "ids in, an int32 array of prompt + new ids out. stop_token=-1 never stops early.")
       .def("__repr__", [](ModelHandle& h) {
         const ModelConfig& c = h.config();
         return "<attnlab.Model " + h.label + " (" + h.opened.format + ", " +

@@ -74,3 +74,22 @@ def test_store_as_dataframes(tmp_path, cli):
     assert len(sc) == 12 and set(sc.columns) == {"run", "step", "name", "value"}
     hm = store.head_metrics(metric="entropy")
     assert len(hm) > 0 and set(hm["layer"]) == {0}
+
+
+def test_continuous_model_forward(tmp_path, cli):
+    # In-context regression: the model reads float features and predicts one number per position.
+    # Study specs (attnlab.train) hold token tasks only, so the CLI trains this one.
+    subprocess.run([cli, "train", "--preset", "tiny", "--model", '{"n_layers":1,"n_heads":2,"n_kv_heads":2}',
+                    "--task", "linear_regression(dim=3,points=8,batch=4)", "--steps", "3", "--eval-every", "0",
+                    "--out", str(tmp_path)], check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    m = attnlab.load(str(tmp_path / "model.safetensors"))
+    x = attnlab.task("linear_regression(dim=3,points=8,batch=4)").batch()["features"]
+    y = m.forward(x)
+    assert y.shape == (4, 16, 1) and y.dtype == np.float32 and np.isfinite(y).all()
+    np.testing.assert_array_equal(m.forward(x.astype(np.float64)), y)
+    with pytest.raises(attnlab.Error, match="float"):
+        m.forward(np.zeros((1, 16, 3), dtype=np.int32))
+    with pytest.raises(attnlab.Error, match="features per position"):
+        m.forward(np.zeros((1, 16, 4), dtype=np.float32))
+    with pytest.raises(attnlab.Error, match="NaN"):
+        m.forward(np.full((1, 16, 3), np.nan, dtype=np.float32))
