@@ -29,9 +29,12 @@ struct Captured {
 // Copies what the forward passes by, for the chosen layers and heads. Runs without the GIL.
 class CacheObserver : public ForwardObserver {
  public:
-  CacheObserver(int n_layers, std::vector<int> layers, std::vector<int> heads,
+  CacheObserver(int n_layers, int d_model, std::vector<int> layers, std::vector<int> heads,
                 std::set<std::string> names)
-      : want_(size_t(n_layers), false), heads_(std::move(heads)), names_(std::move(names)) {
+      : want_(size_t(n_layers), false),
+        d_model_(d_model),
+        heads_(std::move(heads)),
+        names_(std::move(names)) {
     for (int l : layers) want_[size_t(l)] = true;
   }
   std::map<std::pair<std::string, int>, Captured> out;
@@ -78,8 +81,6 @@ class CacheObserver : public ForwardObserver {
       out[{"resid_pre", layer + 1}] = {stream, h.shape};
   }
 
-  int d_model_ = 0;
-
  private:
   bool wants(const char* name) const { return names_.count(name) > 0; }
   // [B, H, T, Dh] -> TransformerLens's [batch, pos, head, d_head], chosen heads only.
@@ -96,6 +97,7 @@ class CacheObserver : public ForwardObserver {
         }
   }
   std::vector<bool> want_;
+  int d_model_;
   std::vector<int> heads_;
   std::set<std::string> names_;
 };
@@ -133,9 +135,8 @@ pyb::tuple run_with_cache(ModelHandle& h, const pyb::handle& tokens,
     }
     wanted.insert(n);
   }
-  CacheObserver obs(c.n_layers, chosen(layers, c.n_layers, "layer"),
+  CacheObserver obs(c.n_layers, c.d_model, chosen(layers, c.n_layers, "layer"),
                     chosen(heads, c.n_heads, "head"), wanted);
-  obs.d_model_ = c.d_model;
   std::vector<float> logits;
   {
     pyb::gil_scoped_release nogil;

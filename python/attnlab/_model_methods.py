@@ -9,7 +9,7 @@ def run_with_cache(self, tokens, layers=None, heads=None, names=None):
     logits, arrays = _attnlab._run_with_cache(self, tokens, layers, heads, names)
     cfg = self.config
     return logits, ActivationCache(arrays, list(range(cfg["n_layers"])) if layers is None else list(layers),
-                                   list(range(cfg["n_heads"])) if heads is None else list(heads))
+                                   list(range(cfg["n_heads"])) if heads is None else list(heads), cfg["n_layers"])
 
 
 def analyze(self, probe="sink", prompt=None, ablate=None, ablate_mode="zero", source=None, device="cpu",

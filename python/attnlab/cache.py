@@ -23,10 +23,11 @@ class ActivationCache:
     cache["resid_pre"|"resid_post", l] -> [batch, pos, d_model].
     TransformerLens names work too: cache["blocks.0.attn.hook_pattern"]."""
 
-    def __init__(self, arrays, layers, heads):
+    def __init__(self, arrays, layers, heads, n_layers):
         self._arrays = arrays
         self.layers = layers
         self.heads = heads
+        self.n_layers = n_layers
 
     def _key(self, key):
         if isinstance(key, str):
@@ -37,8 +38,8 @@ class ActivationCache:
                            " or a TransformerLens name such as 'blocks.0.attn.hook_pattern'")
         if isinstance(key, tuple) and len(key) == 2:
             name, layer = key
-            if layer < 0:  # TransformerLens allows cache["pattern", -1]
-                layer += 1 + max((l for _, l in self._arrays), default=-1)
+            if layer < 0:  # TransformerLens allows cache["pattern", -1]: the last layer
+                layer += self.n_layers
             return (name, int(layer))
         raise KeyError(f"{key!r}: a cache key is (name, layer), e.g. ('pattern', 0)")
 
