@@ -26,8 +26,11 @@ def cli_table(cli, model_path, tmp_path, *args):
          dict(prompt="Once upon a time, there was a little girl named Lily.")),
         (["--probe", "sink", "--n", "4", "--T", "32", "--ablate", "L0H1,L2H3", "--ablate-mode", "mean"],
          dict(probe="sink", n=4, T=32, ablate=[(0, 1), (2, 3)], ablate_mode="mean")),
+        (["--probe", "all", "--n", "4", "--T", "32", "--haystack", "100", "--depths", "0.5", "--corpus",
+          "corpora/tinyshakespeare/input.txt"],
+         dict(probe="all", n=4, T=32, haystack=[100], depths=[0.5], corpus="corpora/tinyshakespeare/input.txt")),
     ],
-    ids=["sink", "sink-random-nobos", "induction", "prompt", "ablate-mean"],
+    ids=["sink", "sink-random-nobos", "induction", "prompt", "ablate-mean", "all-probes"],
 )
 def test_same_numbers_as_cli(stories, stories_gguf, cli, tmp_path, cli_args, kwargs):
     want = cli_table(cli, stories_gguf, tmp_path, *cli_args)
@@ -57,5 +60,7 @@ def test_analyze_errors(stories):
         stories.analyze(probe="sink", nn=3)
     with pytest.raises(attnlab.Error, match="L9H0"):
         stories.analyze(probe="sink", n=2, T=16, ablate="L9H0")
+    with pytest.raises(attnlab.Error, match="pass --corpus"):
+        stories.analyze(probe="retrieval")  # the GGUF records no training corpus to draw haystacks from
     with pytest.raises(attnlab.Error, match="no metric"):
         stories.analyze(probe="sink", n=2, T=16).to_numpy("no_such_metric")

@@ -45,5 +45,8 @@ def test_layer_head_selection_and_other_activations(stories):
     # z is the pattern times v, per head (softmax reproduces its output exactly).
     z = np.einsum("bhqk,bkhd->bqhd", full["pattern", 2].astype(np.float64), full["v", 2].astype(np.float64))
     np.testing.assert_allclose(full["z", 2], z, atol=1e-5)
+    # -1 is the model's last layer, as in TransformerLens, whichever layers were captured.
+    _, last = stories.run_with_cache(ids, layers=[4], names=["pattern"])
+    np.testing.assert_array_equal(last["pattern", -1], full["pattern", 4])
     _, only = stories.run_with_cache(ids, names=["pattern"])
     assert {n for n, _ in only.keys()} == {"pattern"}
