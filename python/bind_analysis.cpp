@@ -84,9 +84,13 @@ void apply_option(exp::AnalyzeRequest& r, const std::string& key, const pyb::han
   it->second(r, v);
 }
 
-HeadTable analyze(ModelHandle& h, const std::string& probe, std::optional<std::string> prompt,
-                  const std::string& ablate, const std::string& ablate_mode,
-                  const std::string& source, const std::string& device, const pyb::dict& options) {
+// (table, notes): the notes the CLI prints on stderr (a probe skipped, what the GPU leaves out),
+// which the Python side raises as warnings.
+std::pair<HeadTable, std::string> analyze(ModelHandle& h, const std::string& probe,
+                                          std::optional<std::string> prompt,
+                                          const std::string& ablate, const std::string& ablate_mode,
+                                          const std::string& source, const std::string& device,
+                                          const pyb::dict& options) {
   exp::AnalyzeRequest r;
   r.probe = probe;
   r.has_prompt = prompt.has_value();
@@ -109,8 +113,9 @@ HeadTable analyze(ModelHandle& h, const std::string& probe, std::optional<std::s
   exp::requested_probes(r);  // bad names fail before the forward passes
   pyb::gil_scoped_release nogil;
   std::lock_guard<std::mutex> lock(h.mu);
-  std::ostringstream notes;  // dropped: the table's meta says what ran
-  return exp::analyze_model(h.opened, r, notes);
+  std::ostringstream notes;
+  HeadTable table = exp::analyze_model(h.opened, r, notes);
+  return {std::move(table), notes.str()};
 }
 
 // [layer, head] float64 of one metric's values, ci95 half-widths or chance levels.

@@ -1,4 +1,6 @@
 """Model methods written in Python over the compiled calls (keyword handling, the cache object)."""
+import warnings
+
 from . import _attnlab
 from .cache import ActivationCache
 
@@ -21,7 +23,10 @@ def analyze(self, probe="sink", prompt=None, ablate=None, ablate_mode="zero", so
     depths, question_style, retrieval_task, needle, answer, question, seed, ..."""
     if ablate is not None and not isinstance(ablate, str):
         ablate = ",".join(f"L{l}H{h}" for l, h in ablate)
-    return _attnlab._analyze(self, probe, prompt, ablate or "", ablate_mode, source or "", device, options)
+    table, notes = _attnlab._analyze(self, probe, prompt, ablate or "", ablate_mode, source or "", device, options)
+    for line in notes.splitlines():  # what `attnlab analyze` prints on stderr
+        warnings.warn(line.removeprefix("note: "), stacklevel=2)
+    return table
 
 
 _attnlab.Model.run_with_cache = run_with_cache

@@ -64,3 +64,16 @@ def test_analyze_errors(stories):
         stories.analyze(probe="retrieval")  # the GGUF records no training corpus to draw haystacks from
     with pytest.raises(attnlab.Error, match="no metric"):
         stories.analyze(probe="sink", n=2, T=16).to_numpy("no_such_metric")
+
+
+def test_cli_notes_become_warnings(stories_bin, tmp_path):
+    # Without its tokenizer the llama2.c file has no text to hide a needle in: the CLI notes that it
+    # skips the retrieval probe; Python warns the same.
+    import shutil
+
+    shutil.copy(stories_bin, tmp_path / "alone.bin")
+    m = attnlab.load(str(tmp_path / "alone.bin"))
+    assert m.tokenizer is None
+    with pytest.warns(UserWarning, match="skipping the retrieval probe"):
+        t = m.analyze(probe="all", n=2, T=16, samples=2, loss_batch=1, census_block=20)
+    assert "sink.alpha1" in t.metrics and not any(x.startswith("retrieval.") for x in t.metrics)
