@@ -216,6 +216,9 @@ HeadTable retrieval_probe(Transformer& model, const VocabInfo& vocab, const Prob
   if (!task_mode && !vocab.tokenizer)
     throw Error("retrieval probe: text needles need the model's tokenizer (this checkpoint has none); a model "
                 "trained on a needle task takes its task's sequences (retrieval_task)");
+  if (!task_mode && opt.corpus.empty())
+    throw Error("retrieval probe: the haystack is corpus text, and none is given (the checkpoint records no "
+                "training corpus): pass --corpus, e.g. corpora/tinyshakespeare/input.txt");
   const ModelConfig& cfg = model.config();
   const bool bos = !task_mode && resolve_bos(opt.bos, vocab);
   std::vector<int> lengths;

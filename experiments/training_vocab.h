@@ -1,7 +1,8 @@
 #pragma once
 // What a model trained on a task needs to be read back by people and tools: the task spec and
 // the text of every token id, stored in the checkpoint metadata ("attnlab.task",
-// "attnlab.vocab" = JSON list of strings). core/tokenizer builds a tokenizer from it.
+// "attnlab.vocab" = JSON list of strings, left out for continuous tasks, which have no tokens).
+// core/tokenizer builds a tokenizer from it.
 #include <map>
 #include <string>
 

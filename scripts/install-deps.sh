@@ -10,6 +10,7 @@ PACKAGES=(
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   catch2 libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libicu-dev
   python3-torch python3-numpy libopenblas0-pthread
+  python3-dev pybind11-dev python3-pandas python3-pytest python3-matplotlib python3-nbconvert python3-ipykernel
   xvfb xauth poppler-utils fonts-dejavu-core
   slurmctld slurmd slurm-client munge
 )

@@ -28,7 +28,9 @@ LoadedModel from_attnlab(const std::string& path) {
   m.config = ck.model->config();
   m.weights = ck.model->weights();
   auto vocab = ck.extras.metadata.find("attnlab.vocab");
-  if (vocab != ck.extras.metadata.end()) {
+  // "[]": a continuous-input model (in-context regression) has no tokens; files written before
+  // training_vocab_metadata left the key out for such models still say so.
+  if (vocab != ck.extras.metadata.end() && vocab->second != "[]") {
     try {
       m.tokenizer = vocab_tokenizer_from_json(vocab->second);
     } catch (const Error& e) {

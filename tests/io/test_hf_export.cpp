@@ -202,3 +202,20 @@ TEST_CASE("our own checkpoints load through load_checkpoint with their vocabular
   CHECK(hf.tokenizer->encode("ab c\n", false) == std::vector<int32_t>{0, 1, 3, 2, 4});
   CHECK(hf.tokenizer->decode({0, 1, 3, 2, 4}) == "ab c\n");
 }
+
+TEST_CASE("a checkpoint whose vocabulary is empty (a continuous-input model) loads without a tokenizer",
+          "[io][checkpoint]") {
+  // Regression models trained before training_vocab_metadata skipped continuous tasks say "[]".
+  auto dir = test::temp_dir("empty_vocab_ckpt");
+  ModelConfig c = export_config("llama_gqa");
+  Transformer m(c);
+  randomize(m, 4);
+  CheckpointExtras extras;
+  extras.metadata["attnlab.vocab"] = "[]";
+  extras.metadata["attnlab.task"] = "linear_regression(dim=3)";
+  std::string path = (dir / "model.safetensors").string();
+  save_checkpoint(path, m, extras);
+  LoadedModel back = load_checkpoint(path);
+  CHECK_FALSE(back.tokenizer);
+  CHECK(back.notes.at("task") == "linear_regression(dim=3)");
+}

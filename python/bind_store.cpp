@@ -1,0 +1,101 @@
+// attnlab.open_store: a study's results store (experiments/store/store.h) read as columns, which
+// attnlab/store.py turns into pandas DataFrames.
+#include <pybind11/stl.h>
+
+#include <memory>
+
+#include "analysis/head_table.h"
+#include "core/tensor/error.h"
+#include "experiments/store/query.h"
+#include "experiments/store/store.h"
+#include "python/arrays.h"
+#include "python/bindings.h"
+
+namespace attnlab::py {
+
+void bind_store(pyb::module_& m) {
+  using exp::Store;
+  pyb::class_<Store, std::shared_ptr<Store>>(m, "_Store")
+      .def(pyb::init([](const std::string& path) { return std::make_shared<Store>(path, true); }),
+           pyb::arg("path"))
+      .def_property_readonly("path", &Store::path)
+      .def("runs",
+           [](Store& s) {
+             pyb::list
+                 out;  // one dict per run: the store's columns plus the resolved config's fields
+             for (const exp::RunRecord& r : s.runs()) {
+               pyb::dict d;
+               d["id"] = r.id;
+               d["study"] = r.study;
+               d["status"] = r.status;
+               d["seed"] = r.seed;
+               d["step"] = r.step;
+               d["total_steps"] = r.total_steps;
+               d["wall_s"] = r.wall_s;
+               d["error"] = r.error;
+               for (const auto& [k, v] : exp::run_fields(r))
+                 if (!d.contains(k)) d[pyb::str(k)] = v;
+               out.append(d);
+             }
+             return out;
+           })
+      .def(
+          "scalars",
+          [](Store& s, const std::string& run, const std::string& name) {
+            std::vector<std::string> runs, names;
+            std::vector<int64_t> steps;
+            std::vector<double> values;
+            for (const exp::ScalarRow& r : s.scalars(run, name)) {
+              runs.push_back(r.run);
+              steps.push_back(r.step);
+              names.push_back(r.name);
+              values.push_back(r.value);
+            }
+            pyb::dict d;
+            d["run"] = runs;
+            d["step"] = steps;
+            d["name"] = names;
+            d["value"] = values;
+            return d;
+          },
+          pyb::arg("run"), pyb::arg("name") = "")
+      .def(
+          "head_metrics",
+          [](Store& s, const std::string& run, const std::string& metric) {
+            std::vector<std::string> runs, metrics;
+            std::vector<int64_t> steps;
+            std::vector<int> layers, heads;
+            std::vector<double> values;
+            for (const exp::HeadRow& r : s.head_metrics(run, metric)) {
+              runs.push_back(r.run);
+              steps.push_back(r.step);
+              layers.push_back(r.layer);
+              heads.push_back(r.head);
+              metrics.push_back(r.metric);
+              values.push_back(r.value);
+            }
+            pyb::dict d;
+            d["run"] = runs;
+            d["step"] = steps;
+            d["layer"] = layers;
+            d["head"] = heads;
+            d["metric"] = metrics;
+            d["value"] = values;
+            return d;
+          },
+          pyb::arg("run"), pyb::arg("metric") = "")
+      .def(
+          "head_table",
+          [](Store& s, const std::string& run, const std::string& probe) -> pyb::object {
+            const std::string text = s.head_table(run, probe);
+            if (text.empty())
+              throw Error("run " + run + " has no final table for probe '" + probe + "'");
+            nlohmann::json j = nlohmann::json::parse(text);
+            // The analyzer probe stores a HeadTable; attn_stats a list of per-head rows.
+            if (j.is_object() && j.contains("n_layers")) return pyb::cast(HeadTable::from_json(j));
+            return json_to_py(text);
+          },
+          pyb::arg("run"), pyb::arg("probe"));
+}
+
+}  // namespace attnlab::py
