@@ -28,7 +28,7 @@ run_of() {
   "$ATTNLAB" results "$store" --filter seed=0 "${@/#/--filter=}" | awk 'NR == 2 { print $1 }'
 }
 best_head() {
-  "$ATTNLAB" results "$1" --metric "$3" --final --csv /dev/stdout >"$OUT/.best_head.csv"
+  "$ATTNLAB" results "$1" --metric "$3" --final --csv "$OUT/.best_head.csv" >/dev/null
   awk -F, -v run="$2" -v m="$3" '
     NR == 1 { for (i = 1; i <= NF; ++i) col[$i] = i; next }
     $1 == run && $col["metric"] == m && (!seen || $col["value"] + 0 > best) {

@@ -74,11 +74,15 @@ double run_value(Store& store, const RunRecord& run, const Check& c) {
   return std::accumulate(values.begin(), values.end(), 0.0) / double(values.size());
 }
 
+static bool counts(const Check& c, const RunRecord& r) {
+  return c.runs.empty() || std::find(c.runs.begin(), c.runs.end(), r.id) != c.runs.end();
+}
+
 GroupValue group_value(Store& store, const std::vector<Filter>& filters, const Check& c) {
   GroupValue g;
   // Only finished runs count: a failed or interrupted run's last step is not the study's step.
   for (const RunRecord& r : select_runs(store, filters)) {
-    if (r.status != "done") continue;
+    if (r.status != "done" || !counts(c, r)) continue;
     double v = run_value(store, r, c);
     if (std::isfinite(v)) g.values.push_back(v);
   }
@@ -124,7 +128,7 @@ CheckResult evaluate(Store& store, const Check& c) {
     if (!c.metric_b.empty()) cb.metric = c.metric_b;
     std::vector<double> d;
     for (const RunRecord& r : select_runs(store, c.a)) {
-      if (r.status != "done") continue;
+      if (r.status != "done" || !counts(c, r)) continue;
       const double va = run_value(store, r, c), vb = run_value(store, r, cb);
       if (std::isfinite(va) && std::isfinite(vb)) d.push_back(va - vb);
     }

@@ -34,6 +34,9 @@ struct Check {
   std::string reduce = "max";  // per-head metrics: max | min | mean over heads (of layer, if >= 0)
   int layer = -1;
   std::vector<Filter> a, b;  // b: compare and ratio only
+  // Non-empty: only these runs count (the recipe's current plan; a store can also hold the runs
+  // of an earlier version of the study, which must not be averaged in).
+  std::vector<std::string> runs;
   std::string op = ">";      // compare, threshold: > or <
   double value = 0;          // threshold: the number; ratio: the least ratio r
   int64_t step = -1;         // -1: each run's last logged step; else the last logged step <= it

@@ -53,7 +53,10 @@ RecipeResult reproduce_recipe(const Recipe& r, const ReproduceOptions& opt) {
                    s.failed);
   }
   Store store(paths.store, /*readonly=*/true);
-  RecipeResult res = evaluate_recipe(r, store);
+  Recipe current = r;
+  for (Check& c : current.checks)
+    for (const RunPlan& p : plan) c.runs.push_back(p.id);
+  RecipeResult res = evaluate_recipe(current, store);
   res.scale = opt.scale;
   res.trained = opt.run;
   res.seeds = spec.seeds;

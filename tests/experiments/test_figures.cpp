@@ -141,7 +141,7 @@ TEST_CASE("line, heatmap, attention and bar figures in PDF, SVG and PNG with the
     check_files(dir / "attn_tokens");
     std::string csv = read_all(dir / "attn_tokens.csv");
     CHECK(csv.rfind("query,key,weight,query_token,key_token\n0,0,1,<bos>,<bos>\n1,0,0.5, ,<bos>\n", 0) == 0);
-    CHECK(csv.find("2,1,0.333333,\",\", \n") != std::string::npos);  // a comma token is quoted
+    CHECK(csv.find("2,1,0.33333334,\",\", \n") != std::string::npos);  // a comma token is quoted
   }
   SECTION("bar: final value per variant with error bars") {
     req.kind = "bar";

@@ -151,6 +151,19 @@ TEST_CASE("checks read per-head metrics reduced over heads, and only finished ru
   CHECK(evaluate(s, c).a.mean == Approx(0.0));
 }
 
+TEST_CASE("only the current plan's runs count, not an older version's left in the store", "[reproduce]") {
+  StoreBuilder sb("plan_runs");
+  sb.add("A", {10, 11, 12, 90});  // A-3: a run of an earlier plan
+  Store s(sb.path.string(), true);
+  Check c = make_check("threshold", "<", 50);
+  CHECK(evaluate(s, c).a.n == 4);
+  c.runs = {"A-0", "A-1", "A-2"};
+  CheckResult r = evaluate(s, c);
+  CHECK(r.a.n == 3);
+  CHECK(r.a.mean == Approx(11.0));
+  CHECK(r.outcome == Outcome::reproduced);
+}
+
 TEST_CASE("a check's group B can read another metric of the same runs (a baseline)", "[reproduce]") {
   StoreBuilder sb("metric_b");
   sb.add("A", {1.0, 1.1, 1.2});
