@@ -52,8 +52,8 @@ plot_map "$SINK_STORE" "$SOFTPICK_RUN" "$PL" "$PH" map_softpick "softpick L${PL}
 plot_map "$IND_STORE" "$IND_RUN" "$IL" "$IH" map_induction "induction L${IL}H${IH} (prefix matching $IV)"
 
 echo "== analysis of the trained models =="
-SOFTMAX_MODEL=$OUT/runs/main-sink/$SOFTMAX_RUN/model.safetensors
-IND_MODEL=$OUT/runs/main-induction/$IND_RUN/model.safetensors
+SOFTMAX_MODEL=$OUT/runs/main-sink/runs/$SOFTMAX_RUN/model.safetensors
+IND_MODEL=$OUT/runs/main-induction/runs/$IND_RUN/model.safetensors
 "$ATTNLAB" analyze "$SOFTMAX_MODEL" --probe sink --source random --columns alpha1,sink_mass,norm_entropy \
   --json "$OUT/sink.json" --csv "$OUT/sink.csv" > "$OUT/sink.txt"
 "$ATTNLAB" analyze "$IND_MODEL" --probe induction --columns prev_token,prefix_matching,tl_induction \
