@@ -2,7 +2,6 @@
 // prints per-head tables; --ablate re-runs them with heads knocked out, next to the baseline.
 // --device cuda measures on the GPU model's fused statistics pass (experiments/device/gpu_analysis.h).
 #include <iostream>
-#include <sstream>
 
 #include "core/io/open_model.h"
 #include "core/tensor/error.h"
@@ -11,16 +10,9 @@
 
 namespace attnlab::cli {
 
-namespace {
+using exp::split_list;
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
+namespace {
 
 int parse_int_arg(const std::string& s, const std::string& flag) {
   try {

@@ -14,8 +14,6 @@
 
 namespace attnlab::exp {
 
-namespace {
-
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -24,6 +22,8 @@ std::vector<std::string> split_list(const std::string& s) {
     if (!item.empty()) out.push_back(item);
   return out;
 }
+
+namespace {
 
 // The corpus a checkpoint was trained on, from its recorded task ("text(file=...,...)"); "" when
 // it records none (natural text is then sampled from the model).

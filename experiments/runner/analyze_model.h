@@ -29,6 +29,9 @@ struct AnalyzeRequest {
 
 // The probe names the request runs, checked, and the checks that need no model (device, probe
 // names, ablation on the GPU): the CLI calls it before loading so bad options fail at once.
+// "a,b,,c" -> {"a", "b", "c"}: the comma lists of analyze's flags (probes, columns, lengths).
+std::vector<std::string> split_list(const std::string& s);
+
 std::vector<std::string> requested_probes(const AnalyzeRequest& req);
 
 // Runs the request. Notes a person should see (probes skipped, GPU limits) go to `notes`.
