@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libeigen3-dev libboost-dev libboost-program-options-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   catch2 libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libicu-dev
