@@ -3,6 +3,8 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "analysis/head_table.h"
 #include "core/tensor/error.h"
@@ -12,6 +14,23 @@
 #include "python/bindings.h"
 
 namespace attnlab::py {
+namespace {
+
+// Rows as a dict of named columns, the layout pandas.DataFrame(dict) takes.
+template <class Row, class... Fields>
+pyb::dict columns(const std::vector<Row>& rows, std::pair<const char*, Fields Row::*>... fields) {
+  pyb::dict d;
+  auto column = [&rows](auto member) {
+    std::vector<std::decay_t<decltype(rows.front().*member)>> v;
+    v.reserve(rows.size());
+    for (const Row& r : rows) v.push_back(r.*member);
+    return v;
+  };
+  ((d[fields.first] = column(fields.second)), ...);
+  return d;
+}
+
+}  // namespace
 
 void bind_store(pyb::module_& m) {
   using exp::Store;
@@ -42,46 +61,18 @@ void bind_store(pyb::module_& m) {
       .def(
           "scalars",
           [](Store& s, const std::string& run, const std::string& name) {
-            std::vector<std::string> runs, names;
-            std::vector<int64_t> steps;
-            std::vector<double> values;
-            for (const exp::ScalarRow& r : s.scalars(run, name)) {
-              runs.push_back(r.run);
-              steps.push_back(r.step);
-              names.push_back(r.name);
-              values.push_back(r.value);
-            }
-            pyb::dict d;
-            d["run"] = runs;
-            d["step"] = steps;
-            d["name"] = names;
-            d["value"] = values;
-            return d;
+            return columns(s.scalars(run, name), std::pair{"run", &exp::ScalarRow::run},
+                           std::pair{"step", &exp::ScalarRow::step}, std::pair{"name", &exp::ScalarRow::name},
+                           std::pair{"value", &exp::ScalarRow::value});
           },
           pyb::arg("run"), pyb::arg("name") = "")
       .def(
           "head_metrics",
           [](Store& s, const std::string& run, const std::string& metric) {
-            std::vector<std::string> runs, metrics;
-            std::vector<int64_t> steps;
-            std::vector<int> layers, heads;
-            std::vector<double> values;
-            for (const exp::HeadRow& r : s.head_metrics(run, metric)) {
-              runs.push_back(r.run);
-              steps.push_back(r.step);
-              layers.push_back(r.layer);
-              heads.push_back(r.head);
-              metrics.push_back(r.metric);
-              values.push_back(r.value);
-            }
-            pyb::dict d;
-            d["run"] = runs;
-            d["step"] = steps;
-            d["layer"] = layers;
-            d["head"] = heads;
-            d["metric"] = metrics;
-            d["value"] = values;
-            return d;
+            return columns(s.head_metrics(run, metric), std::pair{"run", &exp::HeadRow::run},
+                           std::pair{"step", &exp::HeadRow::step}, std::pair{"layer", &exp::HeadRow::layer},
+                           std::pair{"head", &exp::HeadRow::head}, std::pair{"metric", &exp::HeadRow::metric},
+                           std::pair{"value", &exp::HeadRow::value});
           },
           pyb::arg("run"), pyb::arg("metric") = "")
       .def(
