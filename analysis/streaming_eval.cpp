@@ -17,14 +17,8 @@ ScopedStreamingWindow::ScopedStreamingWindow(Transformer& model, int window, int
   try {
     for (int l = 0; l < mc.n_layers; ++l) {
       Attention& old = model.attention(l);
-      AttnBuildContext ctx;
-      ctx.n_heads = mc.n_heads;
-      ctx.head_dim = mc.head_dim();
-      ctx.d_model = mc.d_model;
-      ctx.layer = l;
-      ctx.n_layers = mc.n_layers;
-      ctx.context = mc.context;
-      std::unique_ptr<Attention> w = make_attention(streaming_spec(old.spec(), window, sinks), ctx);
+      std::unique_ptr<Attention> w =
+          make_attention(streaming_spec(old.spec(), window, sinks), mc.attention_context(l));
       // Same variant, same parameters (sink logits, gates, ...): only the mask differs.
       std::vector<Param> from = old.params(), to = w->params();
       if (from.size() != to.size())

@@ -58,14 +58,7 @@ Block::Block(const ModelConfig& cfg, int layer)
       w1_(D_, F_, cfg.bias),
       w2_(F_, D_, cfg.bias) {
   if (cfg.mlp == MlpKind::swiglu) w3_ = LinearLayer(D_, F_, cfg.bias);
-  AttnBuildContext ctx;
-  ctx.n_heads = H_;
-  ctx.head_dim = Dh_;
-  ctx.d_model = D_;
-  ctx.layer = layer;
-  ctx.n_layers = cfg.n_layers;
-  ctx.context = cfg.context;
-  attn_ = make_attention(cfg.attention_for_layer(layer), ctx);
+  attn_ = make_attention(cfg.attention_for_layer(layer), cfg.attention_context(layer));
 }
 
 void Block::init(Rng& rng, float std, float residual_std) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/attention/attention.h"
 #include "core/tensor/error.h"
 #include "core/util/checked_math.h"
 #include "core/util/json_input.h"
@@ -66,6 +67,17 @@ int ModelConfig::rotary_dims() const {
 
 const std::string& ModelConfig::attention_for_layer(int layer) const {
   return attention.size() == 1 ? attention[0] : attention.at(size_t(layer));
+}
+
+AttnBuildContext ModelConfig::attention_context(int layer) const {
+  AttnBuildContext ctx;
+  ctx.n_heads = n_heads;
+  ctx.head_dim = head_dim();
+  ctx.d_model = d_model;
+  ctx.layer = layer;
+  ctx.n_layers = n_layers;
+  ctx.context = context;
+  return ctx;
 }
 
 void ModelConfig::validate() const {

@@ -9,6 +9,8 @@
 
 namespace attnlab {
 
+struct AttnBuildContext;  // core/attention/attention.h
+
 enum class PosEncoding { none, learned, rope, alibi };
 // How RoPE pairs dimensions: interleaved pairs (2i, 2i+1) as in GPT-J, llama2.c and GGUF,
 // or halves (i, i + rot/2) as in GPT-NeoX and Hugging Face Llama.
@@ -47,6 +49,8 @@ struct ModelConfig {
   int head_dim() const { return d_model / n_heads; }
   int rotary_dims() const;
   const std::string& attention_for_layer(int layer) const;
+  // What make_attention needs to build layer `layer`'s variant for this model.
+  AttnBuildContext attention_context(int layer) const;
 
   // Throws attnlab::Error naming the inconsistency (d_model % n_heads, n_heads % n_kv_heads, ...).
   void validate() const;

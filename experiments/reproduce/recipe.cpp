@@ -7,6 +7,7 @@
 
 #include "core/tensor/error.h"
 #include "experiments/spec/plan.h"
+#include "experiments/spec/toml_json.h"
 
 namespace attnlab::exp {
 
@@ -22,16 +23,9 @@ struct Reader {
   }
 
   nlohmann::json value(const toml::node& n) const {
-    if (auto v = n.as_string()) return v->get();
-    if (auto v = n.as_integer()) return v->get();
-    if (auto v = n.as_floating_point()) return v->get();
-    if (auto v = n.as_boolean()) return v->get();
-    if (auto a = n.as_array()) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const toml::node& e : *a) out.push_back(value(e));
-      return out;
-    }
-    fail(n, "expected a value, not a table");
+    if (n.is_table() || n.is_date() || n.is_time() || n.is_date_time())
+      fail(n, "expected a string, number, boolean or array");
+    return toml_to_json(n);
   }
 
   std::string text(const toml::table& t, const std::string& key, bool required) const {

@@ -121,15 +121,8 @@ struct Resolver {
                                   std::to_string(mc.n_layers) +
                                   " layers (give one, or one per layer)");
     for (int l = 0; l < mc.n_layers; ++l) {
-      AttnBuildContext ctx;
-      ctx.n_heads = mc.n_heads;
-      ctx.head_dim = mc.head_dim();
-      ctx.d_model = mc.d_model;
-      ctx.layer = l;
-      ctx.n_layers = mc.n_layers;
-      ctx.context = mc.context;
       try {
-        (void)make_attention(mc.attention_for_layer(l), ctx);
+        (void)make_attention(mc.attention_for_layer(l), mc.attention_context(l));
       } catch (const std::exception& e) {
         fail("model.attention", e.what());
       }

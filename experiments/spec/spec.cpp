@@ -9,6 +9,7 @@
 #include "core/model/config.h"
 #include "core/tensor/error.h"
 #include "experiments/spec/spec_keys.h"
+#include "experiments/spec/toml_json.h"
 #include "experiments/spec/toml_nesting.h"
 
 namespace attnlab::exp {
@@ -31,24 +32,6 @@ std::string type_name(const toml::node& n) {
     case toml::node_type::table: return "a table";
     default: return "a date/time";
   }
-}
-
-nlohmann::json to_json_value(const toml::node& n) {
-  if (auto v = n.as_string()) return v->get();
-  if (auto v = n.as_integer()) return v->get();
-  if (auto v = n.as_floating_point()) return v->get();
-  if (auto v = n.as_boolean()) return v->get();
-  if (auto a = n.as_array()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const toml::node& e : *a) out.push_back(to_json_value(e));
-    return out;
-  }
-  if (auto t = n.as_table()) {
-    nlohmann::json out = nlohmann::json::object();
-    for (auto&& [k, v] : *t) out[std::string(k.str())] = to_json_value(v);
-    return out;
-  }
-  return nullptr;
 }
 
 struct Parser {
@@ -88,7 +71,7 @@ struct Parser {
     std::vector<std::string> parts;
     while (std::getline(ss, part, '.')) parts.push_back(part);
     for (size_t i = 0; i + 1 < parts.size(); ++i) at = &(*at)[parts[i]];
-    (*at)[parts.back()] = to_json_value(value);
+    (*at)[parts.back()] = toml_to_json(value);
     spec.lines[path] = line_of(value);
   }
 
@@ -127,7 +110,7 @@ struct Parser {
       axis.path = path;
       for (const toml::node& e : *arr) {
         check_value(path, e);
-        axis.values.push_back(to_json_value(e));
+        axis.values.push_back(toml_to_json(e));
         axis.lines.push_back(line_of(e));
       }
       for (const Axis& other : out)
