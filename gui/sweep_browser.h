@@ -3,6 +3,7 @@
 // against a config field (one point per run; categorical fields get one column per value),
 // and open a run's checkpoint in the explorer.
 #include <QWidget>
+#include <qcustomplot.h>
 #include <memory>
 #include <vector>
 
@@ -16,6 +17,9 @@ class QPushButton;
 class QTableWidget;
 
 namespace attnlab::gui {
+
+// The y range of the sweep plot for values in [lo, hi].
+QCPRange sweep_y_range(double lo, double hi);
 
 class SweepBrowser : public QWidget {
   Q_OBJECT
