@@ -1,5 +1,7 @@
 #include "gui/attention_map_view.h"
 
+#include <qcustomplot.h>
+
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDeadlineTimer>
@@ -13,7 +15,6 @@
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
-#include <qcustomplot.h>
 
 #include "experiments/figures/paper_style.h"
 #include "gui/cell_outlines.h"
@@ -28,38 +29,53 @@ namespace {
 
 const char* kHint = "Hover for weights · wheel zooms · drag pans · click a row to show that query in the token view";
 
-// The map, its entropy column (right), alpha_k row (below) and colour bar, laid out so the map
-// is square (square cells) at whatever size the widget or an export gives, centred in the space.
+// The map, its entropy column (right), alpha_k row (below) and colour bar, placed by hand so
+// the map is square (square cells) at whatever size the widget or an export gives, centred in
+// the space; inner rects line up (the map's rows with the entropy panel and the colour bar, its
+// columns with alpha_k). Compact: the map and colour bar only (a comparison's three panels).
 class SquareMapGrid : public QCPLayoutGrid {
  public:
   SquareMapGrid(QCPAxisRect* map, QCPAxisRect* right, QCPAxisRect* below, QCPColorScale* scale)
       : map_(map), right_(right), below_(below), scale_(scale) {}
+  bool compact = false;
 
  protected:
   void updateLayout() override {
     const QRect R = rect();
-    const QMargins m = map_->margins(), r = right_->margins(), b = below_->margins();
-    const int cw = scale_->minimumOuterSizeHint().width();
-    const int fixed_w = m.left() + m.right() + r.left() + r.right() + cw + 2 * columnSpacing();
-    const int fixed_h = m.top() + m.bottom() + b.top() + b.bottom() + rowSpacing();
+    const QMargins m = map_->margins(), r = right_->margins(), b = below_->margins(),
+                   c = scale_->margins();
+    const int cs = columnSpacing() + 4, rs = rowSpacing();
+    const int cw = std::max(scale_->minimumOuterSizeHint().width(), scale_->barWidth() + 24);
+    const int L = compact ? m.left() : std::max(m.left(), b.left());
+    const int Rm = compact ? m.right() : std::max(m.right(), b.right());
+    const int Bm = compact ? m.bottom() : std::max(m.bottom(), r.bottom());
     constexpr double kSide = 0.16, kUnder = 0.2;  // side panels as fractions of the map's side
-    const int s = std::max(16, int(std::min((R.width() - fixed_w) / (1 + kSide), (R.height() - fixed_h) / (1 + kUnder))));
-    const int sw = std::max(14, int(s * kSide)), sh = std::max(14, int(s * kUnder));
-    map_->setMinimumSize(s, s);
-    map_->setMaximumSize(s, s);
-    right_->setMinimumSize(sw, 0);
-    right_->setMaximumSize(sw, QWIDGETSIZE_MAX);
-    below_->setMinimumSize(0, sh);
-    below_->setMaximumSize(QWIDGETSIZE_MAX, sh);
-    scale_->setSizeConstraintRect(scrOuterRect);
-    scale_->setMaximumSize(cw, QWIDGETSIZE_MAX);
-    QCPLayoutGrid::updateLayout();
-    // Centre what is left over (the grid packs elements to the top left).
+    const double side = compact ? 0 : kSide, under = compact ? 0 : kUnder;
+    const int fixed_w = L + Rm + cs + cw + (compact ? 0 : cs + r.left() + r.right());
+    const int fixed_h = m.top() + Bm + (compact ? 0 : rs + b.top() + b.bottom());
+    const int s = std::max(
+        8, int(std::min((R.width() - fixed_w) / (1 + side), (R.height() - fixed_h) / (1 + under))));
+    const int sw = compact ? 0 : std::max(10, int(s * kSide)),
+              sh = compact ? 0 : std::max(10, int(s * kUnder));
     const int used_w = fixed_w + s + sw, used_h = fixed_h + s + sh;
-    const int dx = std::max(0, (R.width() - used_w) / 2), dy = std::max(0, (R.height() - used_h) / 2);
-    if (dx || dy)
-      for (int i = 0; i < elementCount(); ++i)
-        if (QCPLayoutElement* e = elementAt(i)) e->setOuterRect(e->outerRect().translated(dx, dy));
+    const int x0 = R.left() + std::max(0, (R.width() - used_w) / 2),
+              y0 = R.top() + std::max(0, (R.height() - used_h) / 2);
+    const QRect map_inner(x0 + L, y0 + m.top(), s, s);
+    map_->setOuterRect(map_inner.adjusted(-m.left(), -m.top(), m.right(), m.bottom()));
+    int x = map_inner.right() + 1 + Rm + cs;
+    right_->setVisible(!compact);
+    below_->setVisible(!compact);
+    if (!compact) {
+      const QRect right_inner(x + r.left(), map_inner.top(), sw, s);
+      right_->setOuterRect(right_inner.adjusted(-r.left(), -r.top(), r.right(), r.bottom()));
+      x = right_inner.right() + 1 + r.right() + cs;
+      const QRect below_inner(map_inner.left(), map_inner.bottom() + 1 + Bm + rs + b.top(), s, sh);
+      below_->setOuterRect(below_inner.adjusted(-b.left(), -b.top(), b.right(), b.bottom()));
+    } else {
+      right_->setOuterRect(QRect(x, map_inner.top(), 0, 0));
+      below_->setOuterRect(QRect(map_inner.left(), map_inner.bottom(), 0, 0));
+    }
+    scale_->setOuterRect(QRect(x, map_inner.top() - c.top(), cw, s + c.top() + c.bottom()));
   }
 
  private:
@@ -114,6 +130,7 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   color_scale_ = new QCPColorScale(plot_);
   // Title on its own row over a nested grid, so it spans the map and both side panels.
   auto* grid = new SquareMapGrid(map_rect_, entropy_rect_, alpha_rect_, color_scale_);
+  square_grid_ = grid;
   plot_->plotLayout()->addElement(0, 0, title_);
   plot_->plotLayout()->addElement(1, 0, grid);
   plot_->plotLayout()->setRowStretchFactors({0.001, 1.0});
@@ -125,14 +142,6 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   grid->setRowStretchFactors({6.0, 1.4});
   grid->setRowSpacing(2);
   grid->setColumnSpacing(4);
-
-  auto* cols = new QCPMarginGroup(plot_);
-  map_rect_->setMarginGroup(QCP::msLeft | QCP::msRight, cols);
-  alpha_rect_->setMarginGroup(QCP::msLeft | QCP::msRight, cols);
-  auto* rows = new QCPMarginGroup(plot_);
-  map_rect_->setMarginGroup(QCP::msTop | QCP::msBottom, rows);
-  entropy_rect_->setMarginGroup(QCP::msTop | QCP::msBottom, rows);
-  color_scale_->setMarginGroup(QCP::msTop | QCP::msBottom, rows);
 
   QCPAxis* key_axis = map_rect_->axis(QCPAxis::atTop);
   QCPAxis* query_axis = map_rect_->axis(QCPAxis::atLeft);
@@ -156,9 +165,11 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   hover_cell_->setBrush(Qt::NoBrush);
   hover_row_ = new QCPItemStraightLine(plot_);
   hover_col_ = new QCPItemStraightLine(plot_);
-  for (QCPItemStraightLine* l : {hover_row_, hover_col_}) l->setPen(QPen(QColor(255, 255, 255, 150), 1.0, Qt::DashLine));
-  for (QCPAbstractItem* item : {static_cast<QCPAbstractItem*>(hover_cell_), static_cast<QCPAbstractItem*>(hover_row_),
-                                static_cast<QCPAbstractItem*>(hover_col_)}) {
+  for (QCPItemStraightLine* l : {hover_row_, hover_col_})
+    l->setPen(QPen(QColor(255, 255, 255, 150), 1.0, Qt::DashLine));
+  for (QCPAbstractItem* item :
+       {static_cast<QCPAbstractItem*>(hover_cell_), static_cast<QCPAbstractItem*>(hover_row_),
+        static_cast<QCPAbstractItem*>(hover_col_)}) {
     item->setClipAxisRect(map_rect_);
     for (QCPItemPosition* pos : item->positions()) pos->setAxes(key_axis, query_axis);
     item->setVisible(false);
@@ -355,7 +366,10 @@ void AttentionMapView::set_panels(const std::vector<double>& alpha, const std::v
   entropy_graph_->setData(pos, e, true);
   double amin = 0;
   for (double v : alpha) amin = std::min(amin, v);
-  alpha_rect_->axis(QCPAxis::atLeft)->setRange(amin * 1.08, amax > 0 ? amax * 1.08 : amin < 0 ? 0 : 1);
+  alpha_rect_->axis(QCPAxis::atLeft)
+      ->setRange(amin * 1.08, amax > 0   ? amax * 1.08
+                              : amin < 0 ? 0
+                                         : 1);
   entropy_rect_->axis(QCPAxis::atBottom)->setRange(diff_ ? -1.05 : 0, 1.05);
   entropy_rect_->axis(QCPAxis::atBottom)->setLabel(diff_ ? "Δ entropy" : "entropy");
   alpha_rect_->axis(QCPAxis::atLeft)->setLabel(diff_ ? "Δ α_k" : "α_k");
@@ -449,8 +463,8 @@ void AttentionMapView::set_shared_top(double top) {
   plot_->replot();
 }
 
-void AttentionMapView::show_difference(std::shared_ptr<const HeadPattern> a, std::shared_ptr<const HeadPattern> b,
-                                       const QString& title) {
+void AttentionMapView::show_difference(std::shared_ptr<const HeadPattern> a,
+                                       std::shared_ptr<const HeadPattern> b, const QString& title) {
   if (!a || !b || a->T != b->T) return clear();
   const bool same_size = cells() == a->T;
   auto d = std::make_shared<HeadPattern>();
@@ -461,7 +475,8 @@ void AttentionMapView::show_difference(std::shared_ptr<const HeadPattern> a, std
   long_T_ = 0;
   diff_ = true;
   pattern_ = d;
-  // The 99.5th percentile of |A - B|, as for a map: one large difference does not wash out the rest.
+  // The 99.5th percentile of |A - B|, as for a map: one large difference does not wash out the
+  // rest.
   own_top_ = auto_scale(*d, false).hi;
   title_->setText(title);
   rebuild_image();
@@ -479,12 +494,22 @@ void AttentionMapView::show_difference(std::shared_ptr<const HeadPattern> a, std
 
 QString AttentionMapView::title() const { return title_->text(); }
 
+void AttentionMapView::set_compact(bool on) {
+  static_cast<SquareMapGrid*>(square_grid_)->compact = on;
+  plot_->replot();
+}
+
+bool AttentionMapView::compact() const {
+  return static_cast<SquareMapGrid*>(square_grid_)->compact;
+}
+
 bool AttentionMapView::crosshair_shown() const { return hover_cell_->visible(); }
 
 void AttentionMapView::set_crosshair(int t, int j) {
   const bool on = has_head() && t >= 0 && j >= 0 && t < cells() && j < cells();
-  for (QCPAbstractItem* item : {static_cast<QCPAbstractItem*>(hover_cell_), static_cast<QCPAbstractItem*>(hover_row_),
-                                static_cast<QCPAbstractItem*>(hover_col_)})
+  for (QCPAbstractItem* item :
+       {static_cast<QCPAbstractItem*>(hover_cell_), static_cast<QCPAbstractItem*>(hover_row_),
+        static_cast<QCPAbstractItem*>(hover_col_)})
     item->setVisible(on);
   if (on) {
     hover_cell_->topLeft->setCoords(j - 0.5, t - 0.5);
@@ -505,7 +530,8 @@ void AttentionMapView::set_key_overlay(std::vector<std::vector<int>> keys_per_ro
 QRect AttentionMapView::map_rect() const { return map_rect_->rect(); }
 
 QStringList AttentionMapView::tick_labels(bool key_axis) const {
-  auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(map_rect_->axis(key_axis ? QCPAxis::atTop : QCPAxis::atLeft)->ticker());
+  auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(
+      map_rect_->axis(key_axis ? QCPAxis::atTop : QCPAxis::atLeft)->ticker());
   return ticker ? QStringList(ticker->ticks().values()) : QStringList();
 }
 
@@ -524,8 +550,9 @@ void AttentionMapView::apply_scale(const ColorScale& s) {
   QSharedPointer<QCPAxisTickerText> ticks(new QCPAxisTickerText);
   ticks->setTicks(color_bar_ticks(s, diff_));
   color_scale_->axis()->setTicker(ticks);
-  color_scale_->axis()->setLabel(diff_ ? QString("A − B (linear, clipped at ±%1)").arg(fmt(s.hi))
-                                       : QString("weight (%1, clipped at %2)").arg(s.log ? "log" : "linear").arg(fmt(s.hi)));
+  color_scale_->axis()->setLabel(
+      diff_ ? QString("A − B (linear, clipped at ±%1)").arg(fmt(s.hi))
+            : QString("weight (%1, clipped at %2)").arg(s.log ? "log" : "linear").arg(fmt(s.hi)));
 }
 
 void AttentionMapView::set_log_scale(bool log) {
@@ -573,7 +600,11 @@ QString AttentionMapView::describe_cell(int t, int j) const {
   auto tok = [&](int i) { return i < labels_.size() ? labels_[i] : QString::number(i); };
   if (j > t || (pattern_ && !pattern_->mask.visible(t, j)))
     return QString("query %1 «%2» cannot see key %3 «%4» (masked)").arg(t).arg(tok(t)).arg(j).arg(tok(j));
-  const QString head = QString("query %1 «%2» → key %3 «%4»%5: ").arg(t).arg(tok(t)).arg(j).arg(tok(j))
+  const QString head = QString("query %1 «%2» → key %3 «%4»%5: ")
+                           .arg(t)
+                           .arg(tok(t))
+                           .arg(j)
+                           .arg(tok(j))
                            .arg(diff_ ? " A − B" : "");
   if (pattern_) return head + QString::number(double(pattern_->at(t, j)), 'g', 4);
   // Long context: exact where an exact tile covers the cell, else the pooled block's largest.

@@ -24,6 +24,7 @@ class QCPGraph;
 class QCPItemRect;
 class QCPItemStraightLine;
 class QCPColorScale;
+class QCPLayoutGrid;
 class QCPTextElement;
 class QLabel;
 class QComboBox;
@@ -67,6 +68,10 @@ class AttentionMapView : public QWidget {
                        const QString& title);
   bool difference_mode() const { return diff_; }
   QString title() const;
+  // Compact: the map and its colour bar only, no alpha_k or entropy panels (the comparison's
+  // three maps side by side).
+  void set_compact(bool on);
+  bool compact() const;
 
   // The hovered cell's outline and crosshair, set from a linked view (t < 0 hides them).
   void set_crosshair(int t, int j);
@@ -120,6 +125,7 @@ class AttentionMapView : public QWidget {
   bool cell_at(const QPointF& pos, int& t, int& j) const;
 
   QCustomPlot* plot_;
+  QCPLayoutGrid* square_grid_;
   QCPAxisRect* map_rect_;
   QCPAxisRect* alpha_rect_;
   QCPAxisRect* entropy_rect_;

@@ -5,13 +5,16 @@
 
 namespace attnlab::gui {
 
-CellOutlines::CellOutlines(QCPAxis* key_axis, QCPAxis* query_axis) : QCPAbstractPlottable(key_axis, query_axis) {
+CellOutlines::CellOutlines(QCPAxis* key_axis, QCPAxis* query_axis)
+    : QCPAbstractPlottable(key_axis, query_axis) {
   setSelectable(QCP::stNone);
   setBrush(Qt::NoBrush);
   setPen(QPen(QColor(0xd6, 0x27, 0x28), 1.5));
 }
 
-void CellOutlines::set_rows(std::vector<std::vector<int>> keys_per_row) { rows_ = std::move(keys_per_row); }
+void CellOutlines::set_rows(std::vector<std::vector<int>> keys_per_row) {
+  rows_ = std::move(keys_per_row);
+}
 
 double CellOutlines::selectTest(const QPointF&, bool, QVariant*) const { return -1; }
 

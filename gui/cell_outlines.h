@@ -2,9 +2,10 @@
 // Outlined cells over an attention map: the hovered cell, and an overlay of a key set per query
 // row (a sparse pattern's selected keys, issue 16). Drawn only for the visible rows, so a set
 // per row at T = 2048 costs what is on screen.
+#include <qcustomplot.h>
+
 #include <QPen>
 #include <vector>
-#include <qcustomplot.h>
 
 namespace attnlab::gui {
 
@@ -17,7 +18,8 @@ class CellOutlines : public QCPAbstractPlottable {
   const std::vector<std::vector<int>>& rows() const { return rows_; }
   void set_outline(const QPen& pen) { setPen(pen); }
 
-  double selectTest(const QPointF& pos, bool only_selectable, QVariant* details = nullptr) const override;
+  double selectTest(const QPointF& pos, bool only_selectable,
+                    QVariant* details = nullptr) const override;
   QCPRange getKeyRange(bool& found_range, QCP::SignDomain domain = QCP::sdBoth) const override;
   QCPRange getValueRange(bool& found_range, QCP::SignDomain domain = QCP::sdBoth,
                          const QCPRange& in_key_range = QCPRange()) const override;

@@ -19,7 +19,8 @@ QCPColorGradient viridis_gradient() { return fig::colormap("viridis"); }
 QCPColorGradient diverging_gradient() {
   QCPColorGradient g;
   g.clearColorStops();
-  for (int i = 0; i <= 10; ++i) g.setColorStopAt(i / 10.0, fig::colormap_color("RdBu", 1.0 - i / 10.0));
+  for (int i = 0; i <= 10; ++i)
+    g.setColorStopAt(i / 10.0, fig::colormap_color("RdBu", 1.0 - i / 10.0));
   g.setColorInterpolation(QCPColorGradient::ciRGB);
   return g;
 }

@@ -1,15 +1,16 @@
 #include "gui/figure_export.h"
 
+#include <qcustomplot.h>
+
 #include <QApplication>
 #include <QClipboard>
 #include <QFileInfo>
 #include <QPageSize>
+#include <QPainter>
 #include <QPdfWriter>
 #include <QSaveFile>
-#include <QPainter>
 #include <QSvgGenerator>
 #include <QWidget>
-#include <qcustomplot.h>
 
 #include "core/tensor/error.h"
 #include "experiments/figures/export.h"
@@ -20,10 +21,11 @@ namespace {
 std::string s(const QString& q) { return q.toStdString(); }
 
 void check_size(const FigureSize& size) {
-  if (!(size.width_in >= 1 && size.width_in <= 20) || !(size.height_in >= 0 && size.height_in <= 20) ||
-      size.dpi < 50 || size.dpi > 1200)
-    throw Error("figure size " + std::to_string(size.width_in) + " x " + std::to_string(size.height_in) + " in at " +
-                std::to_string(size.dpi) + " dpi: expected 1 to 20 in and 50 to 1200 dpi");
+  if (!(size.width_in >= 1 && size.width_in <= 20) ||
+      !(size.height_in >= 0 && size.height_in <= 20) || size.dpi < 50 || size.dpi > 1200)
+    throw Error("figure size " + std::to_string(size.width_in) + " x " +
+                std::to_string(size.height_in) + " in at " + std::to_string(size.dpi) +
+                " dpi: expected 1 to 20 in and 50 to 1200 dpi");
 }
 }  // namespace
 
@@ -52,16 +54,20 @@ void export_plot(QCustomPlot* plot, const QString& path, const FigureSize& size)
   plot->replot();
 }
 
-void export_panels(const std::vector<QCustomPlot*>& plots, const QString& path, const FigureSize& size) {
+void export_panels(const std::vector<QCustomPlot*>& plots, const QString& path,
+                   const FigureSize& size) {
   check_size(size);
   if (plots.empty()) throw Error("nothing to export to '" + s(path) + "'");
   const QString ext = QFileInfo(path).suffix().toLower();
   if (ext != "pdf" && ext != "svg" && ext != "png")
-    throw Error("figure '" + s(path) + "': unknown format '." + s(ext) + "' (use .pdf, .svg or .png)");
+    throw Error("figure '" + s(path) + "': unknown format '." + s(ext) +
+                "' (use .pdf, .svg or .png)");
   const int n = int(plots.size());
-  const int W = int(size.width_in * 96 + 0.5), H = int(size.height_or(1.0 / n) * 96 + 0.5), pw = W / n;
+  const int W = int(size.width_in * 96 + 0.5), H = int(size.height_or(1.0 / n) * 96 + 0.5),
+            pw = W / n;
   QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly)) throw Error("cannot write '" + s(path) + "': " + s(file.errorString()));
+  if (!file.open(QIODevice::WriteOnly))
+    throw Error("cannot write '" + s(path) + "': " + s(file.errorString()));
   auto draw = [&](QCPPainter& painter) {
     for (int i = 0; i < n; ++i) {
       painter.save();
@@ -119,12 +125,14 @@ void export_widget(QWidget* widget, const QString& path, const FigureSize& size)
   check_size(size);
   const QString ext = QFileInfo(path).suffix().toLower();
   if (ext != "pdf" && ext != "svg" && ext != "png")
-    throw Error("figure '" + s(path) + "': unknown format '." + s(ext) + "' (use .pdf, .svg or .png)");
+    throw Error("figure '" + s(path) + "': unknown format '." + s(ext) +
+                "' (use .pdf, .svg or .png)");
   const int W = int(size.width_in * 96 + 0.5);
   const double k = double(W) / std::max(1, widget->width());
   const int H = int(widget->height() * k + 0.5);
   QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly)) throw Error("cannot write '" + s(path) + "': " + s(file.errorString()));
+  if (!file.open(QIODevice::WriteOnly))
+    throw Error("cannot write '" + s(path) + "': " + s(file.errorString()));
   bool ok = true;
   auto draw = [&](QPainter& p) {
     p.scale(k, k);
@@ -180,8 +188,6 @@ void copy_plot_to_clipboard(QCustomPlot* plot) {
   QApplication::clipboard()->setPixmap(plot->toPixmap(plot->width(), plot->height(), 2.0));
 }
 
-QString figure_file_filter() {
-  return "PDF (*.pdf);;SVG (*.svg);;PNG (*.png);;CSV data (*.csv)";
-}
+QString figure_file_filter() { return "PDF (*.pdf);;SVG (*.svg);;PNG (*.png);;CSV data (*.csv)"; }
 
 }  // namespace attnlab::gui

@@ -27,7 +27,8 @@ struct FigureSize {
 void export_plot(QCustomPlot* plot, const QString& path, const FigureSize& size = {});
 // Several plots side by side in one figure, each width / n wide and height_in high
 // (the comparison: A, B and A - B at one fixed aspect).
-void export_panels(const std::vector<QCustomPlot*>& plots, const QString& path, const FigureSize& size);
+void export_panels(const std::vector<QCustomPlot*>& plots, const QString& path,
+                   const FigureSize& size);
 // A widget (the dashboard's list) as it is laid out, scaled to the figure's width.
 void export_widget(QWidget* widget, const QString& path, const FigureSize& size);
 // Pixel size of a PNG `export_plot` writes: what tests check.

@@ -26,7 +26,8 @@ HeadDashboard::HeadDashboard(QWidget* parent) : QWidget(parent) {
   source_box_ = new QComboBox;
   source_box_->setEditable(true);
   source_box_->setToolTip("A text file (path, or relative to the shared folder) or a task spec");
-  for (const char* f : {"corpora/tinyshakespeare/input.txt", "corpora/gutenberg/pg11.txt", "corpora/gutenberg/jekyll.txt"})
+  for (const char* f : {"corpora/tinyshakespeare/input.txt", "corpora/gutenberg/pg11.txt",
+                        "corpora/gutenberg/jekyll.txt"})
     source_box_->addItem(f);
   for (const TaskInfo& t : task_catalog()) source_box_->addItem(QString::fromStdString(t.name));
   metric_box_ = new QComboBox;
@@ -59,7 +60,8 @@ HeadDashboard::HeadDashboard(QWidget* parent) : QWidget(parent) {
 
   connect(scan_button_, &QPushButton::clicked, this, &HeadDashboard::start_scan);
   connect(cancel_button_, &QPushButton::clicked, this, &HeadDashboard::cancel);
-  connect(jobs_, &JobRunner::progress, this, [this](double f) { progress_->setValue(int(f * 1000)); });
+  connect(jobs_, &JobRunner::progress, this,
+          [this](double f) { progress_->setValue(int(f * 1000)); });
   connect(jobs_, &JobRunner::started, this, [this] {
     progress_->setValue(0);
     cancel_button_->setEnabled(true);
@@ -84,7 +86,8 @@ HeadDashboard::HeadDashboard(QWidget* parent) : QWidget(parent) {
   layout->addWidget(scroll, 1);
 }
 
-void HeadDashboard::set_model(std::shared_ptr<Transformer> model, std::shared_ptr<const TokenCodec> codec, int bos) {
+void HeadDashboard::set_model(std::shared_ptr<Transformer> model,
+                              std::shared_ptr<const TokenCodec> codec, int bos) {
   jobs_->cancel();
   model_ = std::move(model);
   codec_ = std::move(codec);
@@ -118,26 +121,34 @@ void HeadDashboard::start_scan() {
   auto model = model_;
   auto codec = codec_;
   const int bos = bos_;
-  const bool is_task = source.find('/') == std::string::npos && source.find(".txt") == std::string::npos;
+  const bool is_task =
+      source.find('/') == std::string::npos && source.find(".txt") == std::string::npos;
   auto out = std::make_shared<DashboardScan>();
-  const QString what = QString("L%1 H%2 · %3 · %4").arg(layer).arg(head)
-                           .arg(metric_box_->currentText()).arg(QString::fromStdString(source));
+  const QString what = QString("L%1 H%2 · %3 · %4")
+                           .arg(layer)
+                           .arg(head)
+                           .arg(metric_box_->currentText())
+                           .arg(QString::fromStdString(source));
   summary_->setText("Scanning " + what + "…");
   error_.clear();
   jobs_->submit(
       "Dashboard scan",
       [=](JobControl& c) {
-        WindowSource src = is_task ? task_windows(source, window)
-                                   : text_windows(source, [codec](const std::string& s) { return codec->encode(s); },
-                                                  window, bos);
-        *out = scan_head(model, layer, head, src, windows, metric, top, kContext, &c.cancel, c.progress);
+        WindowSource src =
+            is_task ? task_windows(source, window)
+                    : text_windows(
+                          source, [codec](const std::string& s) { return codec->encode(s); },
+                          window, bos);
+        *out = scan_head(model, layer, head, src, windows, metric, top, kContext, &c.cancel,
+                         c.progress);
       },
       [this, out, what, model](const QString& error, bool cancelled) {
         if (model != model_) return;
         if (cancelled) return summary_->setText("Scan cancelled.");
         if (!error.isEmpty()) {
           error_ = error;
-          return summary_->setText("<span style='color:#b00020'>" + error.toHtmlEscaped() + "</span>");
+          return summary_->setText("<span style='color:#b00020'>" + error.toHtmlEscaped() +
+                                   "</span>");
         }
         show_scan(std::move(*out), what);
       });
@@ -156,20 +167,31 @@ void HeadDashboard::show_scan(DashboardScan scan, const QString& what) {
     return;
   }
   summary_->setText(QString("%1: the %2 most extreme of %3 rows in %4 windows")
-                        .arg(what).arg(scan_.hits.size()).arg(scan_.rows).arg(scan_.windows));
-  legend_->setText(TokenChips::legend_html(1.0, "the weight the query (outlined red) gives each earlier token, "
-                                                "scaled per row") .replace(">1<", ">row max<"));
+                        .arg(what)
+                        .arg(scan_.hits.size())
+                        .arg(scan_.rows)
+                        .arg(scan_.windows));
+  legend_->setText(
+      TokenChips::legend_html(1.0,
+                              "the weight the query (outlined red) gives each earlier token, "
+                              "scaled per row")
+          .replace(">1<", ">row max<"));
   for (size_t i = 0; i < scan_.hits.size(); ++i) {
     const DashboardHit& h = scan_.hits[i];
     auto* box = new QWidget;
     auto* v = new QVBoxLayout(box);
     v->setContentsMargins(0, 2, 0, 6);
     auto* title = new QLabel(QString("#%1 · %2 = %3 · window %4, query %5 «%6»")
-                                 .arg(i + 1).arg(metric_box_->currentText()).arg(h.score, 0, 'f', 3).arg(h.window)
-                                 .arg(h.t).arg(token_label(h.context.back())));
+                                 .arg(i + 1)
+                                 .arg(metric_box_->currentText())
+                                 .arg(h.score, 0, 'f', 3)
+                                 .arg(h.window)
+                                 .arg(h.t)
+                                 .arg(token_label(h.context.back())));
     auto* chips = new TokenChips;
     QStringList labels;
-    for (size_t k = 0; k < h.context.size(); ++k) labels << QString("%1").arg(token_label(h.context[k]));
+    for (size_t k = 0; k < h.context.size(); ++k)
+      labels << QString("%1").arg(token_label(h.context[k]));
     chips->set_tokens(labels);
     chips->set_weights(std::vector<double>(h.weights.begin(), h.weights.end()));
     chips->set_selected(int(h.context.size()) - 1);
@@ -187,7 +209,11 @@ QString HeadDashboard::csv() const {
     const DashboardHit& h = scan_.hits[i];
     QString ctx;
     for (int32_t id : h.context) ctx += token_label(id) + " ";
-    out += QString("%1,%2,%3,%4,\"%5\"\n").arg(i + 1).arg(h.window).arg(h.t).arg(h.score, 0, 'g', 8)
+    out += QString("%1,%2,%3,%4,\"%5\"\n")
+               .arg(i + 1)
+               .arg(h.window)
+               .arg(h.t)
+               .arg(h.score, 0, 'g', 8)
                .arg(ctx.trimmed().replace("\"", "\"\""));
   }
   return out;

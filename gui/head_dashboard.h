@@ -26,10 +26,12 @@ class HeadDashboard : public QWidget {
  public:
   explicit HeadDashboard(QWidget* parent = nullptr);
 
-  void set_model(std::shared_ptr<Transformer> model, std::shared_ptr<const TokenCodec> codec, int bos);
+  void set_model(std::shared_ptr<Transformer> model, std::shared_ptr<const TokenCodec> codec,
+                 int bos);
   void set_head(int layer, int head);
   void set_metric(RowMetric m);
-  // A text file (path, or relative to the shared folder) or a task spec ("induction", "mqar(kv=4)").
+  // A text file (path, or relative to the shared folder) or a task spec ("induction",
+  // "mqar(kv=4)").
   void set_source(const QString& source);
   void set_windows(int n);
   void start_scan();
@@ -37,8 +39,8 @@ class HeadDashboard : public QWidget {
   bool wait_idle(int timeout_ms = 60000);
   const DashboardScan& result() const { return scan_; }
   QString error() const { return error_; }  // of the last scan ("" when it worked)
-  int shown_hits() const;  // rows listed
-  QString csv() const;     // rank,window,query,score,context
+  int shown_hits() const;                   // rows listed
+  QString csv() const;                      // rank,window,query,score,context
 
  private:
   void show_scan(DashboardScan scan, const QString& what);

@@ -36,11 +36,13 @@ bool row_metric(RowMetric m, const float* row, const int32_t* tokens, int t, dou
   return false;
 }
 
-DashboardScan scan_head(std::shared_ptr<Transformer> model, int layer, int head, const WindowSource& source,
-                        int max_windows, RowMetric metric, int top_k, int context, const std::atomic<bool>* cancel,
+DashboardScan scan_head(std::shared_ptr<Transformer> model, int layer, int head,
+                        const WindowSource& source, int max_windows, RowMetric metric, int top_k,
+                        int context, const std::atomic<bool>* cancel,
                         const std::function<void(double)>& progress) {
   if (!model) throw Error("dashboard: no model open");
-  if (top_k < 1 || max_windows < 1) throw Error("dashboard: top_k and the number of windows must be >= 1");
+  if (top_k < 1 || max_windows < 1)
+    throw Error("dashboard: top_k and the number of windows must be >= 1");
   DashboardScan out;
   // Best first; a worse hit than the k-th never enters.
   auto better = [](const DashboardHit& a, const DashboardHit& b) { return a.score > b.score; };
@@ -68,7 +70,8 @@ DashboardScan scan_head(std::shared_ptr<Transformer> model, int layer, int head,
   return out;
 }
 
-WindowSource text_windows(const std::string& path, std::function<std::vector<int32_t>(const std::string&)> encode,
+WindowSource text_windows(const std::string& path,
+                          std::function<std::vector<int32_t>(const std::string&)> encode,
                           int window, int bos) {
   if (window < 2) throw Error("dashboard: windows need at least 2 tokens");
   auto text = std::make_shared<std::string>(read_text_file(path));

@@ -23,11 +23,11 @@ const std::vector<std::string>& row_metric_names();  // in RowMetric order, for 
 bool row_metric(RowMetric m, const float* row, const int32_t* tokens, int t, double& value);
 
 struct DashboardHit {
-  int window = 0, t = 0;          // which window, which query row
+  int window = 0, t = 0;  // which window, which query row
   double score = 0;
-  int first = 0;                  // position of context[0] in the window
-  std::vector<int32_t> context;   // tokens first..t (the query is the last)
-  std::vector<float> weights;     // the row's weights on those keys
+  int first = 0;                 // position of context[0] in the window
+  std::vector<int32_t> context;  // tokens first..t (the query is the last)
+  std::vector<float> weights;    // the row's weights on those keys
 };
 
 struct DashboardScan {
@@ -41,13 +41,15 @@ using WindowSource = std::function<bool(std::vector<int32_t>& tokens)>;
 
 // Scans up to `max_windows` windows. `context` tokens of each hit are kept before its query.
 // Polls `cancel` per window (throws Cancelled); `progress` gets the fraction of windows done.
-DashboardScan scan_head(std::shared_ptr<Transformer> model, int layer, int head, const WindowSource& source,
-                        int max_windows, RowMetric metric, int top_k, int context,
-                        const std::atomic<bool>* cancel = nullptr, const std::function<void(double)>& progress = {});
+DashboardScan scan_head(std::shared_ptr<Transformer> model, int layer, int head,
+                        const WindowSource& source, int max_windows, RowMetric metric, int top_k,
+                        int context, const std::atomic<bool>* cancel = nullptr,
+                        const std::function<void(double)>& progress = {});
 
 // Windows of `window` tokens (BOS first when bos >= 0) of a text file encoded by `encode`, read
 // in slices so the file is never tokenized whole. Throws attnlab::Error for a missing file.
-WindowSource text_windows(const std::string& path, std::function<std::vector<int32_t>(const std::string&)> encode,
+WindowSource text_windows(const std::string& path,
+                          std::function<std::vector<int32_t>(const std::string&)> encode,
                           int window, int bos);
 // Sequences of a task (every row of each batch), drawn at `window` tokens where the task has a len.
 WindowSource task_windows(const std::string& spec, int window);

@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   // Scripted mode needs no display.
-  if (opts.scripted() && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  if (opts.scripted() && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+    qputenv("QT_QPA_PLATFORM", "offscreen");
   QApplication app(argc, argv);
   QApplication::setOrganizationName("attnlab");
   QApplication::setApplicationName("attnlab-gui");

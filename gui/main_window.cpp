@@ -1,8 +1,10 @@
 #include "gui/main_window.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileDialog>
@@ -18,15 +20,12 @@
 #include <QStatusBar>
 #include <QTabWidget>
 
-#include <QActionGroup>
-#include <QDir>
-
 #include "core/model/transformer.h"
 #include "core/tensor/error.h"
 #include "gui/attention_map_view.h"
 #include "gui/figure_export.h"
-#include "gui/head_grid_view.h"
 #include "gui/head_dashboard.h"
+#include "gui/head_grid_view.h"
 #include "gui/job_runner.h"
 #include "gui/model_view.h"
 #include "gui/prompt_panel.h"
@@ -177,7 +176,8 @@ void MainWindow::build_menus() {
   };
   const QList<View> views = {
       {"attention map", [this] { return map_->plot(); }, [this] { return map_->csv(); }},
-      {"comparison map (B)", [this] { return compare_->plot(); }, [this] { return compare_->csv(); }},
+      {"comparison map (B)", [this] { return compare_->plot(); },
+       [this] { return compare_->csv(); }},
       {"difference map (A − B)", [this] { return diff_->plot(); }, [this] { return diff_->csv(); }},
       {"head grid", [this] { return grid_->plot(); }, [this] { return grid_->csv(); }},
       {"token view", [this] { return tokens_->plot(); }, [this] { return tokens_->csv(); }},
@@ -190,7 +190,8 @@ void MainWindow::build_menus() {
     copy->addAction(v.name, this, [v] { copy_plot_to_clipboard(v.plot()); });
   }
   exp->addAction("comparison: A, B and A − B…", this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, "Export the comparison", "comparison.pdf", figure_file_filter());
+    const QString path = QFileDialog::getSaveFileName(this, "Export the comparison",
+                                                      "comparison.pdf", figure_file_filter());
     if (path.isEmpty()) return;
     try {
       export_comparison(path);
@@ -217,8 +218,10 @@ void MainWindow::build_menus() {
   for (QDockWidget* d : docks_) panels->addAction(d->toggleViewAction());
   QMenu* size = view->addMenu("Export &size");
   auto* sizes = new QActionGroup(this);
-  for (auto [name, inches] : {std::pair{"single column (3.5 in)", kSingleColumnIn}, std::pair{"double column (7 in)", kDoubleColumnIn}}) {
-    QAction* a = size->addAction(name, this, [this, inches = inches] { export_size_.width_in = inches; });
+  for (auto [name, inches] : {std::pair{"single column (3.5 in)", kSingleColumnIn},
+                              std::pair{"double column (7 in)", kDoubleColumnIn}}) {
+    QAction* a =
+        size->addAction(name, this, [this, inches = inches] { export_size_.width_in = inches; });
     a->setCheckable(true);
     a->setChecked(inches == export_size_.width_in);
     sizes->addAction(a);
@@ -226,7 +229,8 @@ void MainWindow::build_menus() {
   size->addSeparator();
   auto* dpis = new QActionGroup(this);
   for (int dpi : {150, 300, 600}) {
-    QAction* a = size->addAction(QString("PNG at %1 dpi").arg(dpi), this, [this, dpi] { export_size_.dpi = dpi; });
+    QAction* a = size->addAction(QString("PNG at %1 dpi").arg(dpi), this,
+                                 [this, dpi] { export_size_.dpi = dpi; });
     a->setCheckable(true);
     a->setChecked(dpi == export_size_.dpi);
     dpis->addAction(a);
@@ -293,10 +297,14 @@ void MainWindow::write_default_prompt() {
         ids->insert(ids->end(), text.begin(), text.end());
       },
       [this, model, ids](const QString& error, bool cancelled) {
-        if (cancelled || model != model_.model || !prompt_->tokens().empty()) return;  // typed meanwhile
+        if (cancelled || model != model_.model || !prompt_->tokens().empty())
+          return;  // typed meanwhile
         if (!error.isEmpty()) return show_error("Cannot write a default prompt", error);
-        prompt_->set_tokens(*ids, QString("%1 tokens of the model's own text (sampled at temperature 0.8); type to replace")
-                                      .arg(ids->size()));
+        prompt_->set_tokens(
+            *ids,
+            QString(
+                "%1 tokens of the model's own text (sampled at temperature 0.8); type to replace")
+                .arg(ids->size()));
       });
 }
 
@@ -313,8 +321,7 @@ void MainWindow::open_second_model(const QString& path) {
         second_capture_.reset();
         pattern_cache_.clear();
         status_label_->setText("Comparing with " + QString::fromStdString(second_model_.summary));
-        set_compare(true);
-        run_prompt(prompt_->tokens(), prompt_->labels());
+        run_prompt(prompt_->tokens(), prompt_->labels());  // opens the comparison when done
       });
 }
 
@@ -323,7 +330,7 @@ void MainWindow::close_second_model() {
   second_capture_.reset();
   pattern_cache_.clear();
   compare_->clear();
-  update_comparison();
+  set_compare(false);
 }
 
 void MainWindow::run_prompt(const std::vector<int32_t>& tokens, const QStringList& labels) {
@@ -362,8 +369,11 @@ void MainWindow::run_prompt(const std::vector<int32_t>& tokens, const QStringLis
         tokens_->set_source(capture_, labels_);
         layer_ = std::min(layer_, capture_->n_layers() - 1);
         head_ = std::min(head_, capture_->n_heads() - 1);
-        select_head(layer_, head_);
-        if (compare_->isVisible() && !second_capture_ && compare_layer_ >= 0) compare_head(compare_layer_, compare_head_);
+        select_head(layer_, head_);  // with a second model open, B follows
+        if (second_capture_ && !compare_on_)
+          set_compare(true);
+        else if (compare_on_ && !second_capture_ && compare_layer_ >= 0)
+          compare_head(compare_layer_, compare_head_);
         status_label_->setText(QString("%1 tokens analysed: %2 layers × %3 heads")
                                    .arg(capture_->T()).arg(capture_->n_layers()).arg(capture_->n_heads()));
       });
@@ -376,8 +386,10 @@ void MainWindow::show_head(AttentionMapView* view, JobRunner* runner, int layer,
     return show_error("No such head", QString("the %1 model has %2 layers × %3 heads")
                                           .arg(second ? "second" : "open").arg(capture->n_layers()).arg(capture->n_heads()));
   QString title = head_title(layer, head);
+  // Side by side, titles must fit a third of the width.
+  if (compare_on_)
+    title = QString("%1 · L%2 H%3").arg(view == map_ ? "A" : "B").arg(layer).arg(head);
   if (second) title += " · " + QFileInfo(QString::fromStdString(second_model_.path)).fileName();
-  if (compare_->isVisible()) title = (view == map_ ? "A · " : "B · ") + title;
   if (capture->T() > kMaterializedMapMaxT) {  // never T x T: overview and tiles, recomputed
     runner->cancel();
     view->show_long(make_map_tile_source(capture), layer, head, title);
@@ -410,7 +422,7 @@ void MainWindow::show_head(AttentionMapView* view, JobRunner* runner, int layer,
 }
 
 void MainWindow::update_comparison() {
-  if (!compare_->isVisible()) {
+  if (!compare_on_) {
     map_->set_shared_top(0);
     return;
   }
@@ -420,17 +432,20 @@ void MainWindow::update_comparison() {
   map_->set_shared_top(top);
   compare_->set_shared_top(top);
   QString name_b = QString("L%1H%2").arg(b->layer).arg(b->head);
-  if (second_capture_) name_b += " of " + QFileInfo(QString::fromStdString(second_model_.path)).fileName();
-  diff_->show_difference(a, b, QString("A − B · L%1H%2 − %3").arg(a->layer).arg(a->head).arg(name_b));
+  if (second_capture_)
+    name_b += " of " + QFileInfo(QString::fromStdString(second_model_.path)).fileName();
+  diff_->show_difference(a, b,
+                         QString("A − B · L%1H%2 − %3").arg(a->layer).arg(a->head).arg(name_b));
 }
 
 void MainWindow::set_log_scale(bool on) {
-  if (log_action_->isChecked() != on) return log_action_->setChecked(on);  // comes back through toggled
+  if (log_action_->isChecked() != on)
+    return log_action_->setChecked(on);  // comes back through toggled
   for (AttentionMapView* v : {map_, compare_, diff_}) v->set_log_scale(on);
   model_view_->set_log_scale(on);
   // Cached heads were coloured at the other setting: redraw A and B on their workers.
   if (capture_) select_head(layer_, head_);
-  if (compare_->isVisible() && compare_layer_ >= 0) compare_head(compare_layer_, compare_head_);
+  if (compare_on_ && compare_layer_ >= 0) compare_head(compare_layer_, compare_head_);
 }
 
 void MainWindow::on_tab_changed(int index) {
@@ -444,14 +459,16 @@ void MainWindow::on_tab_changed(int index) {
     }
     docks_hidden_for_tab_ = true;
   } else if (explore && docks_hidden_for_tab_) {
-    for (int i = 0; i < docks_.size(); ++i) docks_[i]->setVisible(docks_were_visible_.value(i, true));
+    for (int i = 0; i < docks_.size(); ++i)
+      docks_[i]->setVisible(docks_were_visible_.value(i, true));
     docks_hidden_for_tab_ = false;
   }
 }
 
 bool MainWindow::wait_idle(int timeout_ms) {
-  return jobs_->wait_idle(timeout_ms) && map_jobs_->wait_idle(timeout_ms) && model_view_->wait_idle(timeout_ms) &&
-         compare_jobs_->wait_idle(timeout_ms) && map_->wait_idle(timeout_ms) && compare_->wait_idle(timeout_ms) &&
+  return jobs_->wait_idle(timeout_ms) && map_jobs_->wait_idle(timeout_ms) &&
+         model_view_->wait_idle(timeout_ms) && compare_jobs_->wait_idle(timeout_ms) &&
+         map_->wait_idle(timeout_ms) && compare_->wait_idle(timeout_ms) &&
          jobs_->wait_idle(timeout_ms);
 }
 
@@ -464,7 +481,7 @@ void MainWindow::select_head(int layer, int head) {
   layer_ = layer;
   head_ = head;
   show_head(map_, map_jobs_, layer, head, false);
-  if (second_capture_ && compare_->isVisible()) show_head(compare_, compare_jobs_, layer, head, true);
+  if (second_capture_ && compare_on_) compare_head(layer, head);
   grid_->mark_selected(layer, head);
   model_view_->mark_selected(layer, head);
   dashboard_->set_head(layer, head);
@@ -477,16 +494,21 @@ void MainWindow::compare_head(int layer, int head) {
   compare_layer_ = layer;
   compare_head_ = head;
   auto run = second_capture_ ? second_capture_ : capture_;
-  if (layer >= run->n_layers() || head >= run->n_heads()) return show_head(compare_, compare_jobs_, layer, head, second_capture_ != nullptr);
+  if (layer >= run->n_layers() || head >= run->n_heads())
+    return show_head(compare_, compare_jobs_, layer, head, second_capture_ != nullptr);
   if (!second_capture_) grid_->mark_compare(layer, head);
   QString name = QString("L%1 H%2").arg(layer).arg(head);
-  if (second_capture_) name += " of " + QFileInfo(QString::fromStdString(second_model_.path)).fileName();
+  if (second_capture_)
+    name += " of " + QFileInfo(QString::fromStdString(second_model_.path)).fileName();
   tokens_->set_second(run, layer, head, name);
   show_head(compare_, compare_jobs_, layer, head, second_capture_ != nullptr);
 }
 
 void MainWindow::set_compare(bool on) {
-  const bool was = compare_->isVisible();
+  const bool was = compare_on_;
+  if (on == was) return;  // also the echo of compare_action_'s toggled signal
+  compare_on_ = on;
+  for (AttentionMapView* v : {map_, compare_, diff_}) v->set_compact(on);
   compare_->setVisible(on);
   diff_->setVisible(on);
   if (compare_action_->isChecked() != on) compare_action_->setChecked(on);
@@ -513,7 +535,8 @@ void MainWindow::set_compare(bool on) {
 }
 
 double MainWindow::export_aspect(QCustomPlot* plot) const {
-  if (plot == map_->plot() || plot == compare_->plot() || plot == diff_->plot()) return 1.0;  // square map
+  if (plot == map_->plot() || plot == compare_->plot() || plot == diff_->plot())
+    return 1.0;  // square map
   if (plot == grid_->plot()) return 0.8;
   if (plot == model_view_->plot()) return 0.9;
   if (plot == tokens_->plot()) return 0.55;
@@ -521,8 +544,10 @@ double MainWindow::export_aspect(QCustomPlot* plot) const {
 }
 
 void MainWindow::export_comparison(const QString& path) {
-  if (!compare_->isVisible() || !compare_->has_head() || !diff_->has_head())
-    throw Error("no comparison to export: open a second head (Ctrl+click in the head grid) or a second model");
+  if (!compare_on_ || !compare_->has_head() || !diff_->has_head())
+    throw Error(
+        "no comparison to export: open a second head (Ctrl+click in the head grid) or a second "
+        "model");
   FigureSize size = export_size_;
   if (size.height_in <= 0) size.height_in = size.width_in / 3 * 1.02;
   export_panels({map_->plot(), compare_->plot(), diff_->plot()}, path, size);
@@ -540,11 +565,16 @@ void MainWindow::export_named_view(const QString& view, const QString& path) {
   }
   QCustomPlot* plot = nullptr;
   QString csv;
-  if (view == "map") plot = map_->plot(), csv = map_->csv();
-  else if (view == "grid") plot = grid_->plot(), csv = grid_->csv();
-  else if (view == "tokens") plot = tokens_->plot(), csv = tokens_->csv();
-  else if (view == "model") plot = model_view_->plot(), csv = model_view_->csv();
-  else throw Error("view '" + view.toStdString() + "' cannot be exported");
+  if (view == "map")
+    plot = map_->plot(), csv = map_->csv();
+  else if (view == "grid")
+    plot = grid_->plot(), csv = grid_->csv();
+  else if (view == "tokens")
+    plot = tokens_->plot(), csv = tokens_->csv();
+  else if (view == "model")
+    plot = model_view_->plot(), csv = model_view_->csv();
+  else
+    throw Error("view '" + view.toStdString() + "' cannot be exported");
   export_view(plot, csv, path);
 }
 

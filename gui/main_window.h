@@ -7,13 +7,13 @@
 #include <QPointer>
 #include <map>
 #include <memory>
+#include <tuple>
 
 #include "gui/attention_capture.h"
 #include "gui/figure_export.h"
 #include "gui/head_metrics.h"
 #include "gui/model_loading.h"
 #include "gui/pattern_image.h"
-#include <tuple>
 
 class QAction;
 class QDockWidget;
@@ -100,7 +100,7 @@ class MainWindow : public QMainWindow {
   void show_head(AttentionMapView* view, JobRunner* runner, int layer, int head, bool second);
   // After A or B changed: one colour scale for both, the difference map, B in the token view.
   void update_comparison();
-  void write_default_prompt();  // the model's own text, when a model opens without a prompt
+  void write_default_prompt();     // the model's own text, when a model opens without a prompt
   void on_tab_changed(int index);  // side panels hide on the Train and Sweeps tabs
   double export_aspect(QCustomPlot* plot) const;
   QString head_title(int layer, int head) const;
@@ -125,6 +125,7 @@ class MainWindow : public QMainWindow {
   bool docks_hidden_for_tab_ = false;
   FigureSize export_size_;
   int compare_layer_ = -1, compare_head_ = -1;
+  bool compare_on_ = false;  // A | B | A - B shown (the views' isVisible() is false on other tabs)
   QProgressBar* progress_;
   QPushButton* cancel_;
   QLabel* status_label_;

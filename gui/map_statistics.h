@@ -44,11 +44,14 @@ class KeyImportanceSums {
 // Normalized entropy of row t (keys 0..t) of the proxy-normalized row |a|/m, divided by the
 // log of the n_visible keys the query sees (t + 1 under plain causal attention); 0 when n <= 1.
 double normalized_row_entropy(int t, const float* row, int n_visible);
-inline double normalized_row_entropy(int t, const float* row) { return normalized_row_entropy(t, row, t + 1); }
+inline double normalized_row_entropy(int t, const float* row) {
+  return normalized_row_entropy(t, row, t + 1);
+}
 
 // All three over one stream of rows.
 struct MapStatistics {
-  explicit MapStatistics(int T, KeyMask m = {}) : scale(T), alpha(T), entropy(size_t(T), 0.0), mask(std::move(m)) {
+  explicit MapStatistics(int T, KeyMask m = {})
+      : scale(T), alpha(T), entropy(size_t(T), 0.0), mask(std::move(m)) {
     mask.prepare(T);
   }
   void add_row(int t, const float* row) {

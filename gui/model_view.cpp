@@ -1,5 +1,7 @@
 #include "gui/model_view.h"
 
+#include <qcustomplot.h>
+
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMouseEvent>
@@ -10,7 +12,6 @@
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
-#include <qcustomplot.h>
 
 #include "gui/color_lut.h"
 #include "gui/job_runner.h"
@@ -25,7 +26,8 @@ constexpr int kMaxSide = 64;
 }  // namespace
 
 ModelThumbnails compute_thumbnails(const CapturedForward& run, int max_side, bool log,
-                                   const std::atomic<bool>* cancel, const std::function<void(double)>& progress) {
+                                   const std::atomic<bool>* cancel,
+                                   const std::function<void(double)>& progress) {
   ModelThumbnails out;
   out.n_layers = run.n_layers();
   out.n_heads = run.n_heads();
@@ -38,7 +40,8 @@ ModelThumbnails compute_thumbnails(const CapturedForward& run, int max_side, boo
     for (int h = 0; h < out.n_heads; ++h) {
       if (cancel && cancel->load()) throw Cancelled{};
       MapTileRequest r;
-      r.layer = l, r.head = h, r.t0 = 0, r.t1 = out.T, r.j0 = 0, r.j1 = out.T, r.pool_rows = r.pool_cols = f;
+      r.layer = l, r.head = h, r.t0 = 0, r.t1 = out.T, r.j0 = 0, r.j1 = out.T,
+      r.pool_rows = r.pool_cols = f;
       TilePooler pool(r);
       ScaleTopSampler top(out.T);
       std::vector<float> padded(size_t(out.T), 0.0f);  // the pooler reads whole rows, 0 past t
@@ -101,10 +104,13 @@ ModelView::ModelView(QWidget* parent) : QWidget(parent) {
   connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* ev) {
     int l, h;
     if (!cell_at(ev->position(), l, h)) return QToolTip::hideText();
-    QToolTip::showText(ev->globalPosition().toPoint(),
-                       QString("L%1 H%2 · its own scale would top at %3 · click to open, Ctrl+click to compare")
-                           .arg(l).arg(h).arg(thumbs_.head_top[size_t(l * thumbs_.n_heads + h)], 0, 'g', 3),
-                       plot_);
+    QToolTip::showText(
+        ev->globalPosition().toPoint(),
+        QString("L%1 H%2 · its own scale would top at %3 · click to open, Ctrl+click to compare")
+            .arg(l)
+            .arg(h)
+            .arg(thumbs_.head_top[size_t(l * thumbs_.n_heads + h)], 0, 'g', 3),
+        plot_);
   });
 
   progress_ = new QProgressBar;
@@ -119,12 +125,14 @@ ModelView::ModelView(QWidget* parent) : QWidget(parent) {
     progress_->show();
     cancel_->show();
   });
-  connect(jobs_, &JobRunner::progress, this, [this](double f) { progress_->setValue(int(f * 1000)); });
+  connect(jobs_, &JobRunner::progress, this,
+          [this](double f) { progress_->setValue(int(f * 1000)); });
   connect(jobs_, &JobRunner::idle, this, [this] {
     progress_->hide();
     cancel_->hide();
   });
-  status_ = new QLabel("Every head's pattern on one colour scale · click a head to open it · Ctrl+click: compare");
+  status_ = new QLabel(
+      "Every head's pattern on one colour scale · click a head to open it · Ctrl+click: compare");
   status_->setStyleSheet("color: #666;");
   auto* bottom = new QHBoxLayout;
   bottom->addWidget(status_, 1);
@@ -162,11 +170,14 @@ void ModelView::recompute() {
   auto run = run_;
   const bool log = log_;
   auto out = std::make_shared<ModelThumbnails>();
-  title_->setText(QString("Model view · computing %1 heads…").arg(run->n_layers() * run->n_heads()));
+  title_->setText(
+      QString("Model view · computing %1 heads…").arg(run->n_layers() * run->n_heads()));
   plot_->replot();
   jobs_->submit(
       "Model view",
-      [run, log, out](JobControl& c) { *out = compute_thumbnails(*run, kMaxSide, log, &c.cancel, c.progress); },
+      [run, log, out](JobControl& c) {
+        *out = compute_thumbnails(*run, kMaxSide, log, &c.cancel, c.progress);
+      },
       [this, run, out](const QString& error, bool cancelled) {
         if (run != run_) return;
         if (cancelled || !error.isEmpty()) {
@@ -207,9 +218,13 @@ void ModelView::show_thumbnails(ModelThumbnails t) {
   scale_->setDataScaleType(sc.log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
   scale_->setDataRange(QCPRange(sc.lo, sc.hi));
   scale_->axis()->setLabel(QString("weight, one scale for all heads (%1, clipped at %2)")
-                               .arg(sc.log ? "log" : "linear").arg(sc.hi, 0, 'g', 2));
+                               .arg(sc.log ? "log" : "linear")
+                               .arg(sc.hi, 0, 'g', 2));
   title_->setText(QString("Model view · %1 layers × %2 heads · %3 tokens · max-pooled to %4 px")
-                      .arg(L).arg(H).arg(thumbs_.T).arg(s));
+                      .arg(L)
+                      .arg(H)
+                      .arg(thumbs_.T)
+                      .arg(s));
   plot_->replot();
 }
 
@@ -237,7 +252,10 @@ QString ModelView::csv() const {
   QString out = "layer,head,own_scale_top\n";
   for (int l = 0; l < thumbs_.n_layers; ++l)
     for (int h = 0; h < thumbs_.n_heads; ++h)
-      out += QString("%1,%2,%3\n").arg(l).arg(h).arg(thumbs_.head_top[size_t(l * thumbs_.n_heads + h)], 0, 'g', 8);
+      out += QString("%1,%2,%3\n")
+                 .arg(l)
+                 .arg(h)
+                 .arg(thumbs_.head_top[size_t(l * thumbs_.n_heads + h)], 0, 'g', 8);
   return out;
 }
 

@@ -28,9 +28,9 @@ class JobRunner;
 // One thumbnail per head, side `side` pixels, coloured with one shared scale.
 struct ModelThumbnails {
   int n_layers = 0, n_heads = 0, T = 0, side = 0;
-  ColorScale scale;                    // shared: the largest of the heads' auto-scale tops
-  std::vector<double> head_top;        // [layer * n_heads + head]: each head's own top
-  std::vector<QImage> images;          // [layer * n_heads + head]
+  ColorScale scale;              // shared: the largest of the heads' auto-scale tops
+  std::vector<double> head_top;  // [layer * n_heads + head]: each head's own top
+  std::vector<QImage> images;    // [layer * n_heads + head]
   const QImage& at(int layer, int head) const { return images[size_t(layer * n_heads + head)]; }
 };
 

@@ -143,7 +143,8 @@ std::vector<double> key_importance(const HeadPattern& p) {
 
 std::vector<double> query_entropy(const HeadPattern& p) {
   std::vector<double> e(size_t(p.T), 0.0);
-  for (int t = 0; t < p.T; ++t) e[size_t(t)] = normalized_row_entropy(t, p.w.data() + size_t(t) * p.T, p.mask.visible_count(t));
+  for (int t = 0; t < p.T; ++t)
+    e[size_t(t)] = normalized_row_entropy(t, p.w.data() + size_t(t) * p.T, p.mask.visible_count(t));
   return e;
 }
 

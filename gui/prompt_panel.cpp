@@ -136,7 +136,6 @@ void PromptPanel::submit_now() {
   if (!tokens_.empty()) emit tokens_ready(tokens_, labels_);
 }
 
-
 void PromptPanel::draw_task_sample(const QString& task_spec) {
   try {
     std::unique_ptr<Task> task = make_task_at_context(task_spec.toStdString(), context_);

@@ -13,22 +13,22 @@ struct HeadRef {
 };
 
 struct ScriptOptions {
-  QString model;                 // positional MODEL_FILE ("" = none)
-  QString prompt;                // --prompt
-  QString task;                  // --task: a task sample as the prompt
-  std::optional<HeadRef> head;   // --head L5H3
+  QString model;                        // positional MODEL_FILE ("" = none)
+  QString prompt;                       // --prompt
+  QString task;                         // --task: a task sample as the prompt
+  std::optional<HeadRef> head;          // --head L5H3
   std::optional<HeadRef> compare_head;  // --compare-head L1H2 (a second head of the same model)
-  QString compare_model;         // --compare MODEL2
-  QString metric;                // --metric (head grid colouring, dashboard ranking)
-  QString scan;                  // --scan: the dashboard's source (a text file or a task)
-  int scan_windows = 16;         // --scan-windows
-  int query = -1;                // --query (token view row; -1: the last)
-  bool log_scale = false;        // --log
-  QString view = "map";          // --view: which figure --export writes
-  QString screenshot;            // --screenshot PNG: the whole window
-  QString export_path;           // --export PDF|SVG|PNG
-  double width_in = 3.5;         // --size single (3.5 in) | double (7 in) | inches
-  int dpi = 300;                 // --dpi
+  QString compare_model;                // --compare MODEL2
+  QString metric;                       // --metric (head grid colouring, dashboard ranking)
+  QString scan;                         // --scan: the dashboard's source (a text file or a task)
+  int scan_windows = 16;                // --scan-windows
+  int query = -1;                       // --query (token view row; -1: the last)
+  bool log_scale = false;               // --log
+  QString view = "map";                 // --view: which figure --export writes
+  QString screenshot;                   // --screenshot PNG: the whole window
+  QString export_path;                  // --export PDF|SVG|PNG
+  double width_in = 3.5;                // --size single (3.5 in) | double (7 in) | inches
+  int dpi = 300;                        // --dpi
   bool help = false;
 
   // Scripted: render what was asked, write the files and exit (no event loop, no display).

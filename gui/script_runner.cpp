@@ -30,8 +30,9 @@ void check(MainWindow& w, const char* step) {
 void check_head(MainWindow& w, const HeadRef& h) {
   const auto& c = w.capture();
   if (h.layer >= c->n_layers() || h.head >= c->n_heads())
-    throw Error("--head L" + std::to_string(h.layer) + "H" + std::to_string(h.head) + ": the model has " +
-                std::to_string(c->n_layers()) + " layers x " + std::to_string(c->n_heads()) + " heads");
+    throw Error("--head L" + std::to_string(h.layer) + "H" + std::to_string(h.head) +
+                ": the model has " + std::to_string(c->n_layers()) + " layers x " +
+                std::to_string(c->n_heads()) + " heads");
 }
 
 // --metric colours the head grid when it names a grid metric and ranks the dashboard when it
@@ -95,22 +96,25 @@ int run_script(MainWindow& w, const ScriptOptions& o, QTextStream& err) {
       w.dashboard()->set_windows(o.scan_windows);
       w.dashboard()->start_scan();
       if (!w.dashboard()->wait_idle(600000)) throw Error("dashboard scan: timed out");
-      if (!w.dashboard()->error().isEmpty()) throw Error("dashboard scan: " + w.dashboard()->error().toStdString());
+      if (!w.dashboard()->error().isEmpty())
+        throw Error("dashboard scan: " + w.dashboard()->error().toStdString());
     }
     if (o.query >= 0) {
       if (o.query >= w.capture()->T())
-        throw Error("--query " + std::to_string(o.query) + ": the prompt has " + std::to_string(w.capture()->T()) +
-                    " tokens");
+        throw Error("--query " + std::to_string(o.query) + ": the prompt has " +
+                    std::to_string(w.capture()->T()) + " tokens");
       w.token_view()->set_query(o.query);
     }
     // The screenshot shows the view asked for.
     if (o.view == "model") w.tabs()->setCurrentWidget(w.model_view());
-    if (o.view == "dashboard" || (!o.scan.isEmpty() && o.view == "map")) w.tabs()->setCurrentWidget(w.dashboard());
+    if (o.view == "dashboard" || (!o.scan.isEmpty() && o.view == "map"))
+      w.tabs()->setCurrentWidget(w.dashboard());
     check(w, "draw the heads");
     if (!w.token_view()->wait_idle()) throw Error("token view: timed out");
     QApplication::processEvents();
     if (!o.screenshot.isEmpty()) {
-      if (!w.grab().toImage().save(o.screenshot, "PNG")) throw Error("cannot write '" + o.screenshot.toStdString() + "'");
+      if (!w.grab().toImage().save(o.screenshot, "PNG"))
+        throw Error("cannot write '" + o.screenshot.toStdString() + "'");
     }
     if (!o.export_path.isEmpty()) w.export_named_view(o.view, o.export_path);
     return 0;

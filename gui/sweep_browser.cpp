@@ -1,5 +1,7 @@
 #include "gui/sweep_browser.h"
 
+#include <qcustomplot.h>
+
 #include <QComboBox>
 #include <QFileDialog>
 #include <QGridLayout>
@@ -12,7 +14,6 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <map>
-#include <qcustomplot.h>
 #include <sstream>
 
 #include "experiments/store/query.h"
@@ -237,7 +238,8 @@ void SweepBrowser::replot() {
     for (int i = 0; i < int(runs_.size()); ++i) {
       QString v = "–";
       for (const auto& p : plotted_)
-        if (p[0] == runs_[size_t(i)].id) v = QString::number(QString::fromStdString(p[2]).toDouble(), 'g', 4);
+        if (p[0] == runs_[size_t(i)].id)
+          v = QString::number(QString::fromStdString(p[2]).toDouble(), 'g', 4);
       table_->setItem(i, metric_col, new QTableWidgetItem(v));
     }
   }
@@ -252,7 +254,8 @@ void SweepBrowser::replot() {
   plot_->yAxis->setLabel(y_metric_->currentText());
   g->rescaleAxes();
   if (!numeric) plot_->xAxis->setRange(-0.5, categories.size() - 0.5);
-  else plot_->xAxis->scaleRange(1.2, plot_->xAxis->range().center());
+  else
+    plot_->xAxis->scaleRange(1.2, plot_->xAxis->range().center());
   double lo = 1e300, hi = -1e300;
   for (const auto& p : plotted_) {
     const double v = QString::fromStdString(p[2]).toDouble();

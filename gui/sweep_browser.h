@@ -2,8 +2,9 @@
 // Browse a study's results store: filter runs by config fields, plot a run's final metric
 // against a config field (one point per run; categorical fields get one column per value),
 // and open a run's checkpoint in the explorer.
-#include <QWidget>
 #include <qcustomplot.h>
+
+#include <QWidget>
 #include <memory>
 #include <vector>
 

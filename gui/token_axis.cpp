@@ -5,7 +5,9 @@
 
 namespace attnlab::gui {
 
-QString token_tick_label(int position, const QString& token) { return QString("%1:«%2»").arg(position).arg(token); }
+QString token_tick_label(int position, const QString& token) {
+  return QString("%1:«%2»").arg(position).arg(token);
+}
 
 int token_label_pitch(const QCPAxis* axis) {
   return QFontMetrics(axis->tickLabelFont()).height() + 3;

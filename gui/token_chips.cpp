@@ -104,16 +104,22 @@ void TokenChips::paintEvent(QPaintEvent* ev) {
 
 QColor TokenChips::tint(double f) {
   f = std::clamp(f, 0.0, 1.0);
-  return QColor(int(255 - f * (255 - 0xf5)), int(255 - f * (255 - 0xa6)), int(255 - f * (255 - 0x23)));
+  return QColor(int(255 - f * (255 - 0xf5)), int(255 - f * (255 - 0xa6)),
+                int(255 - f * (255 - 0x23)));
 }
 
 QString TokenChips::legend_html(double wmax, const QString& what) {
   QString cells;
   for (int i = 0; i <= 4; ++i)
-    cells += QString("<td style='background:%1'>&nbsp;&nbsp;&nbsp;&nbsp;</td>").arg(tint(i / 4.0).name());
-  return QString("<table cellspacing=0 cellpadding=1><tr><td>0&nbsp;</td>%1<td>&nbsp;%2</td></tr></table>"
-                 "<span style='color:#555'>chip shading ∝ %3, scaled to its largest</span>")
-      .arg(cells).arg(QString::number(wmax, 'g', 3)).arg(what);
+    cells += QString("<td style='background:%1'>&nbsp;&nbsp;&nbsp;&nbsp;</td>")
+                 .arg(tint(i / 4.0).name());
+  return QString(
+             "<table cellspacing=0 "
+             "cellpadding=1><tr><td>0&nbsp;</td>%1<td>&nbsp;%2</td></tr></table>"
+             "<span style='color:#555'>chip shading ∝ %3, scaled to its largest</span>")
+      .arg(cells)
+      .arg(QString::number(wmax, 'g', 3))
+      .arg(what);
 }
 
 void TokenChips::mousePressEvent(QMouseEvent* ev) {

@@ -105,9 +105,8 @@ TokenView::TokenView(QWidget* parent) : QWidget(parent) {
   connect(plot_->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
     update_token_ticks(plot_->xAxis, labels_);
   });
-  connect(cx, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
-    update_token_ticks(column_rect_->axis(QCPAxis::atBottom), labels_);
-  });
+  connect(cx, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this,
+          [this] { update_token_ticks(column_rect_->axis(QCPAxis::atBottom), labels_); });
   text_ = new TokenChips;
   auto* scroll = new QScrollArea;
   scroll->setWidget(text_);
@@ -157,7 +156,8 @@ void TokenView::set_head(int layer, int head) {
   recompute();
 }
 
-void TokenView::set_second(std::shared_ptr<const CapturedForward> run, int layer, int head, const QString& name) {
+void TokenView::set_second(std::shared_ptr<const CapturedForward> run, int layer, int head,
+                           const QString& name) {
   second_run_ = std::move(run);
   second_layer_ = layer;
   second_head_ = head;
@@ -184,7 +184,7 @@ void TokenView::set_key(int j) {
 void TokenView::set_mode(Mode m) { mode_box_->setCurrentIndex(int(m)); }
 
 QString TokenView::head_name(int mode) const {
-  return mode == kHead ? QString("L%1 H%2").arg(layer_).arg(head_)
+  return mode == kHead        ? QString("L%1 H%2").arg(layer_).arg(head_)
          : mode == kLayerMean ? QString("mean of layer %1").arg(layer_)
                               : QString("mean of all heads");
 }
@@ -258,17 +258,25 @@ void TokenView::show_rows(Rows rows, int mode) {
   const QString who = head_name(mode);
   const QString q = QString("query %1 «%2»").arg(query_).arg(labels_.value(query_));
   QString caption = QString("%1: %2 attends most to key %3 «%4» (%5)")
-                        .arg(who).arg(q).arg(top).arg(labels_.value(top)).arg(weights_[top], 0, 'f', 3);
+                        .arg(who)
+                        .arg(q)
+                        .arg(top)
+                        .arg(labels_.value(top))
+                        .arg(weights_[top], 0, 'f', 3);
   if (two) caption += QString(" · B = %1").arg(second_name_);
   caption_->setText(caption);
   title_->setText(QString("%1%2 · %3 · key column %4 «%5»")
-                      .arg(who).arg(two ? " vs " + second_name_ : QString()).arg(q).arg(key_)
+                      .arg(who)
+                      .arg(two ? " vs " + second_name_ : QString())
+                      .arg(q)
+                      .arg(key_)
                       .arg(labels_.value(key_)));
   std::vector<double> tint(labels_.size(), 0.0);
   std::copy(weights_.begin(), weights_.begin() + std::min(weights_.size(), tint.size()), tint.begin());
   text_->set_weights(tint);
   text_->set_selected(query_);
-  legend_->setText(TokenChips::legend_html(weights_[top], QString("attention of %1 (%2)").arg(q).arg(who)));
+  legend_->setText(
+      TokenChips::legend_html(weights_[top], QString("attention of %1 (%2)").arg(q).arg(who)));
   plot_->xAxis->setRange(-0.5, query_ + 0.5);
   plot_->yAxis->setRange(0, std::max(1e-6, ymax) * 1.1);
   update_token_ticks(plot_->xAxis, labels_);
@@ -295,8 +303,14 @@ QString TokenView::csv() const {
   if (!second_weights_.empty()) out += ",weight_b";
   out += "\n";
   for (int j = 0; j < int(weights_.size()); ++j) {
-    out += QString("%1,\"%2\",%3").arg(j).arg(QString(labels_.value(j)).replace("\"", "\"\"")).arg(weights_[j], 0, 'g', 8);
-    if (!second_weights_.empty()) out += "," + QString::number(size_t(j) < second_weights_.size() ? second_weights_[size_t(j)] : 0.0, 'g', 8);
+    out += QString("%1,\"%2\",%3")
+               .arg(j)
+               .arg(QString(labels_.value(j)).replace("\"", "\"\""))
+               .arg(weights_[j], 0, 'g', 8);
+    if (!second_weights_.empty())
+      out +=
+          "," + QString::number(
+                    size_t(j) < second_weights_.size() ? second_weights_[size_t(j)] : 0.0, 'g', 8);
     out += "\n";
   }
   return out;

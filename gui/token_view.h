@@ -32,7 +32,8 @@ class TokenView : public QWidget {
   void set_source(std::shared_ptr<const CapturedForward> run, const QStringList& labels);
   void set_head(int layer, int head);
   // The comparison's head B (of `run`: the same capture or a second model's); null clears it.
-  void set_second(std::shared_ptr<const CapturedForward> run, int layer, int head, const QString& name);
+  void set_second(std::shared_ptr<const CapturedForward> run, int layer, int head,
+                  const QString& name);
   void set_query(int t);
   void set_key(int j);  // the key-column view's key
   void set_mode(Mode m);

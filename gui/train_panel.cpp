@@ -1,5 +1,7 @@
 #include "gui/train_panel.h"
 
+#include <qcustomplot.h>
+
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -12,7 +14,6 @@
 #include <QStandardItemModel>
 #include <QVBoxLayout>
 #include <cmath>
-#include <qcustomplot.h>
 
 #include "core/attention/attention.h"
 #include "datasets/task_registry.h"
@@ -120,7 +121,8 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
   plot_->plotLayout()->addElement(1, 0, score_rect);
   plot_->plotLayout()->addElement(2, 0, sink_rect);
   auto* group = new QCPMarginGroup(plot_);
-  for (QCPAxisRect* r : {loss_rect, score_rect, sink_rect}) r->setMarginGroup(QCP::msLeft | QCP::msRight, group);
+  for (QCPAxisRect* r : {loss_rect, score_rect, sink_rect})
+    r->setMarginGroup(QCP::msLeft | QCP::msRight, group);
   score_rect->axis(QCPAxis::atLeft)->setLabel("probe score");
   score_rect->axis(QCPAxis::atBottom)->setLabel("step");
   score_rect->axis(QCPAxis::atLeft)->setRange(0, 1.02);
@@ -139,13 +141,16 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
   layer_legend_->setBorderPen(QPen(QColor(0, 0, 0, 60)));
   loss_graph_ = new QCPGraph(loss_rect->axis(QCPAxis::atBottom), loss_rect->axis(QCPAxis::atLeft));
   loss_graph_->setPen(QPen(accent_color(), 1.3));
-  induction_graph_ = new QCPGraph(score_rect->axis(QCPAxis::atBottom), score_rect->axis(QCPAxis::atLeft));
+  induction_graph_ =
+      new QCPGraph(score_rect->axis(QCPAxis::atBottom), score_rect->axis(QCPAxis::atLeft));
   induction_graph_->setPen(QPen(series_color(1), 1.3));
   induction_graph_->setName("best head's induction score");
-  accuracy_graph_ = new QCPGraph(score_rect->axis(QCPAxis::atBottom), score_rect->axis(QCPAxis::atLeft));
+  accuracy_graph_ =
+      new QCPGraph(score_rect->axis(QCPAxis::atBottom), score_rect->axis(QCPAxis::atLeft));
   accuracy_graph_->setPen(QPen(series_color(2), 1.3));
   accuracy_graph_->setName("task accuracy");
-  for (QCPGraph* g : {induction_graph_, accuracy_graph_}) g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 3));
+  for (QCPGraph* g : {induction_graph_, accuracy_graph_})
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 3));
   auto* score_legend = new QCPLegend;
   score_rect->insetLayout()->addElement(score_legend, Qt::AlignBottom | Qt::AlignRight);
   score_legend->setLayer("legend");
@@ -267,7 +272,10 @@ void TrainPanel::on_probe(qint64 step, const std::vector<double>& sink, int n_la
   }
   for (int i = 0; i < sink_graphs_.size(); ++i) sink_graphs_[i]->addData(double(step), sink[i]);
   rect->axis(QCPAxis::atBottom)->setRange(0, std::max<double>(1, session_->request().steps));
-  for (int i : {0, 1}) plot_->axisRect(i)->axis(QCPAxis::atBottom)->setRange(0, std::max<double>(1, session_->request().steps));
+  for (int i : {0, 1})
+    plot_->axisRect(i)
+        ->axis(QCPAxis::atBottom)
+        ->setRange(0, std::max<double>(1, session_->request().steps));
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -297,7 +305,8 @@ QString TrainPanel::csv() const {
   QString out = "step,loss\n";
   for (auto [s, l] : loss_) out += QString("%1,%2\n").arg(s).arg(l, 0, 'g', 8);
   out += "\nstep,best_induction,task_accuracy\n";
-  for (auto [s, ind, acc] : scores_) out += QString("%1,%2,%3\n").arg(s).arg(ind, 0, 'g', 8).arg(acc, 0, 'g', 8);
+  for (auto [s, ind, acc] : scores_)
+    out += QString("%1,%2,%3\n").arg(s).arg(ind, 0, 'g', 8).arg(acc, 0, 'g', 8);
   out += "\nstep,layer,head,sink_alpha1\n";
   for (const auto& [s, v] : sink_)
     for (int i = 0; i < int(v.size()); ++i)

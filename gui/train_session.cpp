@@ -142,12 +142,15 @@ void TrainSession::body() {
             break;
           }
       }
-      QMetaObject::invokeMethod(this, [self, step, values, L, H, induction, accuracy] {
-        if (self) {
-          emit self->probe_done(step, values, L, H);
-          emit self->scores_done(step, induction, accuracy);
-        }
-      }, Qt::QueuedConnection);
+      QMetaObject::invokeMethod(
+          this,
+          [self, step, values, L, H, induction, accuracy] {
+            if (self) {
+              emit self->probe_done(step, values, L, H);
+              emit self->scores_done(step, induction, accuracy);
+            }
+          },
+          Qt::QueuedConnection);
     };
     probe_heads(0);
     Trainer trainer(*model, tc, *train_task, nullptr, exp::make_train_backend({req_.device, "fp32"}, *model, tc));

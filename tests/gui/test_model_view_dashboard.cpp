@@ -1,12 +1,14 @@
 // The model view (issue 19 item 2) and head dashboards (item 3).
+#include <qcustomplot.h>
+
 #include <QSignalSpy>
 #include <QTest>
-#include <fstream>
 #include <catch2/catch.hpp>
-#include <qcustomplot.h>
+#include <fstream>
 
 #include "analysis/row_metrics.h"
 #include "gui/attention_capture.h"
+#include "gui/attention_map_view.h"
 #include "gui/head_dashboard.h"
 #include "gui/head_dashboard_scan.h"
 #include "gui/job_runner.h"
@@ -14,6 +16,8 @@
 #include "gui/map_statistics.h"
 #include "gui/model_view.h"
 #include "gui/pattern_image.h"
+#include "gui/prompt_panel.h"
+#include "gui/token_codec.h"
 #include "tests/gui/gui_test_support.h"
 #include "tests/test_support.h"
 
@@ -37,7 +41,8 @@ std::shared_ptr<Transformer> twelve_by_twelve() {
 }
 }  // namespace
 
-TEST_CASE("model view: 144 thumbnails at T = 512 on one colour scale, click opens a head", "[gui][model]") {
+TEST_CASE("model view: 144 thumbnails at T = 512 on one colour scale, click opens a head",
+          "[gui][model]") {
   test::gui_app();
   auto model = twelve_by_twelve();
   auto run = CapturedForward::run(model, test::random_tokens(512, 64, 5));
@@ -77,7 +82,8 @@ TEST_CASE("model view: 144 thumbnails at T = 512 on one colour scale, click open
   REQUIRE(view.wait_idle());
 }
 
-TEST_CASE("model view in the window: stories260K, click opens the head in Explore", "[gui][model]") {
+TEST_CASE("model view in the window: stories260K, click opens the head in Explore",
+          "[gui][model]") {
   test::gui_app();
   MainWindow w;
   w.resize(1400, 900);
@@ -89,7 +95,8 @@ TEST_CASE("model view in the window: stories260K, click opens the head in Explor
   QApplication::processEvents();
   w.model_view()->plot()->replot(QCustomPlot::rpImmediateRefresh);
   test::save_screenshot(w.grab().toImage(), "model_view_window");
-  QTest::mouseClick(w.model_view()->plot(), Qt::LeftButton, Qt::NoModifier, w.model_view()->cell_center(4, 6));
+  QTest::mouseClick(w.model_view()->plot(), Qt::LeftButton, Qt::NoModifier,
+                    w.model_view()->cell_center(4, 6));
   REQUIRE(w.wait_idle());
   REQUIRE(w.map_view()->pattern());
   CHECK(w.map_view()->pattern()->layer == 4);
@@ -113,7 +120,8 @@ TEST_CASE("dashboard: row metrics follow the analysis library", "[gui][dashboard
   CHECK(!row_metric(RowMetric::kEntropy, row, tokens, 0, v));
 }
 
-TEST_CASE("dashboard: scanning stories text ranks rows by sink mass and shows their context", "[gui][dashboard]") {
+TEST_CASE("dashboard: scanning stories text ranks rows by sink mass and shows their context",
+          "[gui][dashboard]") {
   test::gui_app();
   MainWindow w;
   w.resize(1400, 900);
@@ -126,7 +134,8 @@ TEST_CASE("dashboard: scanning stories text ranks rows by sink mass and shows th
   {
     std::ofstream f(dir / "stories.txt");
     for (int i = 0; i < 30; ++i)
-      f << "Once upon a time there was a little girl named Lily. She liked to play with her cat. The cat was "
+      f << "Once upon a time there was a little girl named Lily. She liked to play with her cat. "
+           "The cat was "
            "happy. Lily and the cat played in the park every day. ";
   }
   d->set_source(QString::fromStdString((dir / "stories.txt").string()));
@@ -168,4 +177,16 @@ TEST_CASE("dashboard: scanning stories text ranks rows by sink mass and shows th
   d->set_windows(2);
   d->start_scan();
   REQUIRE(d->wait_idle());
+}
+
+TEST_CASE("task samples are drawn at the model's context, not cut to it", "[gui]") {
+  test::gui_app();
+  PromptPanel panel;
+  panel.set_model("a 48-token model", make_id_codec(64), 48, -1);
+  panel.draw_task_sample("induction(vocab=32)");
+  CHECK(panel.tokens().size() == 48);
+  CHECK(panel.labels().size() == 48);
+  panel.set_model("a 32-token model", make_id_codec(64), 32, -1);
+  panel.draw_task_sample("copy");  // copy's len must be odd: the longest that fits, 31
+  CHECK(panel.tokens().size() == 31);
 }

@@ -34,9 +34,10 @@ int run_app(const QStringList& args, QString& out) {
 }  // namespace
 
 TEST_CASE("scripted mode: options, and clear errors for bad ones", "[gui][script]") {
-  const ScriptOptions o = parse({"m.bin", "--prompt", "Once upon", "--head", "l5h3", "--compare-head", "L1H2",
-                                 "--metric", "induction", "--export", "f.pdf", "--view", "compare", "--size", "double",
-                                 "--dpi", "150", "--log", "--query", "4"});
+  const ScriptOptions o = parse({"m.bin",          "--prompt", "Once upon", "--head",    "l5h3",
+                                 "--compare-head", "L1H2",     "--metric",  "induction", "--export",
+                                 "f.pdf",          "--view",   "compare",   "--size",    "double",
+                                 "--dpi",          "150",      "--log",     "--query",   "4"});
   CHECK(o.model == "m.bin");
   CHECK(o.prompt == "Once upon");
   REQUIRE(o.head);
@@ -54,30 +55,37 @@ TEST_CASE("scripted mode: options, and clear errors for bad ones", "[gui][script
   CHECK(parse({"--help"}).help);
 
   CHECK_THROWS_WITH(parse({"m.bin", "--head", "5.3"}), Catch::Contains("expected L<layer>H<head>"));
-  CHECK_THROWS_WITH(parse({"m.bin", "--view", "pie", "--export", "x.png"}), Catch::Contains("--view 'pie'"));
+  CHECK_THROWS_WITH(parse({"m.bin", "--view", "pie", "--export", "x.png"}),
+                    Catch::Contains("--view 'pie'"));
   CHECK_THROWS_WITH(parse({"m.bin", "--dpi", "7"}), Catch::Contains("--dpi"));
   CHECK_THROWS_WITH(parse({"m.bin", "--size", "huge"}), Catch::Contains("--size 'huge'"));
   CHECK_THROWS_WITH(parse({"--screenshot", "x.png"}), Catch::Contains("need a MODEL"));
-  CHECK_THROWS_WITH(parse({"m.bin", "--prompt", "a", "--task", "mqar"}), Catch::Contains("choose one"));
-  CHECK_THROWS_WITH(parse({"m.bin", "--view", "compare", "--export", "x.pdf"}), Catch::Contains("--compare"));
+  CHECK_THROWS_WITH(parse({"m.bin", "--prompt", "a", "--task", "mqar"}),
+                    Catch::Contains("choose one"));
+  CHECK_THROWS_WITH(parse({"m.bin", "--view", "compare", "--export", "x.pdf"}),
+                    Catch::Contains("--compare"));
   CHECK_THROWS_WITH(parse({"m.bin", "--bogus"}), Catch::Contains("bogus"));
 }
 
-TEST_CASE("scripted mode: attnlab-gui --help exits 0; a screenshot and a comparison export without a display",
-          "[gui][script]") {
+TEST_CASE(
+    "scripted mode: attnlab-gui --help exits 0; a screenshot and a comparison export without a "
+    "display",
+    "[gui][script]") {
   QString out;
   CHECK(run_app({"--help"}, out) == 0);
   CHECK(out.contains("--screenshot"));
   CHECK(out.contains("--export"));
 
   const auto dir = test::temp_dir("gui-script");
-  const QString model = QString::fromStdString(test::shared_file("models/stories260K/stories260K.bin").string());
+  const QString model =
+      QString::fromStdString(test::shared_file("models/stories260K/stories260K.bin").string());
   const QString shot = QString::fromStdString((dir / "window.png").string());
   const QString fig = QString::fromStdString((dir / "compare.png").string());
-  const int rc = run_app({model, "--prompt", "Once upon a time, Lily saw a cat. Lily saw a dog.", "--head", "L2H3",
-                          "--compare-head", "L1H0", "--metric", "previous", "--screenshot", shot, "--export", fig,
-                          "--view", "compare", "--size", "double", "--dpi", "150"},
-                         out);
+  const int rc =
+      run_app({model, "--prompt", "Once upon a time, Lily saw a cat. Lily saw a dog.", "--head",
+               "L2H3", "--compare-head", "L1H0", "--metric", "previous", "--screenshot", shot,
+               "--export", fig, "--view", "compare", "--size", "double", "--dpi", "150"},
+              out);
   INFO(out.toStdString());
   REQUIRE(rc == 0);
   const QImage window(shot), figure(fig);
