@@ -5,6 +5,7 @@
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDeadlineTimer>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMouseEvent>
@@ -35,17 +36,27 @@ const char* kHint = "Hover for weights · wheel zooms · drag pans · click a ro
 // columns with alpha_k). Compact: the map and colour bar only (a comparison's three panels).
 class SquareMapGrid : public QCPLayoutGrid {
  public:
-  SquareMapGrid(QCPAxisRect* map, QCPAxisRect* right, QCPAxisRect* below, QCPColorScale* scale)
-      : map_(map), right_(right), below_(below), scale_(scale) {}
+  SquareMapGrid(QCPLayoutElement* title, QCPAxisRect* map, QCPAxisRect* right, QCPAxisRect* below,
+                QCPColorScale* scale)
+      : title_(title), map_(map), right_(right), below_(below), scale_(scale) {}
   bool compact = false;
 
  protected:
   void updateLayout() override {
-    const QRect R = rect();
+    // The title on top, then the square map and its panels in what is left.
+    const int th = title_->minimumOuterSizeHint().height();
+    title_->setOuterRect(QRect(rect().left(), rect().top(), rect().width(), th));
+    const QRect R = rect().adjusted(0, th, 0, 0);
     const QMargins m = map_->margins(), r = right_->margins(), b = below_->margins(),
                    c = scale_->margins();
     const int cs = columnSpacing() + 4, rs = rowSpacing();
-    const int cw = std::max(scale_->minimumOuterSizeHint().width(), scale_->barWidth() + 24);
+    // The colour bar's width from its fonts, not its current labels: A, B and A - B (whose
+    // ticks read "<=-0.76") get the same width and so the same map size.
+    const QFontMetrics tick(scale_->axis()->tickLabelFont()), label(scale_->axis()->labelFont());
+    const int cw = scale_->barWidth() + tick.horizontalAdvance("≤−0.00") + label.height() + 16;
+    // The bar itself takes its own width (bar plus its labels; a wider rect widens the bar).
+    const int own = scale_->maximumSize().width() + c.left() + c.right();
+    const int bar_w = own > 0 && own < cw ? own : cw;
     const int L = compact ? m.left() : std::max(m.left(), b.left());
     const int Rm = compact ? m.right() : std::max(m.right(), b.right());
     const int Bm = compact ? m.bottom() : std::max(m.bottom(), r.bottom());
@@ -57,9 +68,9 @@ class SquareMapGrid : public QCPLayoutGrid {
         8, int(std::min((R.width() - fixed_w) / (1 + side), (R.height() - fixed_h) / (1 + under))));
     const int sw = compact ? 0 : std::max(10, int(s * kSide)),
               sh = compact ? 0 : std::max(10, int(s * kUnder));
-    const int used_w = fixed_w + s + sw, used_h = fixed_h + s + sh;
+    const int used_w = fixed_w + s + sw;
     const int x0 = R.left() + std::max(0, (R.width() - used_w) / 2),
-              y0 = R.top() + std::max(0, (R.height() - used_h) / 2);
+              y0 = R.top();
     const QRect map_inner(x0 + L, y0 + m.top(), s, s);
     map_->setOuterRect(map_inner.adjusted(-m.left(), -m.top(), m.right(), m.bottom()));
     int x = map_inner.right() + 1 + Rm + cs;
@@ -75,10 +86,11 @@ class SquareMapGrid : public QCPLayoutGrid {
       right_->setOuterRect(QRect(x, map_inner.top(), 0, 0));
       below_->setOuterRect(QRect(map_inner.left(), map_inner.bottom(), 0, 0));
     }
-    scale_->setOuterRect(QRect(x, map_inner.top() - c.top(), cw, s + c.top() + c.bottom()));
+    scale_->setOuterRect(QRect(x, map_inner.top() - c.top(), bar_w, s + c.top() + c.bottom()));
   }
 
  private:
+  QCPLayoutElement* title_;
   QCPAxisRect* map_;
   QCPAxisRect* right_;
   QCPAxisRect* below_;
@@ -128,18 +140,15 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   entropy_rect_ = new QCPAxisRect(plot_);
   alpha_rect_ = new QCPAxisRect(plot_);
   color_scale_ = new QCPColorScale(plot_);
-  // Title on its own row over a nested grid, so it spans the map and both side panels.
-  auto* grid = new SquareMapGrid(map_rect_, entropy_rect_, alpha_rect_, color_scale_);
+  // The title, map, side panels and colour bar in one hand-placed grid (SquareMapGrid).
+  auto* grid = new SquareMapGrid(title_, map_rect_, entropy_rect_, alpha_rect_, color_scale_);
   square_grid_ = grid;
-  plot_->plotLayout()->addElement(0, 0, title_);
-  plot_->plotLayout()->addElement(1, 0, grid);
-  plot_->plotLayout()->setRowStretchFactors({0.001, 1.0});
+  plot_->plotLayout()->addElement(0, 0, grid);
+  grid->addElement(2, 0, title_);
   grid->addElement(0, 0, map_rect_);
   grid->addElement(0, 1, entropy_rect_);
   grid->addElement(0, 2, color_scale_);
   grid->addElement(1, 0, alpha_rect_);
-  grid->setColumnStretchFactors({6.0, 0.9, 0.2});
-  grid->setRowStretchFactors({6.0, 1.4});
   grid->setRowSpacing(2);
   grid->setColumnSpacing(4);
 
@@ -371,6 +380,9 @@ void AttentionMapView::set_panels(const std::vector<double>& alpha, const std::v
                               : amin < 0 ? 0
                                          : 1);
   entropy_rect_->axis(QCPAxis::atBottom)->setRange(diff_ ? -1.05 : 0, 1.05);
+  QSharedPointer<QCPAxisTickerText> ent_ticks(new QCPAxisTickerText);  // two ticks fit the narrow panel
+  ent_ticks->setTicks(diff_ ? QMap<double, QString>{{-1, "−1"}, {1, "1"}} : QMap<double, QString>{{0, "0"}, {1, "1"}});
+  entropy_rect_->axis(QCPAxis::atBottom)->setTicker(ent_ticks);
   entropy_rect_->axis(QCPAxis::atBottom)->setLabel(diff_ ? "Δ entropy" : "entropy");
   alpha_rect_->axis(QCPAxis::atLeft)->setLabel(diff_ ? "Δ α_k" : "α_k");
 }

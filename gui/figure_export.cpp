@@ -68,6 +68,13 @@ void export_panels(const std::vector<QCustomPlot*>& plots, const QString& path,
   QSaveFile file(path);
   if (!file.open(QIODevice::WriteOnly))
     throw Error("cannot write '" + s(path) + "': " + s(file.errorString()));
+  // One layout pass at the figure's size first: the token axes pick which labels fit from the
+  // laid-out length, and take effect at the next layout.
+  for (QCustomPlot* p : plots) {
+    QImage scratch(pw, H, QImage::Format_ARGB32);
+    QCPPainter painter(&scratch);
+    p->toPainter(&painter, pw, H);
+  }
   auto draw = [&](QCPPainter& painter) {
     for (int i = 0; i < n; ++i) {
       painter.save();

@@ -364,6 +364,7 @@ void MainWindow::run_prompt(const std::vector<int32_t>& tokens, const QStringLis
         pattern_cache_.clear();
         map_->set_tokens(labels_);
         compare_->set_tokens(labels_);
+        diff_->set_tokens(labels_);
         grid_->set_grid(result->grid);
         model_view_->set_source(capture_);
         tokens_->set_source(capture_, labels_);

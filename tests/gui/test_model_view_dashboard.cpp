@@ -133,7 +133,7 @@ TEST_CASE("dashboard: scanning stories text ranks rows by sink mass and shows th
   const auto dir = test::temp_dir("gui-dashboard");
   {
     std::ofstream f(dir / "stories.txt");
-    for (int i = 0; i < 30; ++i)
+    for (int i = 0; i < 120; ++i)
       f << "Once upon a time there was a little girl named Lily. She liked to play with her cat. "
            "The cat was "
            "happy. Lily and the cat played in the park every day. ";
