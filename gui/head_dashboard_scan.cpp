@@ -23,7 +23,8 @@ bool row_metric(RowMetric m, const float* row, const int32_t* tokens, int t, dou
   proxy_normalize(a.data(), t + 1);  // a no-op on softmax rows; |a|/sum for the others
   value = 0;
   switch (m) {
-    case RowMetric::kSinkMass:
+    case RowMetric::kSinkMass:  // row 0 sees only key 0: a sink mass of 1 that says nothing
+      if (t < 1) return false;
       value = a[0];
       return true;
     case RowMetric::kInduction:

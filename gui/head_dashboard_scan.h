@@ -19,7 +19,7 @@ const std::vector<std::string>& row_metric_names();  // in RowMetric order, for 
 // The metric of query row t of one head (keys 0..t, as the variant hands them), on the
 // proxy-normalized row (analysis/row_metrics.h): sink mass A[t, 0]; prefix matching (induction);
 // normalized entropy Ent / log(t + 1). False when the row has none (no earlier repeat of the
-// query's token for induction; t = 0 for entropy).
+// query's token for induction; t = 0, a single key, for sink mass and entropy).
 bool row_metric(RowMetric m, const float* row, const int32_t* tokens, int t, double& value);
 
 struct DashboardHit {
