@@ -69,8 +69,7 @@ class SquareMapGrid : public QCPLayoutGrid {
     const int sw = compact ? 0 : std::max(10, int(s * kSide)),
               sh = compact ? 0 : std::max(10, int(s * kUnder));
     const int used_w = fixed_w + s + sw;
-    const int x0 = R.left() + std::max(0, (R.width() - used_w) / 2),
-              y0 = R.top();
+    const int x0 = R.left() + std::max(0, (R.width() - used_w) / 2), y0 = R.top();
     const QRect map_inner(x0 + L, y0 + m.top(), s, s);
     map_->setOuterRect(map_inner.adjusted(-m.left(), -m.top(), m.right(), m.bottom()));
     int x = map_inner.right() + 1 + Rm + cs;
@@ -380,8 +379,10 @@ void AttentionMapView::set_panels(const std::vector<double>& alpha, const std::v
                               : amin < 0 ? 0
                                          : 1);
   entropy_rect_->axis(QCPAxis::atBottom)->setRange(diff_ ? -1.05 : 0, 1.05);
-  QSharedPointer<QCPAxisTickerText> ent_ticks(new QCPAxisTickerText);  // two ticks fit the narrow panel
-  ent_ticks->setTicks(diff_ ? QMap<double, QString>{{-1, "−1"}, {1, "1"}} : QMap<double, QString>{{0, "0"}, {1, "1"}});
+  QSharedPointer<QCPAxisTickerText> ent_ticks(
+      new QCPAxisTickerText);  // two ticks fit the narrow panel
+  ent_ticks->setTicks(diff_ ? QMap<double, QString>{{-1, "−1"}, {1, "1"}}
+                            : QMap<double, QString>{{0, "0"}, {1, "1"}});
   entropy_rect_->axis(QCPAxis::atBottom)->setTicker(ent_ticks);
   entropy_rect_->axis(QCPAxis::atBottom)->setLabel(diff_ ? "Δ entropy" : "entropy");
   alpha_rect_->axis(QCPAxis::atLeft)->setLabel(diff_ ? "Δ α_k" : "α_k");

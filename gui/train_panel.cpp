@@ -152,7 +152,8 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
   for (QCPGraph* g : {induction_graph_, accuracy_graph_})
     g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 3));
   auto* score_legend = new QCPLegend;
-  score_rect->insetLayout()->addElement(score_legend, Qt::AlignTop | Qt::AlignLeft);  // curves rise to the right
+  score_rect->insetLayout()->addElement(score_legend,
+                                        Qt::AlignTop | Qt::AlignLeft);  // curves rise to the right
   score_legend->setLayer("legend");
   score_legend->setFont(QFont(screen_style().font_family, 8));
   score_legend->setBrush(QColor(255, 255, 255, 220));

@@ -1,11 +1,12 @@
 // The explorer end to end on the real stories260K model: open, type, pick a head, and check
 // that the map on screen is exactly the attention the engine computes for that head.
+#include <qcustomplot.h>
+
 #include <QLabel>
 #include <QMessageBox>
 #include <QTest>
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <qcustomplot.h>
 
 #include "core/io/load_checkpoint.h"
 #include "core/model/observer.h"
