@@ -115,8 +115,8 @@ void HeadStats::add_visible(int t, float* full, float* v, int n) {
   }
   if (!tokens_) return;
   const int32_t x = tokens_[t];
-  double dup = 0, ind = 0, pre = 0, total = 0;
-  bool any_dup = false, any_pre = false;
+  double dup = 0, ind = 0, total = 0;
+  bool any_dup = false;
   for (int j = 0; j <= t; ++j) total += full[j];
   for (int j = 0; j < t; ++j) {
     if (tokens_[j] != x) continue;
@@ -124,15 +124,11 @@ void HeadStats::add_visible(int t, float* full, float* v, int n) {
     dup += full[j];
     any_dup = true;
     ind += full[j + 1];
-    if (j + 1 < t) {
-      pre += full[j + 1];
-      any_pre = true;
-    }
   }
   tl_dup_.add(dup, total);
   tl_ind_.add(ind, total);
   if (any_dup) echo_.add(dup);
-  if (any_pre) prefix_.add(pre);
+  if (double pre; row_prefix_matching(full, tokens_, t, pre)) prefix_.add(pre);
 }
 
 void HeadStats::end_sequence() {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace attnlab {
 
@@ -72,6 +73,17 @@ int count_below_uniform(const float* a, int n, double tau) {
   int c = 0;
   for (int j = 0; j < n; ++j) c += double(a[j]) < thr;
   return c;
+}
+
+bool row_prefix_matching(const float* row, const int32_t* tokens, int t, double& score) {
+  score = 0;
+  bool any = false;
+  for (int j = 0; j + 1 < t; ++j)
+    if (tokens[j] == tokens[t]) {
+      score += row[j + 1];
+      any = true;
+    }
+  return any;
 }
 
 }  // namespace attnlab

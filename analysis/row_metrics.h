@@ -3,6 +3,7 @@
 // function over a contiguous array so tests can feed hand-built rows. Definitions follow
 // shared/REFERENCE.md; each cites its source. Rows are expected already proxy-normalized where
 // the variant's rows do not sum to one (see proxy_normalize).
+#include <cstdint>
 #include <vector>
 
 namespace attnlab {
@@ -29,6 +30,11 @@ SortedRowStats sorted_row_stats(const float* a, int n, double p, std::vector<flo
 
 // Hoyer sparsity (sqrt(n) - |a|_1 / |a|_2) / (sqrt(n) - 1) (REFERENCE 5); 0 for n = 1 or a = 0.
 double hoyer(const float* a, int n);
+
+// Prefix matching of row t (Olsson et al. 2022, REFERENCE 3.1): the attention `row` (keys 0..t,
+// proxy-normalized) pays to keys j + 1 < t that follow an earlier occurrence of the query's
+// token (tokens[j] == tokens[t]). Returns false, leaving `score` 0, when no such key exists.
+bool row_prefix_matching(const float* row, const int32_t* tokens, int t, double& score);
 
 // Entries exactly 0 (REFERENCE 5 exact-zero sparsity [eng]).
 int count_exact_zero(const float* a, int n);

@@ -92,6 +92,8 @@ HeadPattern CapturedForward::pattern(int layer, int head) const {
   p.head = head;
   p.T = T();
   p.w.assign(size_t(p.T) * p.T, 0.0f);
+  p.mask = KeyMask::from_spec(attention_spec(layer));
+  p.mask.prepare(p.T);
   stream_rows(layer, head, [&](int t, const float* row) {
     std::copy(row, row + t + 1, p.w.begin() + size_t(t) * p.T);
   });

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/key_mask.h"
 #include "core/model/transformer.h"
 
 namespace attnlab::gui {
@@ -20,6 +21,7 @@ struct Cancelled {};
 struct HeadPattern {
   int layer = -1, head = -1, T = 0;
   std::vector<float> w;  // [T, T]
+  KeyMask mask;          // the layer's mask terms, prepared for T (plain causal when none)
   float at(int t, int j) const { return w[size_t(t) * T + j]; }
 };
 

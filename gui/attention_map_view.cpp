@@ -1,8 +1,11 @@
 #include "gui/attention_map_view.h"
 
+#include <qcustomplot.h>
+
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDeadlineTimer>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMouseEvent>
@@ -13,8 +16,9 @@
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
-#include <qcustomplot.h>
 
+#include "experiments/figures/paper_style.h"
+#include "gui/cell_outlines.h"
 #include "gui/color_lut.h"
 #include "gui/map_tile_loader.h"
 #include "gui/pattern_plottable.h"
@@ -25,6 +29,96 @@ namespace attnlab::gui {
 namespace {
 
 const char* kHint = "Hover for weights · wheel zooms · drag pans · click a row to show that query in the token view";
+
+// The map, its entropy column (right), alpha_k row (below) and colour bar, placed by hand so
+// the map is square (square cells) at whatever size the widget or an export gives, centred in
+// the space; inner rects line up (the map's rows with the entropy panel and the colour bar, its
+// columns with alpha_k). Compact: the map and colour bar only (a comparison's three panels).
+class SquareMapGrid : public QCPLayoutGrid {
+ public:
+  SquareMapGrid(QCPLayoutElement* title, QCPAxisRect* map, QCPAxisRect* right, QCPAxisRect* below,
+                QCPColorScale* scale)
+      : title_(title), map_(map), right_(right), below_(below), scale_(scale) {}
+  bool compact = false;
+
+ protected:
+  void updateLayout() override {
+    // The title on top, then the square map and its panels in what is left.
+    const int th = title_->minimumOuterSizeHint().height();
+    title_->setOuterRect(QRect(rect().left(), rect().top(), rect().width(), th));
+    const QRect R = rect().adjusted(0, th, 0, 0);
+    const QMargins m = map_->margins(), r = right_->margins(), b = below_->margins(),
+                   c = scale_->margins();
+    const int cs = columnSpacing() + 4, rs = rowSpacing();
+    // The colour bar's width from its fonts, not its current labels: A, B and A - B (whose
+    // ticks read "<=-0.76") get the same width and so the same map size.
+    const QFontMetrics tick(scale_->axis()->tickLabelFont()), label(scale_->axis()->labelFont());
+    const int cw = scale_->barWidth() + tick.horizontalAdvance("≤−0.00") + label.height() + 16;
+    // The bar itself takes its own width (bar plus its labels; a wider rect widens the bar).
+    const int own = scale_->maximumSize().width() + c.left() + c.right();
+    const int bar_w = own > 0 && own < cw ? own : cw;
+    const int L = compact ? m.left() : std::max(m.left(), b.left());
+    const int Rm = compact ? m.right() : std::max(m.right(), b.right());
+    const int Bm = compact ? m.bottom() : std::max(m.bottom(), r.bottom());
+    constexpr double kSide = 0.16, kUnder = 0.2;  // side panels as fractions of the map's side
+    const double side = compact ? 0 : kSide, under = compact ? 0 : kUnder;
+    const int fixed_w = L + Rm + cs + cw + (compact ? 0 : cs + r.left() + r.right());
+    const int fixed_h = m.top() + Bm + (compact ? 0 : rs + b.top() + b.bottom());
+    const int s = std::max(
+        8, int(std::min((R.width() - fixed_w) / (1 + side), (R.height() - fixed_h) / (1 + under))));
+    const int sw = compact ? 0 : std::max(10, int(s * kSide)),
+              sh = compact ? 0 : std::max(10, int(s * kUnder));
+    const int used_w = fixed_w + s + sw;
+    const int x0 = R.left() + std::max(0, (R.width() - used_w) / 2), y0 = R.top();
+    const QRect map_inner(x0 + L, y0 + m.top(), s, s);
+    map_->setOuterRect(map_inner.adjusted(-m.left(), -m.top(), m.right(), m.bottom()));
+    int x = map_inner.right() + 1 + Rm + cs;
+    right_->setVisible(!compact);
+    below_->setVisible(!compact);
+    if (!compact) {
+      const QRect right_inner(x + r.left(), map_inner.top(), sw, s);
+      right_->setOuterRect(right_inner.adjusted(-r.left(), -r.top(), r.right(), r.bottom()));
+      x = right_inner.right() + 1 + r.right() + cs;
+      const QRect below_inner(map_inner.left(), map_inner.bottom() + 1 + Bm + rs + b.top(), s, sh);
+      below_->setOuterRect(below_inner.adjusted(-b.left(), -b.top(), b.right(), b.bottom()));
+    } else {
+      right_->setOuterRect(QRect(x, map_inner.top(), 0, 0));
+      below_->setOuterRect(QRect(map_inner.left(), map_inner.bottom(), 0, 0));
+    }
+    scale_->setOuterRect(QRect(x, map_inner.top() - c.top(), bar_w, s + c.top() + c.bottom()));
+  }
+
+ private:
+  QCPLayoutElement* title_;
+  QCPAxisRect* map_;
+  QCPAxisRect* right_;
+  QCPAxisRect* below_;
+  QCPColorScale* scale_;
+};
+
+QString fmt(double v) { return QString::number(v, 'g', 2); }
+
+// Ticks of a colour bar: round values inside the range and the range's ends, the clipped end
+// marked with >= (weights beyond it saturate), so the bar says where its colours stop.
+QMap<double, QString> color_bar_ticks(const ColorScale& s, bool diverging) {
+  QMap<double, QString> ticks;
+  if (diverging) {
+    ticks.insert(-s.hi, "≤−" + fmt(s.hi));
+    ticks.insert(0, "0");
+    ticks.insert(s.hi, "≥" + fmt(s.hi));
+    return ticks;
+  }
+  if (s.log) {
+    for (int e = int(std::ceil(std::log10(s.lo))); std::pow(10.0, e) < s.hi * 0.6; ++e)
+      ticks.insert(std::pow(10.0, e), QString("1e%1").arg(e));
+  } else {
+    const double raw = s.hi / 3, p = std::pow(10.0, std::floor(std::log10(raw)));
+    const double step = raw <= p ? p : raw <= 2 * p ? 2 * p : raw <= 5 * p ? 5 * p : 10 * p;
+    for (double v = 0; v < s.hi * 0.8; v += step) ticks.insert(v, fmt(v));
+  }
+  ticks.insert(s.hi, "≥" + fmt(s.hi));
+  return ticks;
+}
 
 QCPRange clamp_range(const QCPRange& r, double lo, double hi) {
   QCPRange out = r;
@@ -45,27 +139,17 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   entropy_rect_ = new QCPAxisRect(plot_);
   alpha_rect_ = new QCPAxisRect(plot_);
   color_scale_ = new QCPColorScale(plot_);
-  // Title on its own row over a nested grid, so it spans the map and both side panels.
-  auto* grid = new QCPLayoutGrid;
-  plot_->plotLayout()->addElement(0, 0, title_);
-  plot_->plotLayout()->addElement(1, 0, grid);
-  plot_->plotLayout()->setRowStretchFactors({0.001, 1.0});
+  // The title, map, side panels and colour bar in one hand-placed grid (SquareMapGrid).
+  auto* grid = new SquareMapGrid(title_, map_rect_, entropy_rect_, alpha_rect_, color_scale_);
+  square_grid_ = grid;
+  plot_->plotLayout()->addElement(0, 0, grid);
+  grid->addElement(2, 0, title_);
   grid->addElement(0, 0, map_rect_);
   grid->addElement(0, 1, entropy_rect_);
   grid->addElement(0, 2, color_scale_);
   grid->addElement(1, 0, alpha_rect_);
-  grid->setColumnStretchFactors({6.0, 0.9, 0.2});
-  grid->setRowStretchFactors({6.0, 1.4});
   grid->setRowSpacing(2);
   grid->setColumnSpacing(4);
-
-  auto* cols = new QCPMarginGroup(plot_);
-  map_rect_->setMarginGroup(QCP::msLeft | QCP::msRight, cols);
-  alpha_rect_->setMarginGroup(QCP::msLeft | QCP::msRight, cols);
-  auto* rows = new QCPMarginGroup(plot_);
-  map_rect_->setMarginGroup(QCP::msTop | QCP::msBottom, rows);
-  entropy_rect_->setMarginGroup(QCP::msTop | QCP::msBottom, rows);
-  color_scale_->setMarginGroup(QCP::msTop | QCP::msBottom, rows);
 
   QCPAxis* key_axis = map_rect_->axis(QCPAxis::atTop);
   QCPAxis* query_axis = map_rect_->axis(QCPAxis::atLeft);
@@ -83,6 +167,21 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
     a->setTicker(QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText));
   }
   map_ = new PatternPlottable(key_axis, query_axis);
+  overlay_ = new CellOutlines(key_axis, query_axis);
+  hover_cell_ = new QCPItemRect(plot_);
+  hover_cell_->setPen(QPen(QColor(0xff, 0x7f, 0x0e), 2.0));
+  hover_cell_->setBrush(Qt::NoBrush);
+  hover_row_ = new QCPItemStraightLine(plot_);
+  hover_col_ = new QCPItemStraightLine(plot_);
+  for (QCPItemStraightLine* l : {hover_row_, hover_col_})
+    l->setPen(QPen(QColor(255, 255, 255, 150), 1.0, Qt::DashLine));
+  for (QCPAbstractItem* item :
+       {static_cast<QCPAbstractItem*>(hover_cell_), static_cast<QCPAbstractItem*>(hover_row_),
+        static_cast<QCPAbstractItem*>(hover_col_)}) {
+    item->setClipAxisRect(map_rect_);
+    for (QCPItemPosition* pos : item->positions()) pos->setAxes(key_axis, query_axis);
+    item->setVisible(false);
+  }
   loader_ = new MapTileLoader(this);
   connect(loader_, &MapTileLoader::overview_ready, this, &AttentionMapView::show_overview);
   connect(loader_, &MapTileLoader::tile_ready, this, &AttentionMapView::show_tile);
@@ -159,8 +258,14 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
     int t, j;
     if (!cell_at(ev->position(), t, j)) {
       QToolTip::hideText();
+      if (hover_cell_->visible()) {
+        set_crosshair(-1, -1);
+        emit cell_hovered(-1, -1);
+      }
       return;
     }
+    set_crosshair(t, j);
+    emit cell_hovered(t, j);
     const QString text = describe_cell(t, j);
     readout_->setText(text);
     QToolTip::showText(ev->globalPosition().toPoint(), text, plot_);
@@ -215,7 +320,11 @@ void AttentionMapView::clear() {
   pattern_.reset();
   loader_->close();
   long_T_ = 0;
+  diff_ = false;
   map_->set_levels({});
+  overlay_->set_rows({});
+  set_crosshair(-1, -1);
+  readout_->setText(kHint);
   alpha_bars_->data()->clear();
   entropy_graph_->data()->clear();
   title_->setText("No head selected: click a cell of the head grid");
@@ -232,9 +341,11 @@ void AttentionMapView::show_prepared(const PreparedMap& m, const QString& title)
   const bool same_size = cells() == m.pattern->T;
   loader_->close();
   long_T_ = 0;
+  diff_ = false;
   pattern_ = m.pattern;
+  own_top_ = m.scale.hi;
   title_->setText(title);
-  if (m.scale.log == log_) {
+  if (m.scale.log == log_ && (shared_top_ <= 0 || shared_top_ == m.scale.hi)) {
     map_->set_levels(m.levels);
     apply_scale(m.scale);
   } else {
@@ -261,7 +372,20 @@ void AttentionMapView::set_panels(const std::vector<double>& alpha, const std::v
   }
   alpha_bars_->setData(pos, a, true);
   entropy_graph_->setData(pos, e, true);
-  alpha_rect_->axis(QCPAxis::atLeft)->setRange(0, amax > 0 ? amax * 1.08 : 1);
+  double amin = 0;
+  for (double v : alpha) amin = std::min(amin, v);
+  alpha_rect_->axis(QCPAxis::atLeft)
+      ->setRange(amin * 1.08, amax > 0   ? amax * 1.08
+                              : amin < 0 ? 0
+                                         : 1);
+  entropy_rect_->axis(QCPAxis::atBottom)->setRange(diff_ ? -1.05 : 0, 1.05);
+  QSharedPointer<QCPAxisTickerText> ent_ticks(
+      new QCPAxisTickerText);  // two ticks fit the narrow panel
+  ent_ticks->setTicks(diff_ ? QMap<double, QString>{{-1, "−1"}, {1, "1"}}
+                            : QMap<double, QString>{{0, "0"}, {1, "1"}});
+  entropy_rect_->axis(QCPAxis::atBottom)->setTicker(ent_ticks);
+  entropy_rect_->axis(QCPAxis::atBottom)->setLabel(diff_ ? "Δ entropy" : "entropy");
+  alpha_rect_->axis(QCPAxis::atLeft)->setLabel(diff_ ? "Δ α_k" : "α_k");
 }
 
 void AttentionMapView::show_long(std::shared_ptr<const MapTileSource> src, int layer, int head, const QString& title) {
@@ -270,6 +394,7 @@ void AttentionMapView::show_long(std::shared_ptr<const MapTileSource> src, int l
   pattern_.reset();
   long_T_ = src->T();
   long_title_ = title + " · " + QString::fromStdString(src->device(layer));
+  diff_ = false;
   tile_timer_->stop();
   map_->set_levels({});
   alpha_bars_->data()->clear();
@@ -282,7 +407,8 @@ void AttentionMapView::show_long(std::shared_ptr<const MapTileSource> src, int l
 void AttentionMapView::show_overview() {
   auto o = loader_->overview();
   if (!o) return;
-  const ColorScale s = scale_with_top(o->scale_top, log_);
+  own_top_ = o->scale_top;
+  const ColorScale s = effective_scale(own_top_);
   map_->set_levels(image_pyramid(build_tile_image(o->pooled, s)), o->factor, o->T);
   apply_scale(s);
   set_panels(o->alpha, o->entropy);
@@ -318,27 +444,128 @@ void AttentionMapView::rebuild_image() {
   if (long_T_) {  // recolour what was computed; no recomputation
     auto o = loader_->overview();
     if (!o) return;
-    const ColorScale s = scale_with_top(o->scale_top, log_);
+    const ColorScale s = effective_scale(o->scale_top);
     map_->set_levels(image_pyramid(build_tile_image(o->pooled, s)), o->factor, o->T);
     apply_scale(s);
     show_tile();
     return;
   }
   if (!pattern_) return;
-  const ColorScale s = auto_scale(*pattern_, log_);
+  if (diff_) {  // symmetric around 0, linear whatever the log setting (a difference has a sign)
+    ColorScale s;
+    s.hi = own_top_ > 0 ? own_top_ : 1.0;
+    s.lo = -s.hi;
+    map_->set_levels(image_pyramid(build_difference_image(*pattern_, s.hi), true));
+    apply_scale(s);
+    return;
+  }
+  const ColorScale s = effective_scale(own_top_ > 0 ? own_top_ : auto_scale(*pattern_, log_).hi);
   map_->set_levels(image_pyramid(build_pattern_image(*pattern_, s)));
   apply_scale(s);
 }
 
+ColorScale AttentionMapView::effective_scale(double own_top) const {
+  return scale_with_top(shared_top_ > 0 ? shared_top_ : own_top, log_);
+}
+
+void AttentionMapView::set_shared_top(double top) {
+  if (top == shared_top_) return;
+  shared_top_ = top;
+  if (diff_) return;
+  rebuild_image();
+  plot_->replot();
+}
+
+void AttentionMapView::show_difference(std::shared_ptr<const HeadPattern> a,
+                                       std::shared_ptr<const HeadPattern> b, const QString& title) {
+  if (!a || !b || a->T != b->T) return clear();
+  const bool same_size = cells() == a->T;
+  auto d = std::make_shared<HeadPattern>();
+  d->layer = a->layer, d->head = a->head, d->T = a->T, d->mask = a->mask;
+  d->w.resize(a->w.size());
+  for (size_t i = 0; i < d->w.size(); ++i) d->w[i] = a->w[i] - b->w[i];
+  loader_->close();
+  long_T_ = 0;
+  diff_ = true;
+  pattern_ = d;
+  // The 99.5th percentile of |A - B|, as for a map: one large difference does not wash out the
+  // rest.
+  own_top_ = auto_scale(*d, false).hi;
+  title_->setText(title);
+  rebuild_image();
+  std::vector<double> alpha = key_importance(*a), entropy = query_entropy(*a);
+  const std::vector<double> alpha_b = key_importance(*b), entropy_b = query_entropy(*b);
+  for (size_t i = 0; i < alpha.size(); ++i) alpha[i] -= alpha_b[i], entropy[i] -= entropy_b[i];
+  set_panels(alpha, entropy);
+  if (!same_size) {
+    reset_zoom();
+  } else {
+    sync_side_ranges();
+    plot_->replot();
+  }
+}
+
+QString AttentionMapView::title() const { return title_->text(); }
+
+void AttentionMapView::set_compact(bool on) {
+  static_cast<SquareMapGrid*>(square_grid_)->compact = on;
+  plot_->replot();
+}
+
+bool AttentionMapView::compact() const {
+  return static_cast<SquareMapGrid*>(square_grid_)->compact;
+}
+
+bool AttentionMapView::crosshair_shown() const { return hover_cell_->visible(); }
+
+void AttentionMapView::set_crosshair(int t, int j) {
+  const bool on = has_head() && t >= 0 && j >= 0 && t < cells() && j < cells();
+  for (QCPAbstractItem* item :
+       {static_cast<QCPAbstractItem*>(hover_cell_), static_cast<QCPAbstractItem*>(hover_row_),
+        static_cast<QCPAbstractItem*>(hover_col_)})
+    item->setVisible(on);
+  if (on) {
+    hover_cell_->topLeft->setCoords(j - 0.5, t - 0.5);
+    hover_cell_->bottomRight->setCoords(j + 0.5, t + 0.5);
+    hover_row_->point1->setCoords(0, t);
+    hover_row_->point2->setCoords(1, t);
+    hover_col_->point1->setCoords(j, 0);
+    hover_col_->point2->setCoords(j, 1);
+  }
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void AttentionMapView::set_key_overlay(std::vector<std::vector<int>> keys_per_row) {
+  overlay_->set_rows(std::move(keys_per_row));
+  plot_->replot();
+}
+
+QRect AttentionMapView::map_rect() const { return map_rect_->rect(); }
+
+QStringList AttentionMapView::tick_labels(bool key_axis) const {
+  auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(
+      map_rect_->axis(key_axis ? QCPAxis::atTop : QCPAxis::atLeft)->ticker());
+  return ticker ? QStringList(ticker->ticks().values()) : QStringList();
+}
+
+void AttentionMapView::zoom_to(int first, int last) {
+  map_rect_->axis(QCPAxis::atTop)->setRange(first - 0.5, last + 0.5);
+  map_rect_->axis(QCPAxis::atLeft)->setRange(first - 0.5, last + 0.5);
+  sync_side_ranges();
+  plot_->replot();
+}
+
 void AttentionMapView::apply_scale(const ColorScale& s) {
   scale_ = s;
-  color_scale_->setDataScaleType(s.log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  color_scale_->setGradient(diff_ ? diverging_gradient() : viridis_gradient());
+  color_scale_->setDataScaleType(s.log && !diff_ ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
   color_scale_->setDataRange(QCPRange(s.lo, s.hi));
-  color_scale_->axis()->setTicker(s.log ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
-                                        : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
-  color_scale_->axis()->ticker()->setTickCount(4);
-  color_scale_->axis()->setNumberFormat(s.log ? "eb" : "gb");
-  color_scale_->axis()->setNumberPrecision(s.log ? 0 : 2);
+  QSharedPointer<QCPAxisTickerText> ticks(new QCPAxisTickerText);
+  ticks->setTicks(color_bar_ticks(s, diff_));
+  color_scale_->axis()->setTicker(ticks);
+  color_scale_->axis()->setLabel(
+      diff_ ? QString("A − B (linear, clipped at ±%1)").arg(fmt(s.hi))
+            : QString("weight (%1, clipped at %2)").arg(s.log ? "log" : "linear").arg(fmt(s.hi)));
 }
 
 void AttentionMapView::set_log_scale(bool log) {
@@ -384,9 +611,14 @@ bool AttentionMapView::cell_at(const QPointF& pos, int& t, int& j) const {
 QString AttentionMapView::describe_cell(int t, int j) const {
   if (!has_head() || t < 0 || j < 0 || t >= cells() || j >= cells()) return {};
   auto tok = [&](int i) { return i < labels_.size() ? labels_[i] : QString::number(i); };
-  if (j > t)
+  if (j > t || (pattern_ && !pattern_->mask.visible(t, j)))
     return QString("query %1 «%2» cannot see key %3 «%4» (masked)").arg(t).arg(tok(t)).arg(j).arg(tok(j));
-  const QString head = QString("query %1 «%2» → key %3 «%4»: ").arg(t).arg(tok(t)).arg(j).arg(tok(j));
+  const QString head = QString("query %1 «%2» → key %3 «%4»%5: ")
+                           .arg(t)
+                           .arg(tok(t))
+                           .arg(j)
+                           .arg(tok(j))
+                           .arg(diff_ ? " A − B" : "");
   if (pattern_) return head + QString::number(double(pattern_->at(t, j)), 'g', 4);
   // Long context: exact where an exact tile covers the cell, else the pooled block's largest.
   auto tile = loader_->tile();
@@ -432,7 +664,13 @@ bool AttentionMapView::eventFilter(QObject* obj, QEvent* ev) {
     } else if (ev->type() == QEvent::MouseButtonRelease) {
       const QPointF p = static_cast<QMouseEvent*>(ev)->position();
       int t, j;
-      if ((p - press_).manhattanLength() < 4 && cell_at(p, t, j)) emit query_clicked(t);
+      if ((p - press_).manhattanLength() < 4 && cell_at(p, t, j)) {
+        emit query_clicked(t);
+        emit cell_clicked(t, j);
+      }
+    } else if (ev->type() == QEvent::Leave && hover_cell_->visible()) {
+      set_crosshair(-1, -1);
+      emit cell_hovered(-1, -1);
     }
   }
   return QWidget::eventFilter(obj, ev);

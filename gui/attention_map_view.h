@@ -1,8 +1,11 @@
 #pragma once
-// One head's T x T attention map: token labels on both axes, linear or log colour scale,
-// the masked triangle greyed, zoom (wheel) and pan (drag), hover read-out of query token, key
-// token and weight, and side panels with the key importance alpha_k (below) and the
-// per-query normalized entropy (right).
+// One head's T x T attention map with square cells: `position:«token»` labels on both axes
+// (every token while they fit), linear or log colour scale (labelled, with its clip), masked
+// cells greyed, zoom (wheel) and pan (drag), the hovered cell outlined with a crosshair that
+// linked views follow, and side panels with the key importance alpha_k (below, under the
+// layer's mask) and the per-query normalized entropy (right). A comparison shares one colour
+// scale between views; a difference map shows A - B with a diverging palette. An overlay
+// outlines a key set per query row (sparse patterns).
 // Up to kMaterializedMapMaxT tokens the head's whole map is materialized (HeadPattern); above,
 // the view shows a streamed, max-pooled overview and recomputes the visible region as a tile on
 // a worker thread (MapTileLoader), exact once a cell spans a screen pixel.
@@ -18,7 +21,10 @@ class QCustomPlot;
 class QCPAxisRect;
 class QCPBars;
 class QCPGraph;
+class QCPItemRect;
+class QCPItemStraightLine;
 class QCPColorScale;
+class QCPLayoutGrid;
 class QCPTextElement;
 class QLabel;
 class QComboBox;
@@ -26,6 +32,7 @@ class QTimer;
 
 namespace attnlab::gui {
 
+class CellOutlines;
 class MapTileLoader;
 class PatternPlottable;
 
@@ -48,6 +55,34 @@ class AttentionMapView : public QWidget {
   void set_log_scale(bool log);
   bool log_scale() const { return log_; }
   void reset_zoom();
+  // Shows cells [first, last] on both axes.
+  void zoom_to(int first, int last);
+
+  // Comparison: the colour scale's top shared by several views (0: the head's own auto scale).
+  void set_shared_top(double top);
+  double own_top() const { return own_top_; }
+  const ColorScale& scale() const { return scale_; }
+  // A - B (same T) with a diverging palette symmetric around 0; the side panels show
+  // alpha_k(A) - alpha_k(B) and entropy(A) - entropy(B).
+  void show_difference(std::shared_ptr<const HeadPattern> a, std::shared_ptr<const HeadPattern> b,
+                       const QString& title);
+  bool difference_mode() const { return diff_; }
+  QString title() const;
+  // Compact: the map and its colour bar only, no alpha_k or entropy panels (the comparison's
+  // three maps side by side).
+  void set_compact(bool on);
+  bool compact() const;
+
+  // The hovered cell's outline and crosshair, set from a linked view (t < 0 hides them).
+  void set_crosshair(int t, int j);
+  bool crosshair_shown() const;
+  // Outlines the keys keys_per_row[t] in each query row t (sparse-pattern overlay); {} clears.
+  void set_key_overlay(std::vector<std::vector<int>> keys_per_row);
+  CellOutlines* overlay() const { return overlay_; }
+  // The map's pixel rectangle inside plot() (square cells: width == height when fitted).
+  QRect map_rect() const;
+  // Tick labels on the key (top) or query (left) axis as drawn.
+  QStringList tick_labels(bool key_axis) const;
 
   // The materialized map (null at long context, where nothing T x T exists).
   std::shared_ptr<const HeadPattern> pattern() const { return pattern_; }
@@ -69,6 +104,8 @@ class AttentionMapView : public QWidget {
 
  signals:
   void query_clicked(int t);
+  void cell_clicked(int t, int j);
+  void cell_hovered(int t, int j);  // -1, -1 when the pointer leaves the map
   void hovered(const QString& text);
   void failed(const QString& error);  // a long-context overview or tile could not be computed
 
@@ -82,11 +119,13 @@ class AttentionMapView : public QWidget {
   void show_tile();
   void request_tile();  // asks the loader for the visible region
   void apply_scale(const ColorScale& s);
+  ColorScale effective_scale(double own_top) const;
   bool update_ticks();  // true when the labels changed
   void sync_side_ranges();
   bool cell_at(const QPointF& pos, int& t, int& j) const;
 
   QCustomPlot* plot_;
+  QCPLayoutGrid* square_grid_;
   QCPAxisRect* map_rect_;
   QCPAxisRect* alpha_rect_;
   QCPAxisRect* entropy_rect_;
@@ -95,6 +134,10 @@ class AttentionMapView : public QWidget {
   PatternPlottable* map_;
   QCPBars* alpha_bars_;
   QCPGraph* entropy_graph_;
+  CellOutlines* overlay_;
+  QCPItemRect* hover_cell_;
+  QCPItemStraightLine* hover_row_;
+  QCPItemStraightLine* hover_col_;
   QComboBox* scale_box_;
   QLabel* readout_;
 
@@ -107,6 +150,8 @@ class AttentionMapView : public QWidget {
   ColorScale scale_;
   QStringList labels_;
   bool log_ = false;
+  bool diff_ = false;
+  double shared_top_ = 0, own_top_ = 0;
   QPointF press_;
 };
 

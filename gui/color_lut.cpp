@@ -16,4 +16,13 @@ const ColorLut& viridis_lut() {
 
 QCPColorGradient viridis_gradient() { return fig::colormap("viridis"); }
 
+QCPColorGradient diverging_gradient() {
+  QCPColorGradient g;
+  g.clearColorStops();
+  for (int i = 0; i <= 10; ++i)
+    g.setColorStopAt(i / 10.0, fig::colormap_color("RdBu", 1.0 - i / 10.0));
+  g.setColorInterpolation(QCPColorGradient::ciRGB);
+  return g;
+}
+
 }  // namespace attnlab::gui

@@ -18,6 +18,8 @@ struct ColorLut {
 
 const ColorLut& viridis_lut();
 QCPColorGradient viridis_gradient();
+// RdBu reversed for signed maps over [-top, top]: blue negative, white 0, red positive.
+QCPColorGradient diverging_gradient();
 
 // Grey for cells a query cannot see (above the causal diagonal).
 inline QRgb masked_cell_rgb() { return qRgb(0xE4, 0xE4, 0xE4); }

@@ -17,6 +17,10 @@ CpuTileSource::CpuTileSource(std::shared_ptr<const CapturedForward> capture) : c
   if (!capture_) throw Error("map tiles need a prompt's forward pass (none given)");
 }
 
+std::string CpuTileSource::attention_spec(int layer) const {
+  return capture_->attention_spec(layer);
+}
+
 int CpuTileSource::T() const { return capture_->T(); }
 
 void CpuTileSource::rows(const MapTileRequest& r, const TileRowVisitor& visit, const std::atomic<bool>* cancel) const {

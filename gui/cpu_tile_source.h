@@ -13,6 +13,7 @@ class CpuTileSource : public MapTileSource {
   explicit CpuTileSource(std::shared_ptr<const CapturedForward> capture);
   int T() const override;
   std::string device(int) const override { return "CPU"; }
+  std::string attention_spec(int layer) const override;
   void rows(const MapTileRequest& r, const TileRowVisitor& visit, const std::atomic<bool>* cancel) const override;
 
  private:

@@ -102,6 +102,10 @@ std::shared_ptr<GpuTileSource::Device> GpuTileSource::device_model() const {
   return dev_;
 }
 
+std::string GpuTileSource::attention_spec(int layer) const {
+  return capture_->attention_spec(layer);
+}
+
 std::string GpuTileSource::device(int layer) const {
   if (!gpu_layer(layer)) return "CPU (no GPU kernel for " + capture_->attention_spec(layer) + ")";
   std::lock_guard<std::mutex> lock(mu_);

@@ -30,6 +30,7 @@ class GpuTileSource : public MapTileSource {
 
   int T() const override { return cpu_.T(); }
   std::string device(int layer) const override;
+  std::string attention_spec(int layer) const override;
   void rows(const MapTileRequest& r, const TileRowVisitor& visit, const std::atomic<bool>* cancel) const override;
   // Whether `layer`'s spec has a fused kernel (tiles may still fall back to the CPU when the
   // GPU model cannot be built; device() then says why).

@@ -1,15 +1,17 @@
 #include "gui/head_grid_view.h"
 
+#include <qcustomplot.h>
+
 #include <QCheckBox>
 #include <QComboBox>
-#include <QLabel>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QMouseEvent>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <cmath>
-#include <qcustomplot.h>
 
+#include "core/tensor/error.h"
 #include "gui/color_lut.h"
 #include "gui/plot_style.h"
 
@@ -57,6 +59,10 @@ HeadGridView::HeadGridView(QWidget* parent) : QWidget(parent) {
   selection_->setPen(QPen(QColor(0xd6, 0x27, 0x28), 2.5));
   selection_->setBrush(Qt::NoBrush);
   selection_->setVisible(false);
+  compare_mark_ = new QCPItemRect(plot_);
+  compare_mark_->setPen(QPen(QColor(0xff, 0x7f, 0x0e), 2.5, Qt::DashLine));
+  compare_mark_->setBrush(Qt::NoBrush);
+  compare_mark_->setVisible(false);
   plot_->setMouseTracking(true);
 
   connect(metric_box_, &QComboBox::currentTextChanged, this, [this] { redraw(); });
@@ -98,6 +104,7 @@ void HeadGridView::clear() {
   for (auto* t : cell_texts_) plot_->removeItem(t);
   cell_texts_.clear();
   selection_->setVisible(false);
+  compare_mark_->setVisible(false);
   title_->setText("Open a model and type a prompt");
   plot_->replot();
 }
@@ -185,6 +192,28 @@ void HeadGridView::mark_selected(int layer, int head) {
   selection_->bottomRight->setCoords(head + 0.5, layer + 0.5);
   selection_->setVisible(layer >= 0);
   plot_->replot();
+}
+
+void HeadGridView::mark_compare(int layer, int head) {
+  compare_mark_->topLeft->setCoords(head - 0.42, layer - 0.42);
+  compare_mark_->bottomRight->setCoords(head + 0.42, layer + 0.42);
+  compare_mark_->setVisible(layer >= 0);
+  plot_->replot();
+}
+
+bool HeadGridView::compare_marked() const { return compare_mark_->visible(); }
+
+void HeadGridView::select_metric_matching(const QString& name) {
+  QStringList all, hits;
+  for (int i = 0; i < metric_box_->count(); ++i) {
+    const QString m = metric_box_->itemText(i);
+    all << m;
+    if (m.compare(name, Qt::CaseInsensitive) == 0) return metric_box_->setCurrentIndex(i);
+    if (m.contains(name, Qt::CaseInsensitive)) hits << m;
+  }
+  if (hits.size() == 1) return metric_box_->setCurrentIndex(metric_box_->findText(hits.first()));
+  throw Error("metric '" + name.toStdString() + "': " + (hits.isEmpty() ? "no" : "more than one") +
+              " metric matches; the metrics are: " + all.join(", ").toStdString());
 }
 
 bool HeadGridView::cell_at(const QPointF& pos, int& layer, int& head) const {

@@ -30,6 +30,12 @@ class HeadGridView : public QWidget {
   // The value a cell shows: observed, or observed / chance in relative mode (NaN without one).
   double shown_value(int metric, int layer, int head) const;
   void mark_selected(int layer, int head);
+  // The comparison's second head, outlined dashed (layer < 0: none).
+  void mark_compare(int layer, int head);
+  bool compare_marked() const;
+  // Selects the metric whose name is `name` or contains it (case-insensitive) when only one
+  // does; throws attnlab::Error listing the metrics otherwise.
+  void select_metric_matching(const QString& name);
   const MetricGrid& grid() const { return grid_; }
   QCustomPlot* plot() const { return plot_; }
   QString csv() const;  // layer,head,<every metric>
@@ -50,6 +56,7 @@ class HeadGridView : public QWidget {
   QCPColorMap* map_;
   QCPColorScale* scale_;
   QCPItemRect* selection_;
+  QCPItemRect* compare_mark_;
   QCPTextElement* title_;
   QList<QCPItemText*> cell_texts_;
   MetricGrid grid_;

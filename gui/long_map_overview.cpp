@@ -25,14 +25,14 @@ LongMapOverview build_long_overview(const MapTileSource& src, int layer, int hea
   r.pool_rows = r.pool_cols = o.factor;
   validate(r, T);
   TilePooler pool(r);
-  MapStatistics stats(T);
+  MapStatistics stats(T, KeyMask::from_spec(src.attention_spec(layer)));
   src.rows(r, [&](int t, const float* row) {
     pool.add_row(t, row);
     stats.add_row(t, row);
   }, cancel);
   o.pooled = pool.take();
   o.scale_top = stats.scale.top();
-  o.alpha = stats.alpha.result();
+  o.alpha = stats.alpha.result(stats.mask);
   o.entropy = std::move(stats.entropy);
   return o;
 }

@@ -1,8 +1,10 @@
 #include "gui/main_window.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileDialog>
@@ -18,11 +20,14 @@
 #include <QStatusBar>
 #include <QTabWidget>
 
+#include "core/model/transformer.h"
 #include "core/tensor/error.h"
 #include "gui/attention_map_view.h"
 #include "gui/figure_export.h"
+#include "gui/head_dashboard.h"
 #include "gui/head_grid_view.h"
 #include "gui/job_runner.h"
+#include "gui/model_view.h"
 #include "gui/prompt_panel.h"
 #include "gui/sweep_browser.h"
 #include "gui/token_view.h"
@@ -44,17 +49,29 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   map_ = new AttentionMapView;
   compare_ = new AttentionMapView;
+  diff_ = new AttentionMapView;
   compare_->hide();
-  auto* maps = new QSplitter(Qt::Horizontal);
-  maps->addWidget(map_);
-  maps->addWidget(compare_);
+  diff_->hide();
+  maps_ = new QSplitter(Qt::Horizontal);
+  // Equal widths for A, B and A - B: the splitter ignores each view's size hint (which follows
+  // its labels) so the three maps come out the same size.
+  for (AttentionMapView* v : {map_, compare_, diff_}) {
+    v->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    maps_->addWidget(v);
+  }
+  for (int i = 0; i < 3; ++i) maps_->setStretchFactor(i, 1);
   train_ = new TrainPanel;
   sweeps_ = new SweepBrowser;
-  auto* tabs = new QTabWidget;
-  tabs->addTab(maps, "Explore");
-  tabs->addTab(train_, "Train");
-  tabs->addTab(sweeps_, "Sweeps");
-  setCentralWidget(tabs);
+  tabs_ = new QTabWidget;
+  model_view_ = new ModelView;
+  tabs_->addTab(maps_, "Explore");
+  tabs_->addTab(model_view_, "Model");
+  dashboard_ = new HeadDashboard;
+  tabs_->addTab(dashboard_, "Head dashboard");
+  tabs_->addTab(train_, "Train");
+  tabs_->addTab(sweeps_, "Sweeps");
+  setCentralWidget(tabs_);
+  connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::on_tab_changed);
 
   prompt_ = new PromptPanel;
   grid_ = new HeadGridView;
@@ -63,8 +80,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     auto* d = new QDockWidget(title, this);
     d->setObjectName(title);
     d->setWidget(w);
-    d->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    d->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                   QDockWidget::DockWidgetClosable);
     addDockWidget(area, d);
+    docks_ << d;
     return d;
   };
   dock("Model and prompt", prompt_, Qt::LeftDockWidgetArea);
@@ -104,11 +123,27 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(prompt_, &PromptPanel::token_clicked, tokens_, &TokenView::set_query);
   connect(grid_, &HeadGridView::head_clicked, this, &MainWindow::select_head);
   connect(grid_, &HeadGridView::compare_clicked, this, &MainWindow::compare_head);
-  connect(map_, &AttentionMapView::query_clicked, tokens_, &TokenView::set_query);
-  connect(map_, &AttentionMapView::hovered, status_label_, &QLabel::setText);
-  for (AttentionMapView* v : {map_, compare_})
+  connect(model_view_, &ModelView::head_clicked, this, [this](int l, int h) {
+    select_head(l, h);
+    tabs_->setCurrentWidget(maps_);
+  });
+  connect(model_view_, &ModelView::compare_clicked, this, [this](int l, int h) {
+    compare_head(l, h);
+    tabs_->setCurrentWidget(maps_);
+  });
+  for (AttentionMapView* v : {map_, compare_, diff_}) {
     connect(v, &AttentionMapView::failed, this, [this](const QString& e) { show_error("Cannot draw the head", e); });
-  connect(compare_, &AttentionMapView::hovered, status_label_, &QLabel::setText);
+    connect(v, &AttentionMapView::hovered, status_label_, &QLabel::setText);
+    // One crosshair across A, B and A - B.
+    connect(v, &AttentionMapView::cell_hovered, this, [this, v](int t, int j) {
+      for (AttentionMapView* other : {map_, compare_, diff_})
+        if (other != v && other->isVisible()) other->set_crosshair(t, j);
+    });
+    connect(v, &AttentionMapView::cell_clicked, this, [this](int t, int j) {
+      tokens_->set_key(j);
+      tokens_->set_query(t);
+    });
+  }
   connect(sweeps_, &SweepBrowser::open_checkpoint, this, &MainWindow::open_model);
   connect(train_, &TrainPanel::open_checkpoint, this, &MainWindow::open_model);
   connect(train_, &TrainPanel::failed, this, [this](const QString& e) { show_error("Training failed", e); });
@@ -141,9 +176,12 @@ void MainWindow::build_menus() {
   };
   const QList<View> views = {
       {"attention map", [this] { return map_->plot(); }, [this] { return map_->csv(); }},
-      {"comparison map", [this] { return compare_->plot(); }, [this] { return compare_->csv(); }},
+      {"comparison map (B)", [this] { return compare_->plot(); },
+       [this] { return compare_->csv(); }},
+      {"difference map (A − B)", [this] { return diff_->plot(); }, [this] { return diff_->csv(); }},
       {"head grid", [this] { return grid_->plot(); }, [this] { return grid_->csv(); }},
       {"token view", [this] { return tokens_->plot(); }, [this] { return tokens_->csv(); }},
+      {"model view", [this] { return model_view_->plot(); }, [this] { return model_view_->csv(); }},
       {"training curves", [this] { return train_->plot(); }, [this] { return train_->csv(); }},
       {"sweep plot", [this] { return sweeps_->plot(); }, [this] { return sweeps_->csv(); }},
   };
@@ -151,23 +189,52 @@ void MainWindow::build_menus() {
     exp->addAction(v.name + "…", this, [this, v] { export_dialog(v.plot(), v.csv, v.name); });
     copy->addAction(v.name, this, [v] { copy_plot_to_clipboard(v.plot()); });
   }
+  exp->addAction("comparison: A, B and A − B…", this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, "Export the comparison",
+                                                      "comparison.pdf", figure_file_filter());
+    if (path.isEmpty()) return;
+    try {
+      export_comparison(path);
+      status_label_->setText("Exported " + path);
+    } catch (const std::exception& e) {
+      show_error("Export failed", e.what());
+    }
+  });
   file->addSeparator();
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
 
   QMenu* view = menuBar()->addMenu("&View");
   log_action_ = view->addAction("&Log colour scale");
   log_action_->setCheckable(true);
-  connect(log_action_, &QAction::toggled, this, [this](bool on) {
-    map_->set_log_scale(on);
-    compare_->set_log_scale(on);
-  });
+  connect(log_action_, &QAction::toggled, this, &MainWindow::set_log_scale);
   compare_action_ = view->addAction("&Compare two heads");
   compare_action_->setCheckable(true);
   connect(compare_action_, &QAction::toggled, this, &MainWindow::set_compare);
   view->addAction("&Fit maps", this, [this] {
-    map_->reset_zoom();
-    compare_->reset_zoom();
+    for (AttentionMapView* v : {map_, compare_, diff_}) v->reset_zoom();
   });
+  view->addSeparator();
+  QMenu* panels = view->addMenu("Side &panels");
+  for (QDockWidget* d : docks_) panels->addAction(d->toggleViewAction());
+  QMenu* size = view->addMenu("Export &size");
+  auto* sizes = new QActionGroup(this);
+  for (auto [name, inches] : {std::pair{"single column (3.5 in)", kSingleColumnIn},
+                              std::pair{"double column (7 in)", kDoubleColumnIn}}) {
+    QAction* a =
+        size->addAction(name, this, [this, inches = inches] { export_size_.width_in = inches; });
+    a->setCheckable(true);
+    a->setChecked(inches == export_size_.width_in);
+    sizes->addAction(a);
+  }
+  size->addSeparator();
+  auto* dpis = new QActionGroup(this);
+  for (int dpi : {150, 300, 600}) {
+    QAction* a = size->addAction(QString("PNG at %1 dpi").arg(dpi), this,
+                                 [this, dpi] { export_size_.dpi = dpi; });
+    a->setCheckable(true);
+    a->setChecked(dpi == export_size_.dpi);
+    dpis->addAction(a);
+  }
 }
 
 void MainWindow::show_error(const QString& title, const QString& text) {
@@ -198,13 +265,46 @@ void MainWindow::open_model(const QString& path) {
         capture_.reset();
         pattern_cache_.clear();
         grid_->clear();
-        map_->clear();
-        compare_->clear();
+        model_view_->clear();
+        for (AttentionMapView* v : {map_, compare_, diff_}) v->clear();
+        tokens_->set_source(nullptr, {});
+        if (error_box_) error_box_->close();  // an earlier failure no longer applies
         add_recent(path);
         setWindowTitle("attnlab — " + QFileInfo(path).fileName());
         status_label_->setText("Opened " + QString::fromStdString(model_.summary));
         const ModelConfig& c = model_.model->config();
         prompt_->set_model(QString::fromStdString(model_.summary), model_.codec, c.context, model_.bos);
+        dashboard_->set_model(model_.model, model_.codec, model_.bos);
+        if (prompt_->tokens().empty()) write_default_prompt();
+      });
+}
+
+void MainWindow::write_default_prompt() {
+  auto model = model_.model;
+  if (!model) return;
+  const int bos = model_.bos >= 0 ? model_.bos : 0;
+  const int context = model->config().context;
+  auto ids = std::make_shared<std::vector<int32_t>>();
+  jobs_->submit(
+      "Writing a default prompt",
+      [model, bos, context, ids](JobControl&) {
+        SampleOptions o;
+        o.max_new = std::min(context - 1, 40);
+        o.temperature = 0.8f;
+        o.seed = 7;
+        *ids = {bos};
+        const std::vector<int32_t> text = generate(*model, *ids, o);
+        ids->insert(ids->end(), text.begin(), text.end());
+      },
+      [this, model, ids](const QString& error, bool cancelled) {
+        if (cancelled || model != model_.model || !prompt_->tokens().empty())
+          return;  // typed meanwhile
+        if (!error.isEmpty()) return show_error("Cannot write a default prompt", error);
+        prompt_->set_tokens(
+            *ids,
+            QString(
+                "%1 tokens of the model's own text (sampled at temperature 0.8); type to replace")
+                .arg(ids->size()));
       });
 }
 
@@ -221,8 +321,7 @@ void MainWindow::open_second_model(const QString& path) {
         second_capture_.reset();
         pattern_cache_.clear();
         status_label_->setText("Comparing with " + QString::fromStdString(second_model_.summary));
-        set_compare(true);
-        run_prompt(prompt_->tokens(), prompt_->labels());
+        run_prompt(prompt_->tokens(), prompt_->labels());  // opens the comparison when done
       });
 }
 
@@ -231,6 +330,7 @@ void MainWindow::close_second_model() {
   second_capture_.reset();
   pattern_cache_.clear();
   compare_->clear();
+  set_compare(false);
 }
 
 void MainWindow::run_prompt(const std::vector<int32_t>& tokens, const QStringList& labels) {
@@ -264,11 +364,17 @@ void MainWindow::run_prompt(const std::vector<int32_t>& tokens, const QStringLis
         pattern_cache_.clear();
         map_->set_tokens(labels_);
         compare_->set_tokens(labels_);
+        diff_->set_tokens(labels_);
         grid_->set_grid(result->grid);
+        model_view_->set_source(capture_);
         tokens_->set_source(capture_, labels_);
         layer_ = std::min(layer_, capture_->n_layers() - 1);
         head_ = std::min(head_, capture_->n_heads() - 1);
-        select_head(layer_, head_);
+        select_head(layer_, head_);  // with a second model open, B follows
+        if (second_capture_ && !compare_on_)
+          set_compare(true);
+        else if (compare_on_ && !second_capture_ && compare_layer_ >= 0)
+          compare_head(compare_layer_, compare_head_);
         status_label_->setText(QString("%1 tokens analysed: %2 layers × %3 heads")
                                    .arg(capture_->T()).arg(capture_->n_layers()).arg(capture_->n_heads()));
       });
@@ -281,6 +387,9 @@ void MainWindow::show_head(AttentionMapView* view, JobRunner* runner, int layer,
     return show_error("No such head", QString("the %1 model has %2 layers × %3 heads")
                                           .arg(second ? "second" : "open").arg(capture->n_layers()).arg(capture->n_heads()));
   QString title = head_title(layer, head);
+  // Side by side, titles must fit a third of the width.
+  if (compare_on_)
+    title = QString("%1 · L%2 H%3").arg(view == map_ ? "A" : "B").arg(layer).arg(head);
   if (second) title += " · " + QFileInfo(QString::fromStdString(second_model_.path)).fileName();
   if (capture->T() > kMaterializedMapMaxT) {  // never T x T: overview and tiles, recomputed
     runner->cancel();
@@ -292,6 +401,7 @@ void MainWindow::show_head(AttentionMapView* view, JobRunner* runner, int layer,
   if (it != pattern_cache_.end()) {
     runner->cancel();
     view->show_prepared(*it->second, title);
+    update_comparison();
     return;
   }
   auto out = std::make_shared<PreparedMap>();
@@ -308,12 +418,58 @@ void MainWindow::show_head(AttentionMapView* view, JobRunner* runner, int layer,
         if (pattern_cache_.size() >= kPatternCache) pattern_cache_.erase(pattern_cache_.begin());
         pattern_cache_[key] = out;
         if (target) target->show_prepared(*out, title);
+        update_comparison();
       });
+}
+
+void MainWindow::update_comparison() {
+  if (!compare_on_) {
+    map_->set_shared_top(0);
+    return;
+  }
+  auto a = map_->pattern(), b = compare_->pattern();
+  if (!a || !b || a->T != b->T) return diff_->clear();
+  const double top = std::max(map_->own_top(), compare_->own_top());
+  map_->set_shared_top(top);
+  compare_->set_shared_top(top);
+  QString name_b = QString("L%1H%2").arg(b->layer).arg(b->head);
+  if (second_capture_)
+    name_b += " of " + QFileInfo(QString::fromStdString(second_model_.path)).fileName();
+  diff_->show_difference(a, b,
+                         QString("A − B · L%1H%2 − %3").arg(a->layer).arg(a->head).arg(name_b));
+}
+
+void MainWindow::set_log_scale(bool on) {
+  if (log_action_->isChecked() != on)
+    return log_action_->setChecked(on);  // comes back through toggled
+  for (AttentionMapView* v : {map_, compare_, diff_}) v->set_log_scale(on);
+  model_view_->set_log_scale(on);
+  // Cached heads were coloured at the other setting: redraw A and B on their workers.
+  if (capture_) select_head(layer_, head_);
+  if (compare_on_ && compare_layer_ >= 0) compare_head(compare_layer_, compare_head_);
+}
+
+void MainWindow::on_tab_changed(int index) {
+  // The model and prompt, heads and token panels serve the Explore and Model tabs only.
+  const bool explore = tabs_->widget(index) != train_ && tabs_->widget(index) != sweeps_;
+  if (!explore && !docks_hidden_for_tab_) {
+    docks_were_visible_.clear();
+    for (QDockWidget* d : docks_) {
+      docks_were_visible_ << d->isVisible();
+      d->hide();
+    }
+    docks_hidden_for_tab_ = true;
+  } else if (explore && docks_hidden_for_tab_) {
+    for (int i = 0; i < docks_.size(); ++i)
+      docks_[i]->setVisible(docks_were_visible_.value(i, true));
+    docks_hidden_for_tab_ = false;
+  }
 }
 
 bool MainWindow::wait_idle(int timeout_ms) {
   return jobs_->wait_idle(timeout_ms) && map_jobs_->wait_idle(timeout_ms) &&
-         compare_jobs_->wait_idle(timeout_ms) && map_->wait_idle(timeout_ms) && compare_->wait_idle(timeout_ms) &&
+         model_view_->wait_idle(timeout_ms) && compare_jobs_->wait_idle(timeout_ms) &&
+         map_->wait_idle(timeout_ms) && compare_->wait_idle(timeout_ms) &&
          jobs_->wait_idle(timeout_ms);
 }
 
@@ -326,20 +482,48 @@ void MainWindow::select_head(int layer, int head) {
   layer_ = layer;
   head_ = head;
   show_head(map_, map_jobs_, layer, head, false);
-  if (second_capture_ && compare_->isVisible()) show_head(compare_, compare_jobs_, layer, head, true);
+  if (second_capture_ && compare_on_) compare_head(layer, head);
   grid_->mark_selected(layer, head);
+  model_view_->mark_selected(layer, head);
+  dashboard_->set_head(layer, head);
   tokens_->set_head(layer, head);
 }
 
 void MainWindow::compare_head(int layer, int head) {
   if (!capture_ || layer < 0 || head < 0) return;
   if (!compare_action_->isChecked()) compare_action_->setChecked(true);
+  compare_layer_ = layer;
+  compare_head_ = head;
+  auto run = second_capture_ ? second_capture_ : capture_;
+  if (layer >= run->n_layers() || head >= run->n_heads())
+    return show_head(compare_, compare_jobs_, layer, head, second_capture_ != nullptr);
+  if (!second_capture_) grid_->mark_compare(layer, head);
+  QString name = QString("L%1 H%2").arg(layer).arg(head);
+  if (second_capture_)
+    name += " of " + QFileInfo(QString::fromStdString(second_model_.path)).fileName();
+  tokens_->set_second(run, layer, head, name);
   show_head(compare_, compare_jobs_, layer, head, second_capture_ != nullptr);
 }
 
 void MainWindow::set_compare(bool on) {
+  const bool was = compare_on_;
+  if (on == was) return;  // also the echo of compare_action_'s toggled signal
+  compare_on_ = on;
+  for (AttentionMapView* v : {map_, compare_, diff_}) v->set_compact(on);
   compare_->setVisible(on);
+  diff_->setVisible(on);
   if (compare_action_->isChecked() != on) compare_action_->setChecked(on);
+  if (on != was) maps_->setSizes(on ? QList<int>{1000, 1000, 1000} : QList<int>{1000, 0, 0});
+  if (!on) {
+    compare_layer_ = compare_head_ = -1;
+    grid_->mark_compare(-1, -1);
+    tokens_->set_second(nullptr, -1, -1, {});
+    diff_->clear();
+    update_comparison();
+    if (capture_ && was) select_head(layer_, head_);  // drop the "A ·" from the title
+    return;
+  }
+  if (capture_ && !was) select_head(layer_, head_);  // "A ·" in the title
   if (on && second_capture_) {
     compare_head(layer_, head_);  // the same head in the second model
   } else if (on && !compare_->has_head() && capture_) {
@@ -351,9 +535,55 @@ void MainWindow::set_compare(bool on) {
   }
 }
 
+double MainWindow::export_aspect(QCustomPlot* plot) const {
+  if (plot == map_->plot() || plot == compare_->plot() || plot == diff_->plot())
+    return 1.0;  // square map
+  if (plot == grid_->plot()) return 0.8;
+  if (plot == model_view_->plot()) return 0.9;
+  if (plot == tokens_->plot()) return 0.55;
+  return 0.62;
+}
+
+void MainWindow::export_comparison(const QString& path) {
+  if (!compare_on_ || !compare_->has_head() || !diff_->has_head())
+    throw Error(
+        "no comparison to export: open a second head (Ctrl+click in the head grid) or a second "
+        "model");
+  FigureSize size = export_size_;
+  if (size.height_in <= 0) size.height_in = size.width_in / 3 * 1.02;
+  export_panels({map_->plot(), compare_->plot(), diff_->plot()}, path, size);
+  const QFileInfo info(path);
+  export_csv(diff_->csv(), info.dir().filePath(info.completeBaseName() + ".csv"));
+}
+
+void MainWindow::export_named_view(const QString& view, const QString& path) {
+  if (view == "compare") return export_comparison(path);
+  if (view == "dashboard") {
+    if (QFileInfo(path).suffix().toLower() == "csv") return export_csv(dashboard_->csv(), path);
+    export_widget(dashboard_, path, export_size_);
+    const QFileInfo info(path);
+    return export_csv(dashboard_->csv(), info.dir().filePath(info.completeBaseName() + ".csv"));
+  }
+  QCustomPlot* plot = nullptr;
+  QString csv;
+  if (view == "map")
+    plot = map_->plot(), csv = map_->csv();
+  else if (view == "grid")
+    plot = grid_->plot(), csv = grid_->csv();
+  else if (view == "tokens")
+    plot = tokens_->plot(), csv = tokens_->csv();
+  else if (view == "model")
+    plot = model_view_->plot(), csv = model_view_->csv();
+  else
+    throw Error("view '" + view.toStdString() + "' cannot be exported");
+  export_view(plot, csv, path);
+}
+
 void MainWindow::export_view(QCustomPlot* plot, const QString& csv, const QString& path) {
   if (QFileInfo(path).suffix().toLower() == "csv") return export_csv(csv, path);
-  export_plot(plot, path);
+  FigureSize size = export_size_;
+  if (size.height_in <= 0) size.height_in = size.width_in * export_aspect(plot);
+  export_plot(plot, path, size);
   const QFileInfo info(path);
   export_csv(csv, info.dir().filePath(info.completeBaseName() + ".csv"));
 }

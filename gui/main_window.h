@@ -7,14 +7,17 @@
 #include <QPointer>
 #include <map>
 #include <memory>
+#include <tuple>
 
 #include "gui/attention_capture.h"
+#include "gui/figure_export.h"
 #include "gui/head_metrics.h"
 #include "gui/model_loading.h"
 #include "gui/pattern_image.h"
-#include <tuple>
 
 class QAction;
+class QDockWidget;
+class QTabWidget;
 class QLabel;
 class QMenu;
 class QProgressBar;
@@ -27,6 +30,8 @@ namespace attnlab::gui {
 class AttentionMapView;
 class HeadGridView;
 class JobRunner;
+class ModelView;
+class HeadDashboard;
 class PromptPanel;
 class SweepBrowser;
 class TokenView;
@@ -42,19 +47,34 @@ class MainWindow : public QMainWindow {
   void select_head(int layer, int head);  // opens the head in the main map
   void compare_head(int layer, int head); // opens it in the second map
   void set_compare(bool on);
+  void set_log_scale(bool on);
   // A second model (same tokenizer) whose heads the comparison map shows for the same prompt.
   void open_second_model(const QString& path);
   void close_second_model();
   std::shared_ptr<const CapturedForward> second_capture() const { return second_capture_; }
 
-  // Exports a view's figure (pdf/svg/png, plus the .csv beside it) or its CSV alone.
+  // Exports a view's figure (pdf/svg/png, plus the .csv beside it) or its CSV alone, at
+  // export_size() whatever the window's size.
   void export_view(QCustomPlot* plot, const QString& csv, const QString& path);
+  // A, B and A - B side by side in one figure at a fixed aspect (width x width / 3).
+  void export_comparison(const QString& path);
+  // By name (script_views(): map, compare, grid, model, tokens, dashboard); throws attnlab::Error.
+  void export_named_view(const QString& view, const QString& path);
+  void set_export_size(const FigureSize& size) { export_size_ = size; }
+  const FigureSize& export_size() const { return export_size_; }
 
   AttentionMapView* map_view() const { return map_; }
   AttentionMapView* compare_view() const { return compare_; }
+  AttentionMapView* difference_view() const { return diff_; }
+  QTabWidget* tabs() const { return tabs_; }
+  const QList<QDockWidget*>& docks() const { return docks_; }
+  // The comparison's head B (layer -1 when none).
+  std::pair<int, int> compare_head_shown() const { return {compare_layer_, compare_head_}; }
   HeadGridView* grid_view() const { return grid_; }
   PromptPanel* prompt_panel() const { return prompt_; }
   TokenView* token_view() const { return tokens_; }
+  ModelView* model_view() const { return model_view_; }
+  HeadDashboard* dashboard() const { return dashboard_; }
   TrainPanel* train_panel() const { return train_; }
   SweepBrowser* sweep_browser() const { return sweeps_; }
   JobRunner* jobs() const { return jobs_; }
@@ -78,6 +98,11 @@ class MainWindow : public QMainWindow {
   void export_dialog(QCustomPlot* plot, std::function<QString()> csv, const QString& name);
   // Shows a head in `view`: from the cache at once, else prepared on `runner`'s worker thread.
   void show_head(AttentionMapView* view, JobRunner* runner, int layer, int head, bool second);
+  // After A or B changed: one colour scale for both, the difference map, B in the token view.
+  void update_comparison();
+  void write_default_prompt();     // the model's own text, when a model opens without a prompt
+  void on_tab_changed(int index);  // side panels hide on the Train and Sweeps tabs
+  double export_aspect(QCustomPlot* plot) const;
   QString head_title(int layer, int head) const;
 
   JobRunner* jobs_;
@@ -90,6 +115,17 @@ class MainWindow : public QMainWindow {
   SweepBrowser* sweeps_;
   AttentionMapView* map_;
   AttentionMapView* compare_;
+  AttentionMapView* diff_;
+  ModelView* model_view_;
+  HeadDashboard* dashboard_;
+  QSplitter* maps_;
+  QTabWidget* tabs_;
+  QList<QDockWidget*> docks_;
+  QList<bool> docks_were_visible_;
+  bool docks_hidden_for_tab_ = false;
+  FigureSize export_size_;
+  int compare_layer_ = -1, compare_head_ = -1;
+  bool compare_on_ = false;  // A | B | A - B shown (the views' isVisible() is false on other tabs)
   QProgressBar* progress_;
   QPushButton* cancel_;
   QLabel* status_label_;

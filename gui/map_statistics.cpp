@@ -30,24 +30,27 @@ double ScaleTopSampler::top() {
   return hi > 0 ? hi : 1.0;
 }
 
-std::vector<double> KeyImportanceSums::result() const {
+std::vector<double> KeyImportanceSums::result(const KeyMask& mask) const {
   std::vector<double> a = a_;
-  const size_t T = a.size();
-  for (size_t k = 0; k < T; ++k) a[k] /= double(T - k);
+  const int T = int(a.size());
+  for (int k = 0; k < T; ++k) {
+    const int n = mask.queries_seeing(k, T);
+    a[size_t(k)] = n > 0 ? a[size_t(k)] / n : 0.0;
+  }
   return a;
 }
 
-double normalized_row_entropy(int t, const float* row) {
+double normalized_row_entropy(int t, const float* row, int n_visible) {
   // Ent of a/m without copying the row: -sum (a/m) log(a/m) = log m - (1/m) sum a log a
   // (Zhai et al.; Gu et al.'s |a| proxy for unnormalized rows).
-  if (t < 1) return 0.0;
+  if (t < 1 || n_visible <= 1) return 0.0;
   float m = 0, s = 0;
   for (int j = 0; j <= t; ++j) {
     const float a = std::abs(row[j]);
     m += a;
     if (a > 0) s += a * std::log(a);
   }
-  return m > 0 ? (std::log(double(m)) - s / m) / std::log(double(t + 1)) : 0.0;
+  return m > 0 ? (std::log(double(m)) - s / m) / std::log(double(n_visible)) : 0.0;
 }
 
 }  // namespace attnlab::gui

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "analysis/key_mask.h"
+
 namespace attnlab::gui {
 
 // The top of the colour scale: the 99.5th percentile of an evenly strided sample (about 200k)
@@ -23,33 +25,44 @@ class ScaleTopSampler {
   std::vector<float> sample_;
 };
 
-// alpha_k: mean weight key k receives from the queries that see it (Gu et al.).
+// alpha_k: mean weight key k receives from the queries that see it: the column sum over the
+// analysis library's masked divisor (KeyMask::queries_seeing, head_stats' alpha_visible), which
+// is Gu et al.'s T - k under plain causal attention and stays right under window, block and
+// dilated masks. `mask` must be prepared for T (KeyMask::prepare).
 class KeyImportanceSums {
  public:
   explicit KeyImportanceSums(int T) : a_(size_t(T), 0.0) {}
   void add_row(int t, const float* row) {
     for (int j = 0; j <= t; ++j) a_[size_t(j)] += row[j];
   }
-  std::vector<double> result() const;
+  std::vector<double> result(const KeyMask& mask = {}) const;
 
  private:
   std::vector<double> a_;
 };
 
-// Normalized entropy of row t (keys 0..t) of the proxy-normalized row |a|/m; 0 for t = 0.
-double normalized_row_entropy(int t, const float* row);
+// Normalized entropy of row t (keys 0..t) of the proxy-normalized row |a|/m, divided by the
+// log of the n_visible keys the query sees (t + 1 under plain causal attention); 0 when n <= 1.
+double normalized_row_entropy(int t, const float* row, int n_visible);
+inline double normalized_row_entropy(int t, const float* row) {
+  return normalized_row_entropy(t, row, t + 1);
+}
 
 // All three over one stream of rows.
 struct MapStatistics {
-  explicit MapStatistics(int T) : scale(T), alpha(T), entropy(size_t(T), 0.0) {}
+  explicit MapStatistics(int T, KeyMask m = {})
+      : scale(T), alpha(T), entropy(size_t(T), 0.0), mask(std::move(m)) {
+    mask.prepare(T);
+  }
   void add_row(int t, const float* row) {
     scale.add_row(t, row);
     alpha.add_row(t, row);
-    entropy[size_t(t)] = normalized_row_entropy(t, row);
+    entropy[size_t(t)] = normalized_row_entropy(t, row, mask.visible_count(t));
   }
   ScaleTopSampler scale;
   KeyImportanceSums alpha;
   std::vector<double> entropy;
+  KeyMask mask;
 };
 
 }  // namespace attnlab::gui

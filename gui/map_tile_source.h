@@ -21,6 +21,8 @@ class MapTileSource {
   virtual int T() const = 0;
   // Where `layer`'s tiles are computed ("CPU", "GPU"), for the view's status line.
   virtual std::string device(int layer) const = 0;
+  // The layer's attention spec (its mask terms decide alpha_k's divisor); "" = plain causal.
+  virtual std::string attention_spec(int layer) const { return {}; }
   // Streams rows t0..t1-1 of r's rectangle (r's pool is ignored) in order of t. Polls `cancel`
   // and throws Cancelled once it turns true; throws attnlab::Error for a bad request.
   virtual void rows(const MapTileRequest& r, const TileRowVisitor& visit, const std::atomic<bool>* cancel) const = 0;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <thread>
 
+#include "experiments/figures/paper_style.h"
 #include "gui/color_lut.h"
 #include "gui/map_statistics.h"
 
@@ -53,7 +54,11 @@ QImage build_pattern_image(const HeadPattern& p, const ColorScale& scale) {
   for (int t = 0; t < T; ++t) {
     uchar* line = img.scanLine(t);
     const float* row = p.w.data() + size_t(t) * T;
-    for (int j = 0; j <= t; ++j) line[j] = index(row[j]);
+    if (p.mask.causal_only()) {
+      for (int j = 0; j <= t; ++j) line[j] = index(row[j]);
+    } else {  // keys a window, block or dilation hides are greyed like the future
+      for (int j = 0; j <= t; ++j) line[j] = p.mask.visible(t, j) ? index(row[j]) : uchar(0);
+    }
     std::fill(line + t + 1, line + T, uchar(0));
   }
   return img;
@@ -75,7 +80,41 @@ QImage build_tile_image(const MapTile& tile, const ColorScale& scale) {
   return img;
 }
 
-std::vector<QImage> image_pyramid(const QImage& full) {
+QVector<QRgb> diverging_color_table() {
+  QVector<QRgb> table(256);
+  table[0] = masked_cell_rgb();
+  for (int i = 1; i < 256; ++i) table[i] = fig::colormap_color("RdBu", 1.0 - (i - 1) / 254.0).rgb();
+  return table;
+}
+
+QImage build_difference_image(const HeadPattern& d, double top) {
+  const int T = d.T;
+  QImage img(T, T, QImage::Format_Indexed8);
+  img.setColorTable(diverging_color_table());
+  const float k = float(127.0 / (top > 0 ? top : 1.0));
+  for (int t = 0; t < T; ++t) {
+    uchar* line = img.scanLine(t);
+    const float* row = d.w.data() + size_t(t) * T;
+    for (int j = 0; j < T; ++j) {
+      if (j > t || !d.mask.visible(t, j)) {
+        line[j] = 0;
+        continue;
+      }
+      const float x = std::min(127.0f, std::max(-127.0f, row[j] * k));
+      line[j] = uchar(128 + int(std::lround(x)));
+    }
+  }
+  return img;
+}
+
+std::vector<QImage> image_pyramid(const QImage& full, bool diverging) {
+  // Diverging: the strongest difference of a block, either sign (masked 0 only when all are).
+  auto pick = [diverging](uchar a, uchar b) -> uchar {
+    if (!diverging) return std::max(a, b);
+    if (a == 0) return b;
+    if (b == 0) return a;
+    return std::abs(int(a) - 128) >= std::abs(int(b) - 128) ? a : b;
+  };
   std::vector<QImage> levels{full};
   while (levels.back().width() > 64) {
     const QImage& src = levels.back();
@@ -88,7 +127,7 @@ std::vector<QImage> image_pyramid(const QImage& full) {
       uchar* out = dst.scanLine(y);
       for (int x = 0; x < w; ++x) {
         const int x1 = std::min(2 * x + 1, src.width() - 1);
-        out[x] = std::max(std::max(a[2 * x], a[x1]), std::max(b[2 * x], b[x1]));
+        out[x] = pick(pick(a[2 * x], a[x1]), pick(b[2 * x], b[x1]));
       }
     }
     levels.push_back(std::move(dst));
@@ -99,12 +138,13 @@ std::vector<QImage> image_pyramid(const QImage& full) {
 std::vector<double> key_importance(const HeadPattern& p) {
   KeyImportanceSums a(p.T);
   for (int t = 0; t < p.T; ++t) a.add_row(t, p.w.data() + size_t(t) * p.T);
-  return a.result();
+  return a.result(p.mask);
 }
 
 std::vector<double> query_entropy(const HeadPattern& p) {
   std::vector<double> e(size_t(p.T), 0.0);
-  for (int t = 0; t < p.T; ++t) e[size_t(t)] = normalized_row_entropy(t, p.w.data() + size_t(t) * p.T);
+  for (int t = 0; t < p.T; ++t)
+    e[size_t(t)] = normalized_row_entropy(t, p.w.data() + size_t(t) * p.T, p.mask.visible_count(t));
   return e;
 }
 

@@ -38,9 +38,15 @@ QImage build_pattern_image(const HeadPattern& p, const ColorScale& scale);
 // A tile's pixels coloured the same way; pixels whose every cell is masked (keys all in the
 // future of the queries) are grey.
 QImage build_tile_image(const MapTile& tile, const ColorScale& scale);
+// A signed map (a difference A - B) through the diverging palette (RdBu inverted: red where
+// positive, blue where negative, white at 0) over [-top, top]; index 0 is the masked grey and
+// index 128 is 0.
+QVector<QRgb> diverging_color_table();
+QImage build_difference_image(const HeadPattern& d, double top);
 // Level 0 is `full`; each next level halves both sides keeping the largest colour index of
-// each 2x2 block, down to 64 pixels. The plottable draws the level that matches the screen.
-std::vector<QImage> image_pyramid(const QImage& full);
+// each 2x2 block (diverging: the index furthest from the centre), down to 64 pixels. The
+// plottable draws the level that matches the screen.
+std::vector<QImage> image_pyramid(const QImage& full, bool diverging = false);
 
 // Everything the map view draws for one head, computed off the UI thread (the costly part of
 // a head switch: T*T colouring and the per-row statistics); applying it is a cheap replot.

@@ -11,6 +11,7 @@
 
 #include "core/tensor/error.h"
 #include "datasets/task_registry.h"
+#include "gui/task_at_context.h"
 #include "gui/token_chips.h"
 
 namespace attnlab::gui {
@@ -113,9 +114,31 @@ void PromptPanel::retokenize() {
   publish(std::move(ids), std::move(labels), note);
 }
 
+void PromptPanel::set_tokens(std::vector<int32_t> ids, const QString& note) {
+  if (!codec_ || ids.empty()) return;
+  QStringList labels;
+  std::string text;
+  for (int32_t id : ids) {
+    const std::string piece = codec_->piece(id);
+    labels << QString::fromStdString(display_label(piece));
+    if (id != bos_) text += piece;
+  }
+  edit_->blockSignals(true);
+  edit_->setPlainText(QString::fromStdString(text).trimmed());
+  edit_->blockSignals(false);
+  debounce_->stop();
+  publish(std::move(ids), std::move(labels), note);
+  emit tokens_ready(tokens_, labels_);
+}
+
+void PromptPanel::submit_now() {
+  debounce_->stop();
+  if (!tokens_.empty()) emit tokens_ready(tokens_, labels_);
+}
+
 void PromptPanel::draw_task_sample(const QString& task_spec) {
   try {
-    std::unique_ptr<Task> task = make_task(task_spec.toStdString());
+    std::unique_ptr<Task> task = make_task_at_context(task_spec.toStdString(), context_);
     Batch batch;
     task->next(batch);
     std::vector<int32_t> ids(batch.tokens.begin(), batch.tokens.begin() + batch.T);

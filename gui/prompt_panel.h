@@ -27,7 +27,13 @@ class PromptPanel : public QWidget {
   void set_model(const QString& summary, std::shared_ptr<const TokenCodec> codec, int context, int bos);
   void set_prompt(const QString& text);  // as if typed; analysed after the debounce
   QString prompt() const;
+  // One sequence of a task drawn at the model's context (the task's len set to it where the
+  // task has one and the spec does not).
   void draw_task_sample(const QString& task_spec);
+  // Tokens from elsewhere (the model's own text): shown as text and chips, then analysed now.
+  void set_tokens(std::vector<int32_t> ids, const QString& note);
+  // Analyses the current tokens now instead of after the typing pause (scripted mode).
+  void submit_now();
 
   const std::vector<int32_t>& tokens() const { return tokens_; }
   const QStringList& labels() const { return labels_; }

@@ -1,7 +1,10 @@
 #include "gui/sweep_browser.h"
 
+#include <qcustomplot.h>
+
 #include <QComboBox>
 #include <QFileDialog>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -11,13 +14,30 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <map>
-#include <qcustomplot.h>
 #include <sstream>
 
 #include "experiments/store/query.h"
 #include "gui/plot_style.h"
 
 namespace attnlab::gui {
+namespace {
+
+// A category label that fits under its tick: long names wrap at their separators.
+QString wrap_category(const std::string& name, int width = 14) {
+  QString out, line;
+  const QString s = QString::fromStdString(name);
+  for (int i = 0; i < s.size(); ++i) {
+    line += s[i];
+    const bool sep = QString(",_=(+ ").contains(s[i]);
+    if (line.size() >= width && sep && i + 1 < s.size()) {
+      out += line + "\n";
+      line.clear();
+    }
+  }
+  return out + line;
+}
+
+}  // namespace
 
 SweepBrowser::SweepBrowser(QWidget* parent) : QWidget(parent) {
   auto* open_store_button = new QPushButton("Open store…");
@@ -51,12 +71,18 @@ SweepBrowser::SweepBrowser(QWidget* parent) : QWidget(parent) {
   auto* top = new QHBoxLayout;
   top->addWidget(open_store_button);
   top->addWidget(filter_, 1);
-  auto* axes = new QHBoxLayout;
-  axes->addWidget(new QLabel("x: config field"));
-  axes->addWidget(x_field_, 1);
-  axes->addWidget(new QLabel("y: final metric"));
-  axes->addWidget(y_metric_, 1);
-  axes->addWidget(open_);
+  // Each chooser on its own row, wide enough for the longest name (no cut-off metric names).
+  for (QComboBox* box : {x_field_, y_metric_}) {
+    box->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    box->setMinimumContentsLength(24);
+  }
+  auto* axes = new QGridLayout;
+  axes->addWidget(new QLabel("x: config field"), 0, 0);
+  axes->addWidget(x_field_, 0, 1);
+  axes->addWidget(new QLabel("y: final metric"), 1, 0);
+  axes->addWidget(y_metric_, 1, 1);
+  axes->addWidget(open_, 1, 2);
+  axes->setColumnStretch(1, 1);
   auto* split = new QSplitter(Qt::Vertical);
   split->addWidget(table_);
   split->addWidget(plot_);
@@ -123,6 +149,7 @@ void SweepBrowser::refresh() {
   fields_ = exp::varying_fields(store_->runs());
   QStringList header = {"run", "status", "step"};
   for (const auto& f : fields_) header << QString::fromStdString(f);
+  header << "final metric";  // the y metric's value, filled by replot
   table_->clear();
   table_->setColumnCount(header.size());
   table_->setHorizontalHeaderLabels(header);
@@ -195,11 +222,26 @@ void SweepBrowser::replot() {
     int i = 0;
     for (auto& [name, pos] : categories) {
       pos = i;
-      text_ticker->addTick(i++, QString::fromStdString(name));
+      text_ticker->addTick(i++, wrap_category(name));
     }
     plot_->xAxis->setTicker(text_ticker);
+    // Many categories: rotated so neighbours never overlap.
+    plot_->xAxis->setTickLabelRotation(categories.size() > 4 ? -35 : 0);
   } else {
     plot_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    plot_->xAxis->setTickLabelRotation(0);
+  }
+  // The table's metric column shows the plotted value of each run.
+  const int metric_col = table_->columnCount() - 1;
+  if (metric_col >= 0) {
+    table_->setHorizontalHeaderItem(metric_col, new QTableWidgetItem(y_metric_->currentText()));
+    for (int i = 0; i < int(runs_.size()); ++i) {
+      QString v = "–";
+      for (const auto& p : plotted_)
+        if (p[0] == runs_[size_t(i)].id)
+          v = QString::number(QString::fromStdString(p[2]).toDouble(), 'g', 4);
+      table_->setItem(i, metric_col, new QTableWidgetItem(v));
+    }
   }
   QCPGraph* g = plot_->addGraph();
   g->setLineStyle(QCPGraph::lsNone);
@@ -212,8 +254,8 @@ void SweepBrowser::replot() {
   plot_->yAxis->setLabel(y_metric_->currentText());
   g->rescaleAxes();
   if (!numeric) plot_->xAxis->setRange(-0.5, categories.size() - 0.5);
-  else plot_->xAxis->scaleRange(1.2, plot_->xAxis->range().center());
-  // Pad by the spread, or by the value itself when every run lands on the same number.
+  else
+    plot_->xAxis->scaleRange(1.2, plot_->xAxis->range().center());
   double lo = 1e300, hi = -1e300;
   for (const auto& p : plotted_) {
     const double v = QString::fromStdString(p[2]).toDouble();
@@ -221,11 +263,20 @@ void SweepBrowser::replot() {
     hi = std::max(hi, v);
   }
   if (lo <= hi) {
-    const double pad = std::max(0.1 * (hi - lo), 0.05 * std::max(std::abs(lo), std::abs(hi)) + 1e-9);
-    plot_->yAxis->setRange(lo - pad, hi + pad);
+    const QCPRange y = sweep_y_range(lo, hi);
+    plot_->yAxis->setRange(y.lower, y.upper);
   }
   style_plot(plot_);
   plot_->replot();
+}
+
+QCPRange sweep_y_range(double lo, double hi) {
+  // Values of one sign whose spread is small next to their size (a single run, or runs that
+  // agree): the axis starts at 0, so a value reads as a size and not as a +-0.003 wiggle.
+  if (lo >= 0 && hi > 0 && hi - lo < 0.5 * hi) return QCPRange(0, hi * 1.15);
+  if (hi <= 0 && lo < 0 && hi - lo < 0.5 * -lo) return QCPRange(lo * 1.15, 0);
+  const double pad = std::max(0.1 * (hi - lo), 1e-9);
+  return QCPRange(lo - pad, hi + pad);
 }
 
 QString SweepBrowser::csv() const {

@@ -2,6 +2,8 @@
 // Browse a study's results store: filter runs by config fields, plot a run's final metric
 // against a config field (one point per run; categorical fields get one column per value),
 // and open a run's checkpoint in the explorer.
+#include <qcustomplot.h>
+
 #include <QWidget>
 #include <memory>
 #include <vector>
@@ -16,6 +18,9 @@ class QPushButton;
 class QTableWidget;
 
 namespace attnlab::gui {
+
+// The y range of the sweep plot for values in [lo, hi].
+QCPRange sweep_y_range(double lo, double hi);
 
 class SweepBrowser : public QWidget {
   Q_OBJECT

@@ -5,6 +5,10 @@
 
 namespace attnlab::gui {
 
+QString token_tick_label(int position, const QString& token) {
+  return QString("%1:«%2»").arg(position).arg(token);
+}
+
 int token_label_pitch(const QCPAxis* axis) {
   return QFontMetrics(axis->tickLabelFont()).height() + 3;
 }
@@ -39,7 +43,7 @@ bool update_token_ticks(QCPAxis* axis, const QStringList& labels) {
   QMap<double, QString> ticks;
   for (int i = first; i <= last; i += step) {
     const QString& tok = labels[i];
-    ticks.insert(i, step == 1 ? tok : QString("%1 %2").arg(i).arg(tok));
+    ticks.insert(i, token_tick_label(i, tok));
   }
   if (ticks == ticker->ticks()) return false;
   ticker->setTicks(ticks);

@@ -91,8 +91,7 @@ void TokenChips::paintEvent(QPaintEvent* ev) {
     if (!weights_.empty() && i < int(weights_.size())) {
       if (wmax > 0) {
         // White to amber: highlighted text stays readable at every weight.
-        const double f = std::clamp(weights_[i] / wmax, 0.0, 1.0);
-        fill = QColor(int(255 - f * (255 - 0xf5)), int(255 - f * (255 - 0xa6)), int(255 - f * (255 - 0x23)));
+        fill = tint(weights_[i] / wmax);
       }
     }
     p.setBrush(fill);
@@ -101,6 +100,26 @@ void TokenChips::paintEvent(QPaintEvent* ev) {
     p.setPen(text);
     p.drawText(r, Qt::AlignCenter, labels_[i]);
   }
+}
+
+QColor TokenChips::tint(double f) {
+  f = std::clamp(f, 0.0, 1.0);
+  return QColor(int(255 - f * (255 - 0xf5)), int(255 - f * (255 - 0xa6)),
+                int(255 - f * (255 - 0x23)));
+}
+
+QString TokenChips::legend_html(double wmax, const QString& what) {
+  QString cells;
+  for (int i = 0; i <= 4; ++i)
+    cells += QString("<td style='background:%1'>&nbsp;&nbsp;&nbsp;&nbsp;</td>")
+                 .arg(tint(i / 4.0).name());
+  return QString(
+             "<table cellspacing=0 "
+             "cellpadding=1><tr><td>0&nbsp;</td>%1<td>&nbsp;%2</td></tr></table>"
+             "<span style='color:#555'>chip shading ∝ %3, scaled to its largest</span>")
+      .arg(cells)
+      .arg(QString::number(wmax, 'g', 3))
+      .arg(what);
 }
 
 void TokenChips::mousePressEvent(QMouseEvent* ev) {

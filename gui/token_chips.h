@@ -19,6 +19,10 @@ class TokenChips : public QWidget {
   int selected() const { return selected_; }
   int count() const { return labels_.size(); }
   QRect chip_rect(int i) const;
+  // The shading of a chip at fraction f of the largest weight (white to amber), and a legend
+  // (swatches from 0 to wmax) saying what the shading shows.
+  static QColor tint(double f);
+  static QString legend_html(double wmax, const QString& what);
 
   bool hasHeightForWidth() const override { return true; }
   int heightForWidth(int w) const override;

@@ -1,5 +1,7 @@
 #include "gui/train_panel.h"
 
+#include <qcustomplot.h>
+
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -11,7 +13,7 @@
 #include <QSpinBox>
 #include <QStandardItemModel>
 #include <QVBoxLayout>
-#include <qcustomplot.h>
+#include <cmath>
 
 #include "core/attention/attention.h"
 #include "datasets/task_registry.h"
@@ -113,12 +115,17 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
   plot_ = new QCustomPlot(this);
   plot_->plotLayout()->clear();
   auto* loss_rect = new QCPAxisRect(plot_);
+  auto* score_rect = new QCPAxisRect(plot_);
   auto* sink_rect = new QCPAxisRect(plot_);
   plot_->plotLayout()->addElement(0, 0, loss_rect);
-  plot_->plotLayout()->addElement(1, 0, sink_rect);
+  plot_->plotLayout()->addElement(1, 0, score_rect);
+  plot_->plotLayout()->addElement(2, 0, sink_rect);
   auto* group = new QCPMarginGroup(plot_);
-  loss_rect->setMarginGroup(QCP::msLeft | QCP::msRight, group);
-  sink_rect->setMarginGroup(QCP::msLeft | QCP::msRight, group);
+  for (QCPAxisRect* r : {loss_rect, score_rect, sink_rect})
+    r->setMarginGroup(QCP::msLeft | QCP::msRight, group);
+  score_rect->axis(QCPAxis::atLeft)->setLabel("probe score");
+  score_rect->axis(QCPAxis::atBottom)->setLabel("step");
+  score_rect->axis(QCPAxis::atLeft)->setRange(0, 1.02);
   loss_rect->axis(QCPAxis::atLeft)->setLabel("training loss");
   loss_rect->axis(QCPAxis::atBottom)->setLabel("step");
   sink_rect->axis(QCPAxis::atLeft)->setLabel("sink score α₁ per head");
@@ -134,6 +141,24 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
   layer_legend_->setBorderPen(QPen(QColor(0, 0, 0, 60)));
   loss_graph_ = new QCPGraph(loss_rect->axis(QCPAxis::atBottom), loss_rect->axis(QCPAxis::atLeft));
   loss_graph_->setPen(QPen(accent_color(), 1.3));
+  induction_graph_ =
+      new QCPGraph(score_rect->axis(QCPAxis::atBottom), score_rect->axis(QCPAxis::atLeft));
+  induction_graph_->setPen(QPen(series_color(1), 1.3));
+  induction_graph_->setName("best head's induction score");
+  accuracy_graph_ =
+      new QCPGraph(score_rect->axis(QCPAxis::atBottom), score_rect->axis(QCPAxis::atLeft));
+  accuracy_graph_->setPen(QPen(series_color(2), 1.3));
+  accuracy_graph_->setName("task accuracy");
+  for (QCPGraph* g : {induction_graph_, accuracy_graph_})
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 3));
+  auto* score_legend = new QCPLegend;
+  score_rect->insetLayout()->addElement(score_legend,
+                                        Qt::AlignTop | Qt::AlignLeft);  // curves rise to the right
+  score_legend->setLayer("legend");
+  score_legend->setFont(QFont(screen_style().font_family, 8));
+  score_legend->setBrush(QColor(255, 255, 255, 220));
+  score_legend->addItem(new QCPPlottableLegendItem(score_legend, induction_graph_));
+  score_legend->addItem(new QCPPlottableLegendItem(score_legend, accuracy_graph_));
   style_plot(plot_);
 
   auto* layout = new QHBoxLayout(this);
@@ -179,7 +204,11 @@ void TrainPanel::start() {
   sink_.clear();
   clear_sink_graphs();
   loss_graph_->data()->clear();
+  scores_.clear();
+  induction_graph_->data()->clear();
+  accuracy_graph_->data()->clear();
   session_ = std::make_unique<TrainSession>(request());
+  connect(session_.get(), &TrainSession::scores_done, this, &TrainPanel::on_scores);
   connect(session_.get(), &TrainSession::step_done, this, &TrainPanel::on_step);
   connect(session_.get(), &TrainSession::probe_done, this, &TrainPanel::on_probe);
   connect(session_.get(), &TrainSession::finished, this, &TrainPanel::on_finished);
@@ -226,7 +255,7 @@ void TrainPanel::clear_sink_graphs() {
 
 void TrainPanel::on_probe(qint64 step, const std::vector<double>& sink, int n_layers, int n_heads) {
   sink_.emplace_back(step, sink);
-  QCPAxisRect* rect = plot_->axisRect(1);
+  QCPAxisRect* rect = plot_->axisRect(2);
   if (sink_graphs_.size() != int(sink.size())) {
     n_layers_ = n_layers;
     n_heads_ = n_heads;
@@ -244,7 +273,17 @@ void TrainPanel::on_probe(qint64 step, const std::vector<double>& sink, int n_la
   }
   for (int i = 0; i < sink_graphs_.size(); ++i) sink_graphs_[i]->addData(double(step), sink[i]);
   rect->axis(QCPAxis::atBottom)->setRange(0, std::max<double>(1, session_->request().steps));
-  plot_->axisRect(0)->axis(QCPAxis::atBottom)->setRange(0, std::max<double>(1, session_->request().steps));
+  for (int i : {0, 1})
+    plot_->axisRect(i)
+        ->axis(QCPAxis::atBottom)
+        ->setRange(0, std::max<double>(1, session_->request().steps));
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TrainPanel::on_scores(qint64 step, double induction, double accuracy) {
+  scores_.emplace_back(step, induction, accuracy);
+  if (std::isfinite(induction)) induction_graph_->addData(double(step), induction);
+  if (std::isfinite(accuracy)) accuracy_graph_->addData(double(step), accuracy);
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -266,6 +305,9 @@ void TrainPanel::on_finished(const QString& status, const QString& error, const 
 QString TrainPanel::csv() const {
   QString out = "step,loss\n";
   for (auto [s, l] : loss_) out += QString("%1,%2\n").arg(s).arg(l, 0, 'g', 8);
+  out += "\nstep,best_induction,task_accuracy\n";
+  for (auto [s, ind, acc] : scores_)
+    out += QString("%1,%2,%3\n").arg(s).arg(ind, 0, 'g', 8).arg(acc, 0, 'g', 8);
   out += "\nstep,layer,head,sink_alpha1\n";
   for (const auto& [s, v] : sink_)
     for (int i = 0; i < int(v.size()); ++i)

@@ -3,6 +3,7 @@
 // appear step by step, pause or stop it, and open the trained checkpoint in the explorer.
 #include <QWidget>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "gui/train_session.h"
@@ -32,7 +33,9 @@ class TrainPanel : public QWidget {
   void stop();
   TrainSession* session() const { return session_.get(); }
   QCustomPlot* plot() const { return plot_; }
-  QString csv() const;  // step,loss then step,layer,head,sink
+  QString csv() const;  // step,loss; step,best_induction,task_accuracy; step,layer,head,sink
+  // (step, best head's induction score, task accuracy) of each probe so far.
+  const std::vector<std::tuple<qint64, double, double>>& scores() const { return scores_; }
 
  signals:
   void open_checkpoint(const QString& path);
@@ -41,6 +44,7 @@ class TrainPanel : public QWidget {
  private:
   void on_step(qint64 step, double loss);
   void on_probe(qint64 step, const std::vector<double>& sink, int n_layers, int n_heads);
+  void on_scores(qint64 step, double induction, double accuracy);
   void clear_sink_graphs();
   void on_finished(const QString& status, const QString& error, const QString& checkpoint);
 
@@ -54,10 +58,13 @@ class TrainPanel : public QWidget {
   QCPLegend* layer_legend_;
   QVector<QCPGraph*> sink_graphs_;
   QCPGraph* loss_graph_;
+  QCPGraph* induction_graph_;
+  QCPGraph* accuracy_graph_;
   std::unique_ptr<TrainSession> session_;
   QString checkpoint_;
   std::vector<std::pair<qint64, double>> loss_;
   std::vector<std::pair<qint64, std::vector<double>>> sink_;
+  std::vector<std::tuple<qint64, double, double>> scores_;  // step, induction, accuracy
   int n_layers_ = 0, n_heads_ = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <QDeadlineTimer>
 #include <QPointer>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -128,9 +129,28 @@ void TrainSession::body() {
       if (store) store->write_progress(run_id_, step, scalars, rows);
       scalars.clear();
       const int L = g.n_layers, H = g.n_heads;
-      QMetaObject::invokeMethod(this, [self, step, values, L, H] {
-        if (self) emit self->probe_done(step, values, L, H);
-      }, Qt::QueuedConnection);
+      double induction = std::nan("");
+      if (const int ind = g.index_of("induction (prefix matching)"); ind >= 0)
+        for (double v : g.values[size_t(ind)])
+          if (std::isfinite(v)) induction = std::isfinite(induction) ? std::max(induction, v) : v;
+      double accuracy = std::nan("");
+      if (probe.in_dim == 0) {
+        const Tensor& logits = model->forward(probe.tokens.data(), probe.B, probe.T);
+        for (const TaskMetric& m : probe_task->score_rows(probe, probe_task->meta(), logits))
+          if (m.name.find("accuracy") != std::string::npos && m.count > 0) {
+            accuracy = m.value;
+            break;
+          }
+      }
+      QMetaObject::invokeMethod(
+          this,
+          [self, step, values, L, H, induction, accuracy] {
+            if (self) {
+              emit self->probe_done(step, values, L, H);
+              emit self->scores_done(step, induction, accuracy);
+            }
+          },
+          Qt::QueuedConnection);
     };
     probe_heads(0);
     Trainer trainer(*model, tc, *train_task, nullptr, exp::make_train_backend({req_.device, "fp32"}, *model, tc));

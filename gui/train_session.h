@@ -1,7 +1,8 @@
 #pragma once
 // One training run started from the GUI: a small model on a task, trained on a worker thread
 // with pause and stop, reporting the loss every step and the sink score alpha_1 of every head
-// on a fixed probe sequence every few steps. With a store path the run lands in the results
+// on a fixed probe sequence every few steps, with the best induction score and the task's
+// accuracy on that probe. With a store path the run lands in the results
 // store (record, scalars, per-head metrics, checkpoint) like a sweep run does.
 #include <QObject>
 #include <QThread>
@@ -44,6 +45,9 @@ class TrainSession : public QObject {
   void step_done(qint64 step, double loss);
   // alpha_1 of every head, layer-major.
   void probe_done(qint64 step, const std::vector<double>& sink, int n_layers, int n_heads);
+  // On the same probe: the best head's induction score (prefix matching; NaN when the probe has
+  // no repeated token) and the task's accuracy on the probe batch (NaN for a task without one).
+  void scores_done(qint64 step, double induction, double accuracy);
   // status: "done" | "stopped" | "failed"; error set when failed; checkpoint written (or "").
   void finished(const QString& status, const QString& error, const QString& checkpoint);
 

@@ -1,16 +1,18 @@
 // The explorer end to end on the real stories260K model: open, type, pick a head, and check
 // that the map on screen is exactly the attention the engine computes for that head.
+#include <qcustomplot.h>
+
 #include <QLabel>
 #include <QMessageBox>
 #include <QTest>
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <qcustomplot.h>
 
 #include "core/io/load_checkpoint.h"
 #include "core/model/observer.h"
 #include "gui/attention_map_view.h"
 #include "gui/color_lut.h"
+#include "gui/figure_export.h"
 #include "gui/head_grid_view.h"
 #include "gui/job_runner.h"
 #include "gui/main_window.h"
@@ -158,7 +160,8 @@ TEST_CASE("explorer: export PDF, SVG, PNG and the CSV behind the map", "[gui]") 
   CHECK(svg.find("</svg>") != std::string::npos);
   QImage png;
   REQUIRE(png.load(QString::fromStdString((dir / "map.png").string())));
-  CHECK(png.width() > plot->width() * 3 - 5);          // 300 dpi from a 96 dpi layout
+  // A single column (3.5 in) at 300 dpi, whatever the window's size (issue 19).
+  CHECK(png.width() == exported_png_size(FigureSize{}).width());
   CHECK(png.dotsPerMeterX() == Approx(300 / 0.0254).margin(2));
   CHECK(test::distinct_colors(png) > 20);
   // The CSV beside the figure: a header and one row per causal cell.

@@ -60,6 +60,10 @@ TEST_CASE("train session: live loss and sink curves, stored run, checkpoint open
     CHECK(int(v.size()) == l * h);
     for (double a : v) CHECK((a >= 0 && a <= 1 + 1e-6));
   });
+  std::vector<std::tuple<qint64, double, double>> scores;
+  QObject::connect(&s, &TrainSession::scores_done, [&](qint64 step, double ind, double acc) {
+    scores.emplace_back(step, ind, acc);
+  });
   QObject::connect(&s, &TrainSession::finished, [&](const QString& st, const QString& err, const QString& ck) {
     status = st;
     checkpoint = ck;
@@ -70,6 +74,12 @@ TEST_CASE("train session: live loss and sink curves, stored run, checkpoint open
   CHECK(status == "done");
   REQUIRE(losses.size() == 30);
   CHECK(probes == std::vector<qint64>{0, 10, 20, 30});
+  // Live induction score and task accuracy beside the loss, at every probe.
+  REQUIRE(scores.size() == 4);
+  for (auto [step, ind, acc] : scores) {
+    CHECK((std::isnan(ind) || (ind >= 0 && ind <= 1 + 1e-6)));
+    CHECK((acc >= 0 && acc <= 1));  // bigram_backcopy reports an accuracy
+  }
   double first = 0, last = 0;
   for (int i = 0; i < 5; ++i) first += losses[i], last += losses[25 + i];
   CHECK(last < first);
