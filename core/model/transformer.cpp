@@ -156,13 +156,19 @@ void Transformer::run_trunk(bool keep_activations) {
   // The residual stream is shaped [B, T, D] as observers see it; blocks read it as N rows.
   x0_.shape = {B, T, D};
   for (ForwardObserver* o : observers_) o->on_residual(-1, x0_);
+  if (keep_activations) infer_ws_ = Block::Acts();  // training keeps its own per block
   Tensor cur = x0_, next({B, T, D});
   for (size_t l = 0; l < blocks_.size(); ++l) {
-    blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_, keep_activations);
+    blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_, keep_activations, &infer_ws_);
     std::swap(cur, next);
     for (ForwardObserver* o : observers_) o->on_residual(int(l), cur);
   }
   xf_ = std::move(cur);
+  final_norm(N);
+}
+
+void Transformer::final_norm(int N) {
+  const int D = config_.d_model;
   xf_norm_.resize({N, D});
   final_norm_cache_.resize({2, N});
   if (config_.norm == NormKind::layernorm)
@@ -171,6 +177,64 @@ void Transformer::run_trunk(bool keep_activations) {
   else
     rmsnorm_forward(xf_norm_.ptr(), final_norm_cache_.ptr() + N, xf_.ptr(), final_norm_w_.ptr(),
                     N, D, config_.norm_eps);
+}
+
+bool Transformer::supports_cached_decoding() const {
+  if (!observers_.empty() || config_.input_dim > 0) return false;
+  for (const auto& b : blocks_)
+    if (!b->attention().supports_cached_decoding()) return false;
+  return true;
+}
+
+const Tensor& Transformer::forward_cached(const int32_t* tokens, int B, int n, KVCache& cache) {
+  if (config_.input_dim > 0)
+    throw Error("cached decoding: this model reads continuous inputs, not tokens");
+  if (!observers_.empty())
+    throw Error("cached decoding does not call observers; remove them or use forward()");
+  if (cache.n_layers() != config_.n_layers || cache.kv_heads() != config_.n_kv_heads ||
+      cache.head_dim() != config_.head_dim())
+    throw Error("cached decoding: the KV cache was made for another model shape");
+  if (B != cache.batch())
+    throw Error("cached decoding: batch of " + std::to_string(B) + " for a cache of batch " +
+                std::to_string(cache.batch()));
+  if (n < 1) throw Error("cached decoding: no tokens given");
+  const int first = cache.length(), T = first + n;
+  if (T > cache.capacity())
+    throw Error("cached decoding: " + std::to_string(first) + " cached + " + std::to_string(n) +
+                " new positions pass the " + (cache.capacity() == config_.context ? "model's context (" : "cache's capacity (") +
+                std::to_string(cache.capacity()) + ")");
+  const int V = config_.vocab_size, D = config_.d_model, N = B * n;
+  for (int i = 0; i < N; ++i)
+    if (tokens[i] < 0 || tokens[i] >= V)
+      throw Error("token id " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
+                  " is outside the vocabulary [0, " + std::to_string(V) + ")");
+  // A backward after this would read activations of another forward.
+  targets_.clear();
+  float_targets_.clear();
+  Tensor cur({N, D}), next({N, D});
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < n; ++t) {
+      float* row = cur.ptr() + (int64_t(b) * n + t) * D;
+      std::memcpy(row, tok_emb_.ptr() + int64_t(tokens[b * n + t]) * D, sizeof(float) * D);
+      if (pos_emb_.numel()) {
+        const float* p = pos_emb_.ptr() + int64_t(first + t) * D;
+        for (int d = 0; d < D; ++d) row[d] += p[d];
+      }
+    }
+  for (size_t l = 0; l < blocks_.size(); ++l) {
+    blocks_[l]->forward_cached(cur.ptr(), next.ptr(), B, n, first, cache.layer(int(l)),
+                               cache.selector(), infer_ws_);
+    std::swap(cur, next);
+  }
+  cache.advance(n);
+  B_ = B;
+  T_ = n;
+  xf_ = std::move(cur);
+  final_norm(N);
+  logits_.resize({B, n, V});
+  const Tensor& head = config_.tied_embeddings ? tok_emb_ : lm_head_;
+  linear_forward(logits_.ptr(), xf_norm_.ptr(), head.ptr(), nullptr, N, D, V);
+  return logits_;
 }
 
 float Transformer::forward_loss(const Batch& batch) {

@@ -18,15 +18,15 @@
 #include <vector>
 
 #include "core/attention/attention.h"
+#include "core/model/block.h"
 #include "core/model/config.h"
+#include "core/model/kv_cache.h"
 #include "core/model/linear_layer.h"
 #include "core/model/observer.h"
 #include "core/tensor/tensor.h"
 #include "core/train/batch.h"
 
 namespace attnlab {
-
-class Block;
 
 class Transformer {
  public:
@@ -47,6 +47,15 @@ class Transformer {
   // With keep_activations the activations backward needs are kept; without, attention streams
   // its rows (O(T) memory per head), so long-context analysis never holds T x T.
   const Tensor& forward(const int32_t* tokens, int B, int T, bool keep_activations = false);
+
+  // Cached (incremental) decoding, core/model/kv_cache.h: runs tokens [B, n] at positions
+  // cache.length() .. + n - 1, appends their keys and values to `cache` and returns their
+  // logits [B, n, vocab] (row t equals forward() on positions 0..t). Throws if the positions
+  // would pass the cache's capacity or the context, if a layer's variant cannot decode
+  // incrementally, or if observers are attached (they expect whole sequences).
+  const Tensor& forward_cached(const int32_t* tokens, int B, int n, KVCache& cache);
+  // True when every layer's variant decodes incrementally and no observer is attached.
+  bool supports_cached_decoding() const;
 
   // Continuous inputs [B, T, input_dim] -> predictions [B, T, 1] (models with input_dim > 0).
   const Tensor& forward_continuous(const float* features, int B, int T,
@@ -81,6 +90,7 @@ class Transformer {
 
  private:
   void run_trunk(bool keep_activations);  // x0_ (+ positions) -> blocks -> final norm
+  void final_norm(int N);                 // xf_ -> xf_norm_
   float mse_forward();
 
   ModelConfig config_;
@@ -89,6 +99,7 @@ class Transformer {
   Tensor tok_emb_, tok_emb_grad_;
   Tensor pos_emb_, pos_emb_grad_;
   std::vector<std::unique_ptr<Block>> blocks_;
+  Block::Acts infer_ws_;  // the buffers every block shares in inference (O(T x d) in all)
   Tensor final_norm_w_, final_norm_b_, final_norm_w_grad_, final_norm_b_grad_;
   Tensor lm_head_, lm_head_grad_;
   // activations of the last forward
