@@ -95,13 +95,19 @@ void Block::append_params(std::vector<Param>& ps) {
   w2_.append_params(ps, p + "mlp.w2");
 }
 
-void Block::project_qkv(Acts& a, const float* xn, int N) {
-  a.q_lin.resize({N, H_ * Dh_});
-  a.k_lin.resize({N, Hkv_ * Dh_});
-  a.v_lin.resize({N, Hkv_ * Dh_});
-  wq_.forward(a.q_lin.ptr(), xn, N);
-  wk_.forward(a.k_lin.ptr(), xn, N);
-  wv_.forward(a.v_lin.ptr(), xn, N);
+void Block::project_qkv(Acts& a, const float* xn, int B, int T, int kv_heads) {
+  // One projection buffer in turn for q, k and v: each is dead once split into heads.
+  const int N = B * T;
+  a.lin.resize({N, H_ * Dh_});
+  a.q.resize({B, H_, T, Dh_});
+  a.k.resize({B, kv_heads, T, Dh_});
+  a.v.resize({B, kv_heads, T, Dh_});
+  wq_.forward(a.lin.ptr(), xn, N);
+  split_heads(a.q.ptr(), a.lin.ptr(), B, T, H_, H_, Dh_);
+  wk_.forward(a.lin.ptr(), xn, N);
+  split_heads(a.k.ptr(), a.lin.ptr(), B, T, Hkv_, kv_heads, Dh_);
+  wv_.forward(a.lin.ptr(), xn, N);
+  split_heads(a.v.ptr(), a.lin.ptr(), B, T, Hkv_, kv_heads, Dh_);
 }
 
 void Block::output_projection(const float* heads, Tensor& merged, float* out, int B, int T) {
@@ -118,14 +124,7 @@ void Block::output_projection(const float* heads, Tensor& merged, float* out, in
 }
 
 void Block::attention_forward(Acts& a, float* out) {
-  const int N = B_ * T_;
-  project_qkv(a, a.xn1.ptr(), N);
-  a.q.resize({B_, H_, T_, Dh_});
-  a.k.resize({B_, H_, T_, Dh_});
-  a.v.resize({B_, H_, T_, Dh_});
-  split_heads(a.q.ptr(), a.q_lin.ptr(), B_, T_, H_, H_, Dh_);
-  split_heads(a.k.ptr(), a.k_lin.ptr(), B_, T_, Hkv_, H_, Dh_);
-  split_heads(a.v.ptr(), a.v_lin.ptr(), B_, T_, Hkv_, H_, Dh_);
+  project_qkv(a, a.xn1.ptr(), B_, T_, H_);  // kv heads repeated to H: variants never see GQA
   if (cfg_.pos == PosEncoding::rope) {
     rope_apply(a.q.ptr(), B_, H_, T_, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
                false);
@@ -133,14 +132,16 @@ void Block::attention_forward(Acts& a, float* out) {
                false);
   }
   AttnInputs in{{B_, H_, T_, Dh_}, a.q.ptr(), a.k.ptr(), a.v.ptr(), a.xn1.ptr(), keep_};
-  a.heads.resize({B_, H_, T_, Dh_});
-  attn_->forward(in, a.heads.ptr());
+  // Inference puts the heads in tmp (free until the MLP) and merges them into lin (dead by
+  // then); training keeps `heads` and `merged` for backward.
+  Tensor& heads = keep_ ? a.heads : a.tmp;
+  heads.resize({B_, H_, T_, Dh_});
+  attn_->forward(in, heads.ptr());
   for (ForwardObserver* o : *observers_) {
     o->on_attention({layer_, attn_.get(), &in});
-    o->on_head_outputs(layer_, in.shape, a.heads.ptr());
+    o->on_head_outputs(layer_, in.shape, heads.ptr());
   }
-  // Inference merges into q_lin, dead by now; training keeps `merged` for W_O's backward.
-  output_projection(a.heads.ptr(), keep_ ? a.merged : a.q_lin, out, B_, T_);
+  output_projection(heads.ptr(), keep_ ? a.merged : a.lin, out, B_, T_);
 }
 
 void Block::attention_backward(const float* dout, float* dxn) {
@@ -277,13 +278,7 @@ void Block::forward_cached(const float* x, float* y, int B, int n, int first, KV
   const int N = B * n, T = first + n, cap = kv.capacity;
   a.xn1.resize({N, D_});
   attn_norm_.forward(a.xn1.ptr(), x, N);
-  project_qkv(a, a.xn1.ptr(), N);
-  a.q.resize({B, H_, n, Dh_});
-  a.k.resize({B, Hkv_, n, Dh_});
-  a.v.resize({B, Hkv_, n, Dh_});
-  split_heads(a.q.ptr(), a.q_lin.ptr(), B, n, H_, H_, Dh_);
-  split_heads(a.k.ptr(), a.k_lin.ptr(), B, n, Hkv_, Hkv_, Dh_);
-  split_heads(a.v.ptr(), a.v_lin.ptr(), B, n, Hkv_, Hkv_, Dh_);
+  project_qkv(a, a.xn1.ptr(), B, n, Hkv_);
   if (cfg_.pos == PosEncoding::rope) {
     rope_apply(a.q.ptr(), B, H_, n, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
                false, first);
@@ -311,9 +306,9 @@ void Block::forward_cached(const float* x, float* y, int B, int n, int first, KV
   in.x = a.xn1.ptr();
   in.state = &kv.state;
   in.select = select;
-  a.heads.resize({B, H_, n, Dh_});
-  attn_->forward_cached(in, a.heads.ptr());
-  output_projection(a.heads.ptr(), a.q_lin, y, B, n);
+  a.tmp.resize({B, H_, n, Dh_});
+  attn_->forward_cached(in, a.tmp.ptr());
+  output_projection(a.tmp.ptr(), a.lin, y, B, n);
   finish(x, y, y, N, a, false);
 }
 

@@ -15,14 +15,16 @@ namespace attnlab {
 
 struct KVCacheLayer;
 
+// A block's activation buffers. A training forward fills the block's own (backward reads
+// them); an inference forward writes into a workspace the model shares between its blocks, so a
+// long sequence costs O(T x d) for the whole model, not per layer.
+struct BlockActs {
+  Tensor x, xn1, lin, q, k, v, heads, merged, mid, xn2, h1, h3, act, tmp;
+};
+
 class Block {
  public:
-  // Activation buffers. A training forward fills the block's own (backward reads them); an
-  // inference forward writes into a workspace the model shares between its blocks, so a long
-  // sequence costs O(T x d) for the whole model, not per layer.
-  struct Acts {
-    Tensor x, xn1, q_lin, k_lin, v_lin, q, k, v, heads, merged, mid, xn2, h1, h3, act, tmp;
-  };
+  using Acts = BlockActs;
 
   Block(const ModelConfig& cfg, int layer);
   void init(Rng& rng, float std, float residual_std);
@@ -48,8 +50,9 @@ class Block {
   }
 
  private:
-  // q/k/v projections of xn [N, D] into a.q_lin, a.k_lin, a.v_lin.
-  void project_qkv(Acts& a, const float* xn, int N);
+  // a.q [B, H, T, Dh], a.k and a.v [B, kv_heads, T, Dh] (kv_heads = H repeats GQA's kv heads,
+  // Hkv keeps them apart) from xn [B*T, D].
+  void project_qkv(Acts& a, const float* xn, int B, int T, int kv_heads);
   // heads [B, H, T, Dh] -> out [N, D] through W_O (merging into `merged`).
   void output_projection(const float* heads, Tensor& merged, float* out, int B, int T);
   void attention_forward(Acts& a, float* out);  // reads a.xn1; out [N, D], before the residual

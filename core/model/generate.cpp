@@ -2,6 +2,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/model/kv_cache.h"
 #include "core/model/transformer.h"
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"

@@ -8,12 +8,14 @@
 #include "core/layers/linear.h"
 #include "core/layers/norm.h"
 #include "core/model/block.h"
+#include "core/model/kv_cache.h"
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
 
 namespace attnlab {
 
-Transformer::Transformer(const ModelConfig& config) : config_(config) {
+Transformer::Transformer(const ModelConfig& config)
+    : config_(config), infer_ws_(std::make_unique<BlockActs>()) {
   config_.validate();
   const int V = config_.vocab_size, D = config_.d_model;
   if (config_.input_dim > 0) {
@@ -156,10 +158,15 @@ void Transformer::run_trunk(bool keep_activations) {
   // The residual stream is shaped [B, T, D] as observers see it; blocks read it as N rows.
   x0_.shape = {B, T, D};
   for (ForwardObserver* o : observers_) o->on_residual(-1, x0_);
-  if (keep_activations) infer_ws_ = Block::Acts();  // training keeps its own per block
-  Tensor cur = x0_, next({B, T, D});
+  if (keep_activations) *infer_ws_ = BlockActs();  // training keeps its own per block
+  // Inference hands the embeddings over to the residual stream rather than copying them.
+  Tensor cur, next({B, T, D});
+  if (keep_activations)
+    cur = x0_;
+  else
+    cur = std::move(x0_);
   for (size_t l = 0; l < blocks_.size(); ++l) {
-    blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_, keep_activations, &infer_ws_);
+    blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_, keep_activations, infer_ws_.get());
     std::swap(cur, next);
     for (ForwardObserver* o : observers_) o->on_residual(int(l), cur);
   }
@@ -223,7 +230,7 @@ const Tensor& Transformer::forward_cached(const int32_t* tokens, int B, int n, K
     }
   for (size_t l = 0; l < blocks_.size(); ++l) {
     blocks_[l]->forward_cached(cur.ptr(), next.ptr(), B, n, first, cache.layer(int(l)),
-                               cache.selector(), infer_ws_);
+                               cache.selector(), *infer_ws_);
     std::swap(cur, next);
   }
   cache.advance(n);

@@ -18,15 +18,17 @@
 #include <vector>
 
 #include "core/attention/attention.h"
-#include "core/model/block.h"
 #include "core/model/config.h"
-#include "core/model/kv_cache.h"
 #include "core/model/linear_layer.h"
 #include "core/model/observer.h"
 #include "core/tensor/tensor.h"
 #include "core/train/batch.h"
 
 namespace attnlab {
+
+class Block;
+struct BlockActs;
+class KVCache;
 
 class Transformer {
  public:
@@ -99,7 +101,7 @@ class Transformer {
   Tensor tok_emb_, tok_emb_grad_;
   Tensor pos_emb_, pos_emb_grad_;
   std::vector<std::unique_ptr<Block>> blocks_;
-  Block::Acts infer_ws_;  // the buffers every block shares in inference (O(T x d) in all)
+  std::unique_ptr<BlockActs> infer_ws_;  // the buffers all blocks share in inference: O(T x d)
   Tensor final_norm_w_, final_norm_b_, final_norm_w_grad_, final_norm_b_grad_;
   Tensor lm_head_, lm_head_grad_;
   // activations of the last forward

@@ -3,7 +3,6 @@
 // the variant's own parameters, within 1e-4 relative. The script also runs
 // torch.autograd.gradcheck in float64 on each reference, and fails for a variant it lacks.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 
 #include "core/io/safetensors.h"
@@ -29,10 +28,10 @@ void write_case(const std::filesystem::path& dir, int n, const std::string& spec
   test::AttnRun r = test::run_forward_backward(*a, c);
   std::vector<int64_t> hs = {B, H, T, Dh}, xs = {B, T, D};
   std::map<std::string, Tensor> ts = {
-      {"q", as_tensor(c.q, hs)},     {"k", as_tensor(c.k, hs)},   {"v", as_tensor(c.v, hs)},
-      {"x", as_tensor(c.x, xs)},     {"dout", as_tensor(c.dout, hs)},
-      {"out", as_tensor(r.out, hs)}, {"dq", as_tensor(r.dq, hs)}, {"dk", as_tensor(r.dk, hs)},
-      {"dv", as_tensor(r.dv, hs)},   {"dx", as_tensor(r.dx, xs)}};
+      {"q", as_tensor(c.q, hs)},   {"k", as_tensor(c.k, hs)},       {"v", as_tensor(c.v, hs)},
+      {"x", as_tensor(c.x, xs)},   {"dout", as_tensor(c.dout, hs)}, {"out", as_tensor(r.out, hs)},
+      {"dq", as_tensor(r.dq, hs)}, {"dk", as_tensor(r.dk, hs)},     {"dv", as_tensor(r.dv, hs)},
+      {"dx", as_tensor(r.dx, xs)}};
   for (Param& p : a->params()) {
     ts["param." + p.name] = *p.value;
     ts["grad." + p.name] = as_tensor(r.param_grads[p.name], p.value->shape);
@@ -53,7 +52,8 @@ TEST_CASE("every attention variant matches its PyTorch autograd reference", "[at
   int n = 0;
   for (const std::string& spec : test::all_test_specs()) write_case(dir, n++, spec, 2, 2, 6, 4, 6);
   std::string variants;
-  for (const VariantInfo& v : attention_variants()) variants += (variants.empty() ? "" : ",") + v.name;
+  for (const VariantInfo& v : attention_variants())
+    variants += (variants.empty() ? "" : ",") + v.name;
   test::run_oracle("attention_ref.py", "--dir " + dir.string() + " --variants " + variants);
   if (!std::getenv("ATTNLAB_KEEP_ORACLE_FILES")) fs::remove_all(dir);
 }
@@ -64,10 +64,16 @@ TEST_CASE("score attention over several row tiles matches the PyTorch reference"
   // blocks, strides) differ per tile; forward and every gradient against float64 autograd.
   namespace fs = std::filesystem;
   fs::path dir = test::temp_dir("attn_oracle_tiles");
-  const std::vector<std::string> specs = {
-      "softmax", "window(size=40,sinks=3)", "softmax+block(size=50)",
-      "softmax+dilated(size=30,rate=3,sinks=2)", "fox+window(size=70,sinks=1)", "kv_bias",
-      "topk(k=5)+window(size=20)", "alibi", "relu+window(size=10)", "softpick"};
+  const std::vector<std::string> specs = {"softmax",
+                                          "window(size=40,sinks=3)",
+                                          "softmax+block(size=50)",
+                                          "softmax+dilated(size=30,rate=3,sinks=2)",
+                                          "fox+window(size=70,sinks=1)",
+                                          "kv_bias",
+                                          "topk(k=5)+window(size=20)",
+                                          "alibi",
+                                          "relu+window(size=10)",
+                                          "softpick"};
   int n = 0;
   for (const std::string& spec : specs) write_case(dir, n++, spec, 1, 2, 150, 4, 6);
   test::run_oracle("attention_ref.py", "--no-gradcheck --dir " + dir.string());
