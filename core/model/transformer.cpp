@@ -23,22 +23,22 @@ Transformer::Transformer(const ModelConfig& config)
     read_out_ = LinearLayer(D, 1, true);
   } else {
     tok_emb_ = Tensor({V, D});
-    tok_emb_grad_ = Tensor({V, D});
+    tok_emb_grad_.shape = {V, D};
   }
   if (config_.pos == PosEncoding::learned) {
     pos_emb_ = Tensor({config_.context, D});
-    pos_emb_grad_ = Tensor({config_.context, D});
+    pos_emb_grad_.shape = {config_.context, D};
   }
   for (int l = 0; l < config_.n_layers; ++l) blocks_.push_back(std::make_unique<Block>(config_, l));
   final_norm_w_ = Tensor({D}, 1.0f);
-  final_norm_w_grad_ = Tensor({D});
+  final_norm_w_grad_.shape = {D};
   if (config_.norm == NormKind::layernorm) {
     final_norm_b_ = Tensor({D});
-    final_norm_b_grad_ = Tensor({D});
+    final_norm_b_grad_.shape = {D};
   }
   if (!config_.tied_embeddings && config_.input_dim == 0) {
     lm_head_ = Tensor({V, D});
-    lm_head_grad_ = Tensor({V, D});
+    lm_head_grad_.shape = {V, D};
   }
 }
 
@@ -245,6 +245,7 @@ const Tensor& Transformer::forward_cached(const int32_t* tokens, int B, int n, K
 }
 
 float Transformer::forward_loss(const Batch& batch) {
+  ensure_grads();
   const int N = batch.B * batch.T;
   if (int(batch.mask.size()) != N)
     throw Error("batch: the mask must hold B*T = " + std::to_string(N) + " entries");
@@ -335,7 +336,13 @@ void Transformer::backward() {
   }
 }
 
+void Transformer::ensure_grads() {
+  for (const Param& p : params())
+    if (p.grad->numel() != p.value->numel()) *p.grad = Tensor(p.value->shape);
+}
+
 void Transformer::zero_grad() {
+  ensure_grads();
   for (const Param& p : params()) p.grad->zero();
 }
 

@@ -69,6 +69,9 @@ class Transformer {
   // Gradients of the last forward_loss into every Param::grad (accumulating).
   void backward();
   void zero_grad();
+  // Gradient buffers exist from the first forward_loss or zero_grad on: an inference-only model
+  // (analysis, generation, the GUI) holds its weights once, not twice.
+  void ensure_grads();
 
   const Tensor& logits() const { return logits_; }
   // Per-position cross-entropy of the last forward_loss, [B, T] (masked positions hold 0).
