@@ -16,7 +16,7 @@ void rope_apply(float* x, int B, int H, int T, int Dh, int rot_dims, float theta
       cos_t[size_t(t) * half + i] = float(std::cos(a));
       sin_t[size_t(t) * half + i] = float(std::sin(a)) * (inverse ? -1.0f : 1.0f);
     }
-#pragma omp parallel for collapse(2)
+#pragma omp parallel for collapse(2) if (int64_t(B) * H * T * Dh > (1 << 15))
   for (int bh = 0; bh < B * H; ++bh)
     for (int t = 0; t < T; ++t) {
       float* row = x + (int64_t(bh) * T + t) * Dh;

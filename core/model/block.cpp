@@ -13,11 +13,14 @@ namespace attnlab {
 
 namespace {
 
+// Copies of a few rows (a decoding step) are not worth waking threads for.
+constexpr int64_t kParallelFloats = 1 << 15;
+
 // [B, T, nh, Dh] (rows of a linear output) -> [B, H, T, Dh], repeating each of the nh heads
 // H/nh times: grouped-query attention gives query head h the kv head h / (H/nh), as in HF.
 void split_heads(float* dst, const float* src, int B, int T, int nh, int H, int Dh) {
   const int rep = H / nh;
-#pragma omp parallel for collapse(2)
+#pragma omp parallel for collapse(2) if (int64_t(B) * H * T * Dh > kParallelFloats)
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < H; ++h)
       for (int t = 0; t < T; ++t)
@@ -114,7 +117,7 @@ void Block::output_projection(const float* heads, Tensor& merged, float* out, in
   const int N = B * T;
   // [B, H, T, Dh] -> [B, T, H, Dh]
   merged.resize({N, H_ * Dh_});
-#pragma omp parallel for collapse(2)
+#pragma omp parallel for collapse(2) if (int64_t(N) * H_ * Dh_ > kParallelFloats)
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < H_; ++h)
       for (int t = 0; t < T; ++t)
