@@ -28,9 +28,9 @@ struct AttnBuildContext {
   int n_heads = 1;
   int head_dim = 1;
   int d_model = 1;
-  int layer = 0;      // 0-based
+  int layer = 0;  // 0-based
   int n_layers = 1;
-  int context = 1;    // the model's maximum sequence length
+  int context = 1;  // the model's maximum sequence length
 };
 
 struct AttnInputs {
@@ -62,13 +62,13 @@ using RowVisitor = std::function<void(int t, const float* row)>;
 // renormalizes over the kept keys. Score-based variants only.
 struct KeySelectQuery {
   int layer = 0, b = 0, h = 0;
-  int t = 0;                     // query position
+  int t = 0;  // query position
   int Dh = 0;
-  const float* q = nullptr;      // [Dh] this query (after RoPE)
-  const float* k = nullptr;      // key j of this head at k + j * Dh, j = 0..t (after RoPE)
-  int n = 0;                     // candidates of this row
-  const int* keys = nullptr;     // their positions, ascending
-  const float* scores = nullptr; // their scores (scaled, biased); -inf = hidden by a mask
+  const float* q = nullptr;       // [Dh] this query (after RoPE)
+  const float* k = nullptr;       // key j of this head at k + j * Dh, j = 0..t (after RoPE)
+  int n = 0;                      // candidates of this row
+  const int* keys = nullptr;      // their positions, ascending
+  const float* scores = nullptr;  // their scores (scaled, biased); -inf = hidden by a mask
 };
 // Appends to `keep` the positions to keep (any order; positions not among the candidates are
 // ignored). Called serially: a selector may keep state without locking.
@@ -143,8 +143,8 @@ std::unique_ptr<Attention> make_attention(const std::string& spec, const AttnBui
 // registry-wide gradient tests and by `attnlab variants`).
 struct VariantInfo {
   std::string name;
-  std::string summary;       // one line, with the source it follows
-  std::string params_help;   // e.g. "size=int (required), sinks=int (default 0)"
+  std::string summary;                  // one line, with the source it follows
+  std::string params_help;              // e.g. "size=int (required), sinks=int (default 0)"
   std::vector<std::string> test_specs;  // specs the gradient tests exercise
 };
 const std::vector<VariantInfo>& attention_variants();

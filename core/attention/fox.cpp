@@ -12,15 +12,19 @@ namespace attnlab {
 
 namespace {
 
-float log_sigmoid(float z) { return z >= 0 ? -std::log1p(std::exp(-z)) : z - std::log1p(std::exp(z)); }
+float log_sigmoid(float z) {
+  return z >= 0 ? -std::log1p(std::exp(-z)) : z - std::log1p(std::exp(z));
+}
 float sigmoid(float z) { return 1.0f / (1.0f + std::exp(-z)); }
 
 class Fox : public ScoreAttention {
  public:
   Fox(const AttnBuildContext& ctx, MaskSet m)
       : ScoreAttention(ctx, std::move(m)),
-        w_({ctx.n_heads, ctx.d_model}), dw_({ctx.n_heads, ctx.d_model}),
-        bias_({ctx.n_heads}), dbias_({ctx.n_heads}) {}
+        w_({ctx.n_heads, ctx.d_model}),
+        dw_({ctx.n_heads, ctx.d_model}),
+        bias_({ctx.n_heads}),
+        dbias_({ctx.n_heads}) {}
   std::string base_spec() const override { return "fox"; }
   std::vector<Param> params() override {
     return {{"forget.weight", &w_, &dw_, true}, {"forget.bias", &bias_, &dbias_, false}};
@@ -93,11 +97,12 @@ class Fox : public ScoreAttention {
   void row_forward(const Row& r, const float* s, float* a, float*) const override {
     softmax_row(s, a, r.n, nullptr);
   }
-  void row_backward(const Row& r, const float*, const float* a, const float* da, float* ds,
-                    float, float, float*) const override {
+  void row_backward(const Row& r, const float*, const float* a, const float* da, float* ds, float,
+                    float, float*) const override {
     softmax_row_backward(a, da, ds, r.n, 0.0f, 0.0f, nullptr);
   }
-  void finish_backward(const AttnInputs& in, const AttnGrads& g, const std::vector<double>& acc) override {
+  void finish_backward(const AttnInputs& in, const AttnGrads& g,
+                       const std::vector<double>& acc) override {
     const int B = in.shape.B, H = in.shape.H, T = in.shape.T, D = ctx_.d_model;
     for (int b = 0; b < B; ++b)
       for (int h = 0; h < H; ++h) {

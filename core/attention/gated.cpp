@@ -17,9 +17,14 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 class Gated : public Attention {
  public:
   Gated(const AttnBuildContext& ctx, MaskSet m, bool elementwise)
-      : ctx_(ctx), elementwise_(elementwise), masks_(m.spec_suffix()),
+      : ctx_(ctx),
+        elementwise_(elementwise),
+        masks_(m.spec_suffix()),
         G_(elementwise ? ctx.n_heads * ctx.head_dim : ctx.n_heads),
-        w_({G_, ctx.d_model}), dw_({G_, ctx.d_model}), b_({G_}), db_({G_}) {
+        w_({G_, ctx.d_model}),
+        dw_({G_, ctx.d_model}),
+        b_({G_}),
+        db_({G_}) {
     SpecArgs none("softmax", {});
     inner_ = make_softmax(none, std::move(m), ctx);
   }
@@ -62,7 +67,8 @@ class Gated : public Attention {
     for (int n = 0; n < N; ++n)
       for (int g = 0; g < G_; ++g) db_.data[g] += dZ(n, g);
     if (grads.dx)
-      Eigen::Map<RowMat>(grads.dx, N, D).noalias() += dZ * Eigen::Map<const RowMat>(w_.ptr(), G_, D);
+      Eigen::Map<RowMat>(grads.dx, N, D).noalias() +=
+          dZ * Eigen::Map<const RowMat>(w_.ptr(), G_, D);
   }
 
   bool supports_cached_decoding() const override { return inner_->supports_cached_decoding(); }
@@ -90,7 +96,8 @@ class Gated : public Attention {
   void gate_values(const float* x, int N, float* gate) const {
     const int D = ctx_.d_model;
     Eigen::Map<RowMat> Z(gate, N, G_);
-    Z.noalias() = Eigen::Map<const RowMat>(x, N, D) * Eigen::Map<const RowMat>(w_.ptr(), G_, D).transpose();
+    Z.noalias() =
+        Eigen::Map<const RowMat>(x, N, D) * Eigen::Map<const RowMat>(w_.ptr(), G_, D).transpose();
     for (int n = 0; n < N; ++n)
       for (int g = 0; g < G_; ++g) Z(n, g) = 1.0f / (1.0f + std::exp(-(Z(n, g) + b_.data[g])));
   }
@@ -116,7 +123,8 @@ class Gated : public Attention {
 }  // namespace
 
 std::unique_ptr<Attention> make_gated(SpecArgs& a, MaskSet m, const AttnBuildContext& ctx) {
-  bool elementwise = a.get_choice("mode", "elementwise", {"elementwise", "headwise"}) == "elementwise";
+  bool elementwise =
+      a.get_choice("mode", "elementwise", {"elementwise", "headwise"}) == "elementwise";
   return std::make_unique<Gated>(ctx, std::move(m), elementwise);
 }
 

@@ -68,7 +68,8 @@ void check_attention_inputs(const AttnInputs& in, const AttnBuildContext& ctx, c
                 ", H=" + std::to_string(s.H) + ", T=" + std::to_string(s.T) +
                 ", Dh=" + std::to_string(s.Dh) + "] does not match the variant built for H=" +
                 std::to_string(ctx.n_heads) + ", Dh=" + std::to_string(ctx.head_dim));
-  if (!in.q || !in.k || !in.v) throw Error(std::string("attention ") + what + ": q, k or v missing");
+  if (!in.q || !in.k || !in.v)
+    throw Error(std::string("attention ") + what + ": q, k or v missing");
 }
 
 void Attention::forward_cached(const CachedAttnInputs&, float*) {

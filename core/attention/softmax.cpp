@@ -19,8 +19,8 @@ class Softmax : public ScoreAttention {
   void row_forward(const Row& r, const float* s, float* a, float* sink) const override {
     softmax_row(s, a, r.n, nullptr);
   }
-  void row_backward(const Row& r, const float* s, const float* a, const float* da, float* ds,
-                    float, float, float*) const override {
+  void row_backward(const Row& r, const float* s, const float* a, const float* da, float* ds, float,
+                    float, float*) const override {
     softmax_row_backward(a, da, ds, r.n, 0.0f, 0.0f, nullptr);
   }
 };
@@ -47,9 +47,8 @@ class TopK : public Softmax {
     idx.reserve(n);
     for (int j = 0; j < n; ++j)
       if (s[j] != -std::numeric_limits<float>::infinity()) idx.push_back(j);
-    std::partial_sort(idx.begin(), idx.begin() + k_, idx.end(), [&](int x, int y) {
-      return s[x] > s[y] || (s[x] == s[y] && x < y);
-    });
+    std::partial_sort(idx.begin(), idx.begin() + k_, idx.end(),
+                      [&](int x, int y) { return s[x] > s[y] || (s[x] == s[y] && x < y); });
     std::vector<float> kept(n, -std::numeric_limits<float>::infinity());
     for (int i = 0; i < k_; ++i) kept[idx[i]] = s[idx[i]];
     softmax_row(kept.data(), a, n, nullptr);

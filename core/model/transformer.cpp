@@ -102,8 +102,8 @@ void Transformer::remove_observer(ForwardObserver* obs) {
 static void check_length(int B, int T, int context) {
   if (B <= 0 || T <= 0) throw Error("forward: empty batch");
   if (T > context)
-    throw Error("sequence of " + std::to_string(T) + " tokens is longer than the model's context (" +
-                std::to_string(context) + ")");
+    throw Error("sequence of " + std::to_string(T) +
+                " tokens is longer than the model's context (" + std::to_string(context) + ")");
 }
 
 const Tensor& Transformer::forward(const int32_t* tokens, int B, int T, bool keep_activations) {
@@ -182,8 +182,8 @@ void Transformer::final_norm(int N) {
     layernorm_forward(xf_norm_.ptr(), final_norm_cache_.ptr(), final_norm_cache_.ptr() + N,
                       xf_.ptr(), final_norm_w_.ptr(), final_norm_b_.ptr(), N, D, config_.norm_eps);
   else
-    rmsnorm_forward(xf_norm_.ptr(), final_norm_cache_.ptr() + N, xf_.ptr(), final_norm_w_.ptr(),
-                    N, D, config_.norm_eps);
+    rmsnorm_forward(xf_norm_.ptr(), final_norm_cache_.ptr() + N, xf_.ptr(), final_norm_w_.ptr(), N,
+                    D, config_.norm_eps);
 }
 
 bool Transformer::supports_cached_decoding() const {
@@ -208,7 +208,8 @@ const Tensor& Transformer::forward_cached(const int32_t* tokens, int B, int n, K
   const int first = cache.length(), T = first + n;
   if (T > cache.capacity())
     throw Error("cached decoding: " + std::to_string(first) + " cached + " + std::to_string(n) +
-                " new positions pass the " + (cache.capacity() == config_.context ? "model's context (" : "cache's capacity (") +
+                " new positions pass the " +
+                (cache.capacity() == config_.context ? "model's context (" : "cache's capacity (") +
                 std::to_string(cache.capacity()) + ")");
   const int V = config_.vocab_size, D = config_.d_model, N = B * n;
   for (int i = 0; i < N; ++i)
@@ -264,8 +265,7 @@ float Transformer::forward_loss(const Batch& batch) {
     return mse_forward();
   }
   if (int(batch.tokens.size()) != N || int(batch.targets.size()) != N)
-    throw Error("batch: tokens and targets must each hold B*T = " + std::to_string(N) +
-                " entries");
+    throw Error("batch: tokens and targets must each hold B*T = " + std::to_string(N) + " entries");
   forward(batch.tokens.data(), batch.B, batch.T, true);
   dlogits_.resize(logits_.shape);
   targets_ = batch.targets;
@@ -309,8 +309,8 @@ void Transformer::backward() {
                     head.ptr(), N, D, V);
   }
   if (config_.norm == NormKind::layernorm)
-    layernorm_backward(dx.ptr(), final_norm_w_grad_.ptr(), final_norm_b_grad_.ptr(),
-                       dxf_norm.ptr(), xf_.ptr(), final_norm_w_.ptr(), final_norm_cache_.ptr(),
+    layernorm_backward(dx.ptr(), final_norm_w_grad_.ptr(), final_norm_b_grad_.ptr(), dxf_norm.ptr(),
+                       xf_.ptr(), final_norm_w_.ptr(), final_norm_cache_.ptr(),
                        final_norm_cache_.ptr() + N, N, D);
   else
     rmsnorm_backward(dx.ptr(), final_norm_w_grad_.ptr(), dxf_norm.ptr(), xf_.ptr(),
@@ -321,8 +321,7 @@ void Transformer::backward() {
     std::swap(dx, dprev);
   }
   // Input gradients: serial so the sum order is fixed (determinism).
-  if (config_.input_dim > 0)
-    read_in_.backward(nullptr, dx.ptr(), features_.data(), N);
+  if (config_.input_dim > 0) read_in_.backward(nullptr, dx.ptr(), features_.data(), N);
   for (int n = 0; n < N; ++n) {
     const float* d = dx.ptr() + int64_t(n) * D;
     if (config_.input_dim == 0) {
@@ -359,7 +358,8 @@ void Transformer::load_weights(const std::map<std::string, Tensor>& weights) {
     // Not a structured binding: clang before 16 cannot capture one in a lambda (the fuzz build).
     const std::string& name = entry.first;
     bool known = std::any_of(ps.begin(), ps.end(), [&](const Param& p) { return p.name == name; });
-    if (!known) throw Error("weights: unexpected tensor '" + name + "' (not a parameter of this model)");
+    if (!known)
+      throw Error("weights: unexpected tensor '" + name + "' (not a parameter of this model)");
   }
   for (const Param& p : ps) p.value->data = weights.at(p.name).data;
 }
