@@ -88,29 +88,33 @@ void scatter_add(float* dst, const float* src, const std::vector<int>& keys, int
 }
 }  // namespace
 
+ScoreAttention::Tile ScoreAttention::make_tile(int t0, int t1) const {
+  Tile tile;
+  tile.t0 = t0;
+  tile.t1 = t1;
+  if (masks_.empty()) {
+    tile.keys.resize(size_t(t1));
+    for (int j = 0; j < t1; ++j) tile.keys[size_t(j)] = j;
+    return tile;
+  }
+  std::vector<char> mark(size_t(t1), 0);
+  std::vector<int> vis;
+  for (int t = t0; t < t1; ++t) {
+    vis.clear();
+    masks_.visible_keys(t, vis);
+    for (int j : vis) mark[size_t(j)] = 1;
+  }
+  for (int j = 0; j < t1; ++j)
+    if (mark[size_t(j)]) tile.keys.push_back(j);
+  return tile;
+}
+
 std::vector<ScoreAttention::Tile> ScoreAttention::make_tiles(int first, int T,
                                                              size_t* a_total) const {
   std::vector<Tile> tiles;
-  std::vector<char> mark;
-  std::vector<int> vis;
   size_t total = 0;
   for (int t0 = first; t0 < T; t0 += kTileRows) {
-    Tile tile;
-    tile.t0 = t0;
-    tile.t1 = std::min(T, t0 + kTileRows);
-    if (masks_.empty()) {
-      tile.keys.resize(size_t(tile.t1));
-      for (int j = 0; j < tile.t1; ++j) tile.keys[size_t(j)] = j;
-    } else {
-      mark.assign(size_t(tile.t1), 0);
-      for (int t = tile.t0; t < tile.t1; ++t) {
-        vis.clear();
-        masks_.visible_keys(t, vis);
-        for (int j : vis) mark[size_t(j)] = 1;
-      }
-      for (int j = 0; j < tile.t1; ++j)
-        if (mark[size_t(j)]) tile.keys.push_back(j);
-    }
+    Tile tile = make_tile(t0, std::min(T, t0 + kTileRows));
     tile.a_off = total;
     total += size_t(tile.t1 - tile.t0) * tile.keys.size();
     tiles.push_back(std::move(tile));
@@ -323,7 +327,10 @@ void ScoreAttention::pattern(const AttnInputs& in, int b, int h, const RowVisito
   const std::vector<float> prep = prepare(in);
   Scratch sc;
   std::vector<float> row(size_t(T), 0.0f);
-  for (const Tile& tile : make_tiles(0, T, nullptr)) {
+  // Smaller tiles made one at a time: analysis streams every head, so this call's memory must
+  // stay a small multiple of T.
+  for (int t0 = 0; t0 < T; t0 += kPatternRows) {
+    const Tile tile = make_tile(t0, std::min(T, t0 + kPatternRows));
     const int rows = tile.t1 - tile.t0, m = int(tile.keys.size());
     sc.A.resize(size_t(rows) * m);
     sc.sink_a.resize(size_t(rows));

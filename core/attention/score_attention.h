@@ -10,7 +10,8 @@
 // tile is two GEMMs (S = Q K_tile^T, O = A V_tile). A row handed to a variant lists the tile's
 // keys (Row::keys); those its query does not see hold -inf. Training keeps each tile's weights
 // for backward (O(sum of tile key counts) per head: about T^2/2 causal, T (w + kTileRows) for a
-// window); inference keeps nothing and needs O(kTileRows x T) scratch per thread.
+// window); inference keeps nothing and needs O(kTileRows x T) scratch per thread, pattern()
+// O(kPatternRows x T) per call.
 #include <vector>
 
 #include "core/attention/attention.h"
@@ -103,6 +104,9 @@ class ScoreAttention : public Attention {
   struct Scratch;
 
   static constexpr int kTileRows = 64;
+  static constexpr int kPatternRows = 16;  // pattern(): O(16 T) scratch per call
+  Tile make_tile(int t0, int t1) const;
+  // Tiles of kTileRows over query rows [first, T); *a_total: the weights they hold in all.
   std::vector<Tile> make_tiles(int first, int T, size_t* a_total) const;
   // Fills sc.S [rows, m] (m = tile keys) with the tile's scores, biased, -inf where hidden (by
   // causality, a mask or the selector), and sc.rows with each row's record. Needs sc.Kp.
