@@ -68,7 +68,14 @@ void check_attention_inputs(const AttnInputs& in, const AttnBuildContext& ctx, c
                 ", H=" + std::to_string(s.H) + ", T=" + std::to_string(s.T) +
                 ", Dh=" + std::to_string(s.Dh) + "] does not match the variant built for H=" +
                 std::to_string(ctx.n_heads) + ", Dh=" + std::to_string(ctx.head_dim));
-  if (!in.q || !in.k || !in.v) throw Error(std::string("attention ") + what + ": q, k or v missing");
+  if (!in.q || !in.k || !in.v)
+    throw Error(std::string("attention ") + what + ": q, k or v missing");
+}
+
+void Attention::forward_cached(const CachedAttnInputs&, float*) {
+  throw Error("attention '" + spec() +
+              "': cached (incremental) decoding is not supported for this variant; decode by "
+              "running the full forward instead");
 }
 
 std::unique_ptr<Attention> make_attention(const std::string& spec, const AttnBuildContext& ctx) {

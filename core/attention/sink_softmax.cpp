@@ -20,11 +20,11 @@ class SinkSoftmax : public ScoreAttention {
  protected:
   bool has_sink() const override { return true; }
   void row_forward(const Row& r, const float* s, float* a, float* sink) const override {
-    softmax_row(s, a, r.t + 1, sink);
+    softmax_row(s, a, r.n, sink);
   }
   void row_backward(const Row& r, const float* s, const float* a, const float* da, float* ds,
                     float sink_a, float da_sink, float* ds_sink) const override {
-    softmax_row_backward(a, da, ds, r.t + 1, sink_a, da_sink, ds_sink);
+    softmax_row_backward(a, da, ds, r.n, sink_a, da_sink, ds_sink);
   }
 };
 
@@ -49,7 +49,8 @@ class SinkLogit : public SinkSoftmax {
                      const float*, float*, double* acc) const override {
     for (int t = 0; t < in.shape.T; ++t) acc[0] += ds_sink[t];
   }
-  void finish_backward(const AttnInputs& in, const AttnGrads&, const std::vector<double>& acc) override {
+  void finish_backward(const AttnInputs& in, const AttnGrads&,
+                       const std::vector<double>& acc) override {
     for (int b = 0; b < in.shape.B; ++b)
       for (int h = 0; h < in.shape.H; ++h) grad_.data[h] += float(acc[size_t(b) * in.shape.H + h]);
   }
@@ -107,7 +108,8 @@ class KvBias : public SinkSoftmax {
         acc[Dh + c] += double(a_sink[t]) * dout[t * Dh + c];
       }
   }
-  void finish_backward(const AttnInputs& in, const AttnGrads&, const std::vector<double>& acc) override {
+  void finish_backward(const AttnInputs& in, const AttnGrads&,
+                       const std::vector<double>& acc) override {
     const int H = in.shape.H, Dh = in.shape.Dh;
     for (int b = 0; b < in.shape.B; ++b)
       for (int h = 0; h < H; ++h) {
