@@ -15,7 +15,8 @@ namespace attnlab {
 namespace {
 
 // Runs `obs` over `seqs` in batches of `batch`.
-void forward_all(Transformer& model, ForwardObserver& obs, const std::vector<std::vector<int32_t>>& seqs, int batch) {
+void forward_all(Transformer& model, ForwardObserver& obs,
+                 const std::vector<std::vector<int32_t>>& seqs, int batch) {
   const int T = int(seqs.at(0).size());
   model.add_observer(&obs);
   try {
@@ -23,7 +24,8 @@ void forward_all(Transformer& model, ForwardObserver& obs, const std::vector<std
     for (size_t i = 0; i < seqs.size(); i += size_t(std::max(1, batch))) {
       const int B = int(std::min(seqs.size() - i, size_t(std::max(1, batch))));
       buf.clear();
-      for (int b = 0; b < B; ++b) buf.insert(buf.end(), seqs[i + size_t(b)].begin(), seqs[i + size_t(b)].end());
+      for (int b = 0; b < B; ++b)
+        buf.insert(buf.end(), seqs[i + size_t(b)].begin(), seqs[i + size_t(b)].end());
       model.forward(buf.data(), B, T);
     }
   } catch (...) {
@@ -51,9 +53,11 @@ HeadTable sparsity_probe(Transformer& model, const VocabInfo& vocab, const Probe
   HeadTable t = an.table();
   set_probe_meta(t, in);
   t.set_meta("probe", "sparsity");
-  t.set_meta("budgets", opt.sparse_budgets.empty() ? "each pattern's own size" : opt.sparse_budgets);
+  t.set_meta("budgets",
+             opt.sparse_budgets.empty() ? "each pattern's own size" : opt.sparse_budgets);
   if (an.needs_calibration())
-    t.set_meta("channel_calibration", "other sequences of the same source (seed " + std::to_string(calib_opt.seed) + ")");
+    t.set_meta("channel_calibration",
+               "other sequences of the same source (seed " + std::to_string(calib_opt.seed) + ")");
   return t;
 }
 
