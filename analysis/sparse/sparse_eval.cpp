@@ -152,4 +152,32 @@ SparseEvalResult sparse_eval(Transformer& model, Task& task, const SparseEvalOpt
   return res;
 }
 
+HeadTable sparse_eval_table(Transformer& model, Task& task, const SparseEvalOptions& opt) {
+  const ModelConfig& cfg = model.config();
+  HeadTable t(cfg.n_layers, cfg.n_heads);
+  if (opt.heads != "each") {
+    sparse_eval(model, task, opt).write(t);
+  } else {
+    SparseEvalOptions one = opt;
+    SparseEvalResult r;
+    for (int l = 0; l < cfg.n_layers; ++l)
+      for (int h = 0; h < cfg.n_heads; ++h) {
+        one.heads = HeadRef{l, h}.str();
+        r = sparse_eval(model, task, one);
+        t.set("sparse_dce", l, h, r.dce);
+        t.set_ci95("sparse_dce", l, h, r.dce_ci95);
+        t.set("sparse_kl", l, h, r.kl);
+        t.set("sparse_dacc", l, h, r.dacc);
+        t.set("sparse_density", l, h, r.density);
+      }
+    t.set_meta("sparse.pattern", r.label);
+    t.set_meta("sparse.task_metric", r.task_metric);
+    t.set_scalar("sparse.prefill", r.prefill);
+  }
+  t.set_meta("sparse.phase", opt.phase);
+  t.set_meta("sparse.heads", opt.heads);
+  t.set_meta("sparse.task", task.describe());
+  return t;
+}
+
 }  // namespace attnlab

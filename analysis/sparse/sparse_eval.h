@@ -40,4 +40,9 @@ struct SparseEvalResult {
 // batch `batches` (one the evaluation does not use). Throws for bad options.
 SparseEvalResult sparse_eval(Transformer& model, Task& task, const SparseEvalOptions& opt);
 
+// As a table (`attnlab eval`, the sweep probe): heads = "each" replaces one head at a time and
+// gives the head metrics sparse_dce (with its interval), sparse_kl, sparse_dacc, sparse_density
+// (a sensitivity map); any other selection gives the scalars of SparseEvalResult::write.
+HeadTable sparse_eval_table(Transformer& model, Task& task, const SparseEvalOptions& opt);
+
 }  // namespace attnlab
