@@ -81,7 +81,7 @@ void SparsityAnalyzer::on_attention(const LayerAttentionView& view) {
     throw Error("channel_topk needs a channel calibration (set_calibration) from other inputs");
   KeyMask mask = KeyMask::from_spec(view.attention->spec());
   mask.prepare(s.T);
-  std::vector<KeySelector*> sels;
+  std::vector<SparseSelector*> sels;
   for (auto& p : selectors_) sels.push_back(p.get());
   RowRanker ranker;
   std::vector<RowRecall> rec(sels.size());

@@ -2,7 +2,7 @@
 // The recall engine (issue 16 item 1): a ForwardObserver that, for every head and query row,
 // measures each pattern at each budget (analysis/sparse/row_recall.h), streaming rows like
 // AttentionAnalyzer (no T x T). Aggregates per head and pattern, as HeadTable metrics named
-// "<label>.<stat>" (label: KeySelector::label()):
+// "<label>.<stat>" (label: SparseSelector::label()):
 //   recall (with its 95 % interval over sequences), recall_p10, oracle, efficiency, set_recall,
 //   out_err (mean relative output error), fail (P(R_t < 0.9)), density (sum |S_t| / sum n_t),
 // and per position bucket (t < 256, 256-1K, 1K-4K, 4K-16K, ...) the head vectors
@@ -53,7 +53,7 @@ class SparsityAnalyzer : public ForwardObserver {
     void add(const RowRecall& r);
   };
   int L_, H_;
-  std::vector<std::unique_ptr<KeySelector>> selectors_;
+  std::vector<std::unique_ptr<SparseSelector>> selectors_;
   std::vector<std::string> labels_;
   std::vector<Agg> agg_;  // [(L*H) * patterns]
   const ChannelCalibration* calibration_ = nullptr;

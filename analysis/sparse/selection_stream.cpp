@@ -8,7 +8,7 @@
 
 namespace attnlab {
 
-void stream_selections(const SelectionRun& run, const std::vector<KeySelector*>& selectors,
+void stream_selections(const SelectionRun& run, const std::vector<SparseSelector*>& selectors,
                        const SelectionVisitor& visit) {
   const AttnInputs& in = *run.inputs;
   const AttnShape& s = in.shape;
@@ -22,7 +22,7 @@ void stream_selections(const SelectionRun& run, const std::vector<KeySelector*>&
 
   int lookback = 0;
   int64_t chunk = 1;
-  for (KeySelector* sel : selectors) {
+  for (SparseSelector* sel : selectors) {
     lookback = std::max(lookback, sel->lookback());
     chunk = std::lcm(chunk, int64_t(sel->query_block(run.causal)));
   }
@@ -52,7 +52,7 @@ void stream_selections(const SelectionRun& run, const std::vector<KeySelector*>&
   v.causal = run.causal;
   v.est_rows = &est;
   v.channels = run.channels;
-  for (KeySelector* sel : selectors) sel->begin_head(v);
+  for (SparseSelector* sel : selectors) sel->begin_head(v);
 
   std::vector<float> buf(size_t(chunk) * T);
   std::vector<const float*> rows(static_cast<size_t>(chunk));
@@ -60,7 +60,7 @@ void stream_selections(const SelectionRun& run, const std::vector<KeySelector*>&
   std::vector<std::vector<int>> keys(selectors.size());
   int t0 = 0, next = 0;
   auto flush = [&](int n) {
-    for (KeySelector* sel : selectors) sel->begin_chunk(t0, n, rows.data());
+    for (SparseSelector* sel : selectors) sel->begin_chunk(t0, n, rows.data());
     for (int i = 0; i < n; ++i) {
       for (size_t k = 0; k < selectors.size(); ++k)
         selectors[k]->select(t0 + i, rows[size_t(i)], keys[k]);

@@ -27,7 +27,7 @@ struct SelectionRun {
 // one, analysis/row_metrics.h), keys[i] = selector i's S_t. Rows arrive in order t = 0..T-1.
 using SelectionVisitor =
     std::function<void(int t, const float* row, const std::vector<std::vector<int>>& keys)>;
-void stream_selections(const SelectionRun& run, const std::vector<KeySelector*>& selectors,
+void stream_selections(const SelectionRun& run, const std::vector<SparseSelector*>& selectors,
                        const SelectionVisitor& visit);
 
 }  // namespace attnlab

@@ -41,9 +41,9 @@ struct HeadView {
   const std::vector<int>* channels = nullptr;
 };
 
-class KeySelector {
+class SparseSelector {
  public:
-  virtual ~KeySelector() = default;
+  virtual ~SparseSelector() = default;
   // Canonical name for tables: the spec with every parameter, commas written as spaces so it
   // can head a CSV column, e.g. "window(size=60 sinks=4)" or "topk(budget=25%)".
   virtual std::string label() const = 0;
@@ -65,7 +65,7 @@ class KeySelector {
 
 // Builds a selector; `budget` (may be null) replaces the pattern's size parameter. Throws
 // attnlab::Error for an unknown pattern or parameter, listing what exists.
-std::unique_ptr<KeySelector> make_selector(const std::string& spec, const Budget* budget = nullptr);
+std::unique_ptr<SparseSelector> make_selector(const std::string& spec, const Budget* budget = nullptr);
 // "topk(k=64);window(size=60,sinks=4)" -> the specs (';' separates patterns, since ',' separates
 // parameters); each checked by building it once.
 std::vector<std::string> parse_pattern_list(const std::string& list);

@@ -36,7 +36,7 @@ std::string kv(const std::string& k, double v) { return k + "=" + format_number(
 
 // Oracle top-k (shared/SPARSE.md 1.2): the k largest true weights, ties to the earlier key as the
 // workbench's trainable topk does.
-class TopK : public KeySelector {
+class TopK : public SparseSelector {
  public:
   TopK(Budget b, bool overridden) : b_(b) {
     label_ = make_label("topk", {overridden ? "budget=" + b.str() : kv("k", b.value)});
@@ -56,7 +56,7 @@ class TopK : public KeySelector {
 
 // Sinks + sliding window, the A-shape (mit-han-lab/streaming-llm kv_cache.py: start_size,
 // recent_size). With a budget, the window gets what the sinks leave of it.
-class SinkWindow : public KeySelector {
+class SinkWindow : public SparseSelector {
  public:
   SinkWindow(int size, int sinks, const Budget* b) : size_(size), sinks_(sinks) {
     if (b) b_ = *b;
@@ -93,7 +93,7 @@ class SinkWindow : public KeySelector {
 // Block-sparse (microsoft/MInference ops/block_sparse_flash_attention.py::_build_block_index):
 // mean-pooled q_I . k_J over causal blocks J <= I, top-K J per query block I; score=oracle ranks
 // blocks by their true mass sum_{t in I, j in J} A_tj instead (the estimator's upper bound).
-class BlockTopK : public KeySelector {
+class BlockTopK : public SparseSelector {
  public:
   BlockTopK(int block, Budget k, bool overridden, bool oracle)
       : block_(block), k_(k), oracle_(oracle) {
@@ -205,7 +205,7 @@ class BlockTopK : public KeySelector {
 // estimation): the last `last_q` queries' attention summed per column and per diagonal; the first
 // force_v columns and the force_s nearest diagonals are set to +inf before the top-v / top-s, as
 // MInference does (its prefill forces 30 columns and 100 diagonals, the Sparse Frontier 4 and 64).
-class VerticalSlash : public KeySelector {
+class VerticalSlash : public SparseSelector {
  public:
   VerticalSlash(int v, int s, int last_q, int force_v, int force_s, const Budget* b)
       : v_n_(v), s_n_(s), last_q_(last_q), force_v_(force_v), force_s_(force_s) {
@@ -275,7 +275,7 @@ class VerticalSlash : public KeySelector {
 // min m and max M; page bound U = sum_i max(q_i m_i, q_i M_i) >= max_j q.k_j. The query's own
 // (partial) page is always kept and counts in the budget, as the Sparse Frontier's decoding
 // takes B/P history pages plus the current one.
-class Quest : public KeySelector {
+class Quest : public SparseSelector {
  public:
   Quest(int page, Budget b, bool overridden) : page_(page), b_(b) {
     label_ = make_label("quest",
@@ -352,7 +352,7 @@ class Quest : public KeySelector {
 // Double Sparsity (andy-yang-1/DoubleSparse evaluation/modify_llama.py): the approximate score
 // q[C].k[C] on the Dh/group calibrated channels C, top-k tokens by it ("heavy_const"). The 1/sqrt
 // scale of the approximate score does not change the ranking and is left out.
-class ChannelTopK : public KeySelector {
+class ChannelTopK : public SparseSelector {
  public:
   ChannelTopK(int group, Budget b, bool overridden) : group_(group), b_(b) {
     label_ = make_label("channel_topk",
@@ -397,13 +397,13 @@ std::string pattern_help() {
          "quest(k=64,page=16) | channel_topk(k=64,group=4)";
 }
 
-std::unique_ptr<KeySelector> make_selector(const std::string& spec, const Budget* budget) {
+std::unique_ptr<SparseSelector> make_selector(const std::string& spec, const Budget* budget) {
   std::vector<SpecTerm> terms = parse_spec(spec, "sparse pattern");
   if (terms.size() != 1)
     throw Error("sparse pattern '" + spec + "': one pattern per spec (" + pattern_help() + ")");
   const SpecTerm& term = terms[0];
   SpecArgs a("sparse pattern '" + term.name + "'", term.args);
-  std::unique_ptr<KeySelector> s;
+  std::unique_ptr<SparseSelector> s;
   const int big = 1 << 30;
   if (term.name == "topk") {
     const int k = a.get_int("k", 64, 1, big);

@@ -91,7 +91,7 @@ void SparseReplacement::on_head_outputs(int layer, const AttnShape& s, float* ou
   KeyMask mask = KeyMask::from_spec(attn.spec());
   mask.prepare(s.T);
   const AttnInputs& in = *view_.inputs;
-  std::vector<KeySelector*> sels = {selector_.get()};
+  std::vector<SparseSelector*> sels = {selector_.get()};
   std::vector<double> acc(size_t(s.Dh));
   std::vector<int> kv_keys;
   for (const HeadRef& r : heads_) {

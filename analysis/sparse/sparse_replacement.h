@@ -51,7 +51,7 @@ class SparseReplacement : public ForwardObserver {
   const std::vector<HeadRef>& heads() const { return heads_; }
 
  private:
-  std::unique_ptr<KeySelector> selector_;
+  std::unique_ptr<SparseSelector> selector_;
   SparsePhase phase_;
   int prefill_;
   std::vector<HeadRef> heads_;
