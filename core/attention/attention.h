@@ -56,6 +56,43 @@ struct AttnGrads {
 // Called once per query row t with the weights that query gives keys 0..t (length t+1).
 using RowVisitor = std::function<void(int t, const float* row)>;
 
+// Sparse attention hook: which of a query's candidate keys attention keeps. The engine calls it
+// once per (layer, batch item, head, query row) with the row's candidates, after masking and
+// before the row transform; candidates left out become hidden (-inf), so a softmax head
+// renormalizes over the kept keys. Score-based variants only.
+struct KeySelectQuery {
+  int layer = 0, b = 0, h = 0;
+  int t = 0;                     // query position
+  int Dh = 0;
+  const float* q = nullptr;      // [Dh] this query (after RoPE)
+  const float* k = nullptr;      // key j of this head at k + j * Dh, j = 0..t (after RoPE)
+  int n = 0;                     // candidates of this row
+  const int* keys = nullptr;     // their positions, ascending
+  const float* scores = nullptr; // their scores (scaled, biased); -inf = hidden by a mask
+};
+// Appends to `keep` the positions to keep (any order; positions not among the candidates are
+// ignored). Called serially: a selector may keep state without locking.
+using KeySelector = std::function<void(const KeySelectQuery& query, std::vector<int>& keep)>;
+
+// One call of cached (incremental) decoding, made by core/model/kv_cache.h: outputs for the
+// new positions [first, T) given the keys and values of every position [0, T).
+struct CachedAttnInputs {
+  int B = 1, H = 1, Hkv = 1, Dh = 1;
+  int T = 1;      // positions with keys: cached ones plus the new ones
+  int first = 0;  // first new position; q, x and out hold positions first..T-1
+  int capacity = 1;
+  const float* q = nullptr;  // [B, H, T - first, Dh]
+  // [B, Hkv, capacity, Dh], rows 0..T-1 filled; query head h reads kv head h / (H / Hkv)
+  const float* k = nullptr;
+  const float* v = nullptr;
+  const float* x = nullptr;  // [B, T - first, d_model]: the normalized block input, new rows
+  // The variant's own per-sequence state (fox's cumulative forget gates, ...): empty at the
+  // first call of a sequence, kept by the cache between calls.
+  std::vector<double>* state = nullptr;
+  const KeySelector* select = nullptr;  // null: dense
+  int n_new() const { return T - first; }
+};
+
 class Attention {
  public:
   virtual ~Attention() = default;
@@ -81,6 +118,12 @@ class Attention {
 
   // True when out[b,h,t] == sum_j pattern[t][j] * v[b,h,j] exactly (the test suite checks it).
   virtual bool pattern_reproduces_output() const { return true; }
+
+  // Cached decoding: out [B, H, T - first, Dh] for the new positions, equal to rows first..T-1
+  // of forward() on positions 0..T-1. Variants that do not support it throw an Error saying so
+  // (the default) and report false from supports_cached_decoding().
+  virtual void forward_cached(const CachedAttnInputs& in, float* out);
+  virtual bool supports_cached_decoding() const { return false; }
 
   // Learnable parameters owned by the variant (none for most).
   virtual std::vector<Param> params() { return {}; }

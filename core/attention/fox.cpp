@@ -31,12 +31,14 @@ class Fox : public ScoreAttention {
   }
 
  protected:
-  float gate_logit(const AttnInputs& in, int b, int t, int h) const {
+  float gate_logit(const float* x, int h) const {
     const int D = ctx_.d_model;
-    const float* x = in.x + (int64_t(b) * in.shape.T + t) * D;
     float z = bias_.data[h];
     for (int c = 0; c < D; ++c) z += w_.data[size_t(h) * D + c] * x[c];
     return z;
+  }
+  float gate_logit(const AttnInputs& in, int b, int t, int h) const {
+    return gate_logit(in.x + (int64_t(b) * in.shape.T + t) * ctx_.d_model, h);
   }
   // c[b, h, t] = sum_{i <= t} log f_i.
   std::vector<float> prepare(const AttnInputs& in) const override {
@@ -53,24 +55,47 @@ class Fox : public ScoreAttention {
       }
     return c;
   }
+  // *in.state holds the running sums c [B, H, capacity] (double, as prepare() accumulates) of
+  // the cached positions; the new ones extend it.
+  std::vector<float> prepare_cached(const CachedAttnInputs& in) const override {
+    if (!in.x || !in.state) throw Error("attention fox: cached decoding needs x and a state");
+    const int B = in.B, H = in.H, T = in.T, cap = in.capacity;
+    std::vector<double>& st = *in.state;
+    if (st.size() != size_t(B) * H * cap) {
+      if (in.first != 0) throw Error("attention fox: the cached decoding state was lost");
+      st.assign(size_t(B) * H * cap, 0.0);
+    }
+    std::vector<float> c(size_t(B) * H * T);
+    for (int b = 0; b < B; ++b)
+      for (int h = 0; h < H; ++h) {
+        double* run = st.data() + (size_t(b) * H + h) * cap;
+        for (int t = in.first; t < T; ++t) {
+          const float* x = in.x + (int64_t(b) * in.n_new() + (t - in.first)) * ctx_.d_model;
+          run[t] = (t > 0 ? run[t - 1] : 0.0) + log_sigmoid(gate_logit(x, h));
+        }
+        float* cb = c.data() + (size_t(b) * H + h) * T;
+        for (int t = 0; t < T; ++t) cb[t] = float(run[t]);
+      }
+    return c;
+  }
   void add_bias_row(const std::vector<float>& c, const Row& r, float* s) const override {
     const float* cb = c.data() + (size_t(r.b) * ctx_.n_heads + r.h) * r.T;
-    for (int j = 0; j <= r.t; ++j) s[j] += cb[r.t] - cb[j];
+    for (int j = 0; j < r.n; ++j) s[j] += cb[r.t] - cb[r.keys[j]];
   }
   size_t n_acc(const AttnShape& s) const override { return size_t(s.T); }
   void bias_backward_row(const std::vector<float>&, const Row& r, const float* ds,
                          double* dc) const override {
-    for (int j = 0; j <= r.t; ++j) {
+    for (int j = 0; j < r.n; ++j) {
       dc[r.t] += ds[j];
-      dc[j] -= ds[j];
+      dc[r.keys[j]] -= ds[j];
     }
   }
   void row_forward(const Row& r, const float* s, float* a, float*) const override {
-    softmax_row(s, a, r.t + 1, nullptr);
+    softmax_row(s, a, r.n, nullptr);
   }
   void row_backward(const Row& r, const float*, const float* a, const float* da, float* ds,
                     float, float, float*) const override {
-    softmax_row_backward(a, da, ds, r.t + 1, 0.0f, 0.0f, nullptr);
+    softmax_row_backward(a, da, ds, r.n, 0.0f, 0.0f, nullptr);
   }
   void finish_backward(const AttnInputs& in, const AttnGrads& g, const std::vector<double>& acc) override {
     const int B = in.shape.B, H = in.shape.H, T = in.shape.T, D = ctx_.d_model;

@@ -41,11 +41,7 @@ class Gated : public Attention {
     y_.resize(size_t(s.numel()));
     inner_->forward(in, y_.data());
     gate_.resize(size_t(s.B) * s.T * G_);
-    const int D = ctx_.d_model, N = s.B * s.T;
-    Eigen::Map<RowMat> Z(gate_.data(), N, G_);
-    Z.noalias() = Eigen::Map<const RowMat>(in.x, N, D) * Eigen::Map<const RowMat>(w_.ptr(), G_, D).transpose();
-    for (int n = 0; n < N; ++n)
-      for (int g = 0; g < G_; ++g) Z(n, g) = 1.0f / (1.0f + std::exp(-(Z(n, g) + b_.data[g])));
+    gate_values(in.x, s.B * s.T, gate_.data());
     for (int64_t i = 0; i < s.numel(); ++i) out[i] = y_[i] * gate_of(s, i);
   }
 
@@ -69,11 +65,35 @@ class Gated : public Attention {
       Eigen::Map<RowMat>(grads.dx, N, D).noalias() += dZ * Eigen::Map<const RowMat>(w_.ptr(), G_, D);
   }
 
+  bool supports_cached_decoding() const override { return inner_->supports_cached_decoding(); }
+  void forward_cached(const CachedAttnInputs& in, float* out) override {
+    if (!in.x) throw Error("attention gated: needs the block input x");
+    const int n = in.n_new(), Dh = in.Dh;
+    std::vector<float> y(size_t(in.B) * in.H * n * Dh), gate(size_t(in.B) * n * G_);
+    inner_->forward_cached(in, y.data());
+    gate_values(in.x, in.B * n, gate.data());
+    for (int b = 0; b < in.B; ++b)
+      for (int h = 0; h < in.H; ++h)
+        for (int t = 0; t < n; ++t)
+          for (int c = 0; c < Dh; ++c) {
+            const size_t i = ((size_t(b) * in.H + h) * n + t) * Dh + c;
+            out[i] = y[i] * gate[(size_t(b) * n + t) * G_ + (elementwise_ ? h * Dh + c : h)];
+          }
+  }
+
   void pattern(const AttnInputs& in, int b, int h, const RowVisitor& visit) const override {
     inner_->pattern(in, b, h, visit);
   }
 
  private:
+  // gate [N, G] = sigmoid(x W^T + b) of x [N, D].
+  void gate_values(const float* x, int N, float* gate) const {
+    const int D = ctx_.d_model;
+    Eigen::Map<RowMat> Z(gate, N, G_);
+    Z.noalias() = Eigen::Map<const RowMat>(x, N, D) * Eigen::Map<const RowMat>(w_.ptr(), G_, D).transpose();
+    for (int n = 0; n < N; ++n)
+      for (int g = 0; g < G_; ++g) Z(n, g) = 1.0f / (1.0f + std::exp(-(Z(n, g) + b_.data[g])));
+  }
   // Element i of [B, H, T, Dh] -> its gate in [B, T, G].
   size_t gate_index(const AttnShape& s, int64_t i) const {
     const int c = int(i % s.Dh);

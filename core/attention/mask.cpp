@@ -1,5 +1,6 @@
 #include "core/attention/mask.h"
 
+#include <algorithm>
 #include <climits>
 
 #include "core/tensor/error.h"
@@ -55,6 +56,48 @@ void MaskSet::add(const SpecTerm& term) {
   }
   a.finish();
   rules_.push_back(r);
+}
+
+int MaskSet::visible_count(int t) const {
+  if (rules_.empty()) return t + 1;
+  std::vector<int> keys;
+  visible_keys(t, keys);
+  return int(keys.size());
+}
+
+void MaskSet::visible_keys(int t, std::vector<int>& out) const {
+  if (t < 0) return;
+  const size_t start = out.size();
+  auto range = [&](int lo, int hi) {  // [lo, hi]
+    for (int j = std::max(lo, 0); j <= hi; ++j) out.push_back(j);
+  };
+  if (rules_.empty()) return range(0, t);
+  const MaskRule& r = rules_.front();
+  switch (r.kind) {
+    case MaskRule::window: {
+      const int n_sinks = std::min(r.sinks, t + 1);
+      range(0, n_sinks - 1);
+      range(std::max(n_sinks, t - r.size + 1), t);
+      break;
+    }
+    case MaskRule::block:
+      range(t - t % r.size, t);
+      break;
+    case MaskRule::dilated: {
+      const int n_sinks = std::min(r.sinks, t + 1);
+      range(0, n_sinks - 1);
+      for (int i = std::min(r.size - 1, t / r.rate); i >= 0; --i) {
+        const int j = t - i * r.rate;
+        if (j >= n_sinks) out.push_back(j);
+      }
+      break;
+    }
+  }
+  if (rules_.size() == 1) return;
+  size_t w = start;
+  for (size_t i = start; i < out.size(); ++i)
+    if (visible(t, out[i])) out[w++] = out[i];
+  out.resize(w);
 }
 
 std::string MaskSet::spec_suffix(size_t skip) const {

@@ -39,12 +39,10 @@ class MaskSet {
     return true;
   }
   // n_t: how many keys query t sees (t + 1 without masks).
-  int visible_count(int t) const {
-    if (rules_.empty()) return t + 1;
-    int n = 0;
-    for (int j = 0; j <= t; ++j) n += visible(t, j);
-    return n;
-  }
+  int visible_count(int t) const;
+  // Appends the keys query t sees, ascending, in time proportional to their number (the first
+  // rule proposes candidates, the others filter them): kernels then skip what masks hide.
+  void visible_keys(int t, std::vector<int>& out) const;
   // "+window(size=64,sinks=4)+block(size=16)", or "" without masks.
   std::string spec_suffix(size_t skip = 0) const;
   const std::vector<MaskRule>& rules() const { return rules_; }

@@ -27,28 +27,28 @@ class Pointwise : public ScoreAttention {
 
   void row_forward(const Row& r, const float* s, float* a, float*) const override {
     double z = 0.0;
-    for (int j = 0; j <= r.t; ++j) {
+    for (int j = 0; j < r.n; ++j) {
       a[j] = s[j] == kNegInf ? 0.0f : g(r, s[j]);
       z += a[j];
     }
     if (norm_) {
       const float inv = float(1.0 / (z + kNormEps));
-      for (int j = 0; j <= r.t; ++j) a[j] *= inv;
+      for (int j = 0; j < r.n; ++j) a[j] *= inv;
     }
   }
   void row_backward(const Row& r, const float* s, const float* a, const float* da, float* ds,
                     float, float, float*) const override {
     if (!norm_) {
-      for (int j = 0; j <= r.t; ++j) ds[j] = s[j] == kNegInf ? 0.0f : da[j] * dg(r, s[j]);
+      for (int j = 0; j < r.n; ++j) ds[j] = s[j] == kNegInf ? 0.0f : da[j] * dg(r, s[j]);
       return;
     }
     double z = 0.0, dot = 0.0;
-    for (int j = 0; j <= r.t; ++j) {
+    for (int j = 0; j < r.n; ++j) {
       if (s[j] != kNegInf) z += g(r, s[j]);
       dot += double(da[j]) * a[j];
     }
     const double inv = 1.0 / (z + kNormEps);
-    for (int j = 0; j <= r.t; ++j)
+    for (int j = 0; j < r.n; ++j)
       ds[j] = s[j] == kNegInf ? 0.0f : float((da[j] - dot) * inv) * dg(r, s[j]);
   }
 
@@ -69,6 +69,7 @@ class Sigmoid : public Pointwise {
   }
 
  protected:
+  bool length_dependent() const override { return kind_ == log_n; }
   float bias(const Row& r) const {
     switch (kind_) {
       case log_n: return float(value_ * std::log(double(r.T)));
@@ -126,13 +127,13 @@ class Softpick : public ScoreAttention {
   // Returns the shifted denominator; e[j] = e^{s_j - m}, u[j] = e[j] - e^{-m}.
   double shifted(const Row& r, const float* s, std::vector<double>& e, std::vector<double>& u) const {
     float m = kNegInf;
-    for (int j = 0; j <= r.t; ++j) m = std::max(m, s[j]);
-    e.assign(r.t + 1, 0.0);
-    u.assign(r.t + 1, 0.0);
+    for (int j = 0; j < r.n; ++j) m = std::max(m, s[j]);
+    e.assign(r.n, 0.0);
+    u.assign(r.n, 0.0);
     if (m == kNegInf) return 0.0;
     const double em = std::exp(-double(m));
     double d = eps_ * em;
-    for (int j = 0; j <= r.t; ++j) {
+    for (int j = 0; j < r.n; ++j) {
       if (s[j] == kNegInf) continue;
       e[j] = std::exp(double(s[j]) - m);
       u[j] = e[j] - em;
@@ -143,15 +144,15 @@ class Softpick : public ScoreAttention {
   void row_forward(const Row& r, const float* s, float* a, float*) const override {
     std::vector<double> e, u;
     double d = shifted(r, s, e, u);
-    for (int j = 0; j <= r.t; ++j) a[j] = u[j] > 0.0 ? float(u[j] / d) : 0.0f;
+    for (int j = 0; j < r.n; ++j) a[j] = u[j] > 0.0 ? float(u[j] / d) : 0.0f;
   }
   void row_backward(const Row& r, const float* s, const float* a, const float* da, float* ds,
                     float, float, float*) const override {
     std::vector<double> e, u;
     double d = shifted(r, s, e, u);
     double dot = 0.0;
-    for (int j = 0; j <= r.t; ++j) dot += double(da[j]) * a[j];
-    for (int j = 0; j <= r.t; ++j) {
+    for (int j = 0; j < r.n; ++j) dot += double(da[j]) * a[j];
+    for (int j = 0; j < r.n; ++j) {
       if (s[j] == kNegInf || d == 0.0) { ds[j] = 0.0f; continue; }
       double sign = u[j] > 0.0 ? 1.0 : (u[j] < 0.0 ? -1.0 : 0.0);
       ds[j] = float(e[j] / d * ((u[j] > 0.0 ? da[j] : 0.0) - sign * dot));

@@ -71,6 +71,12 @@ void check_attention_inputs(const AttnInputs& in, const AttnBuildContext& ctx, c
   if (!in.q || !in.k || !in.v) throw Error(std::string("attention ") + what + ": q, k or v missing");
 }
 
+void Attention::forward_cached(const CachedAttnInputs&, float*) {
+  throw Error("attention '" + spec() +
+              "': cached (incremental) decoding is not supported for this variant; decode by "
+              "running the full forward instead");
+}
+
 std::unique_ptr<Attention> make_attention(const std::string& spec, const AttnBuildContext& ctx) {
   if (ctx.n_heads < 1 || ctx.head_dim < 1)
     throw Error("attention '" + spec + "': n_heads and head_dim must be >= 1");

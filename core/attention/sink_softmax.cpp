@@ -20,11 +20,11 @@ class SinkSoftmax : public ScoreAttention {
  protected:
   bool has_sink() const override { return true; }
   void row_forward(const Row& r, const float* s, float* a, float* sink) const override {
-    softmax_row(s, a, r.t + 1, sink);
+    softmax_row(s, a, r.n, sink);
   }
   void row_backward(const Row& r, const float* s, const float* a, const float* da, float* ds,
                     float sink_a, float da_sink, float* ds_sink) const override {
-    softmax_row_backward(a, da, ds, r.t + 1, sink_a, da_sink, ds_sink);
+    softmax_row_backward(a, da, ds, r.n, sink_a, da_sink, ds_sink);
   }
 };
 

@@ -17,11 +17,11 @@ class Softmax : public ScoreAttention {
   using ScoreAttention::ScoreAttention;
   std::string base_spec() const override { return "softmax"; }
   void row_forward(const Row& r, const float* s, float* a, float* sink) const override {
-    softmax_row(s, a, r.t + 1, nullptr);
+    softmax_row(s, a, r.n, nullptr);
   }
   void row_backward(const Row& r, const float* s, const float* a, const float* da, float* ds,
                     float, float, float*) const override {
-    softmax_row_backward(a, da, ds, r.t + 1, 0.0f, 0.0f, nullptr);
+    softmax_row_backward(a, da, ds, r.n, 0.0f, 0.0f, nullptr);
   }
 };
 
@@ -41,7 +41,7 @@ class TopK : public Softmax {
   TopK(const AttnBuildContext& ctx, MaskSet m, int k) : Softmax(ctx, std::move(m)), k_(k) {}
   std::string base_spec() const override { return "topk(k=" + std::to_string(k_) + ")"; }
   void row_forward(const Row& r, const float* s, float* a, float* sink) const override {
-    const int n = r.t + 1;
+    const int n = r.n;
     if (r.n_vis <= k_) return softmax_row(s, a, n, nullptr);
     std::vector<int> idx;
     idx.reserve(n);
@@ -80,7 +80,7 @@ class Alibi : public Softmax {
   }
   std::string base_spec() const override { return "alibi"; }
   void add_bias_row(const std::vector<float>&, const Row& r, float* s) const override {
-    for (int j = 0; j <= r.t; ++j) s[j] -= slopes_[r.h] * float(r.t - j);
+    for (int j = 0; j < r.n; ++j) s[j] -= slopes_[r.h] * float(r.t - r.keys[j]);
   }
   const std::vector<float>& slopes() const { return slopes_; }
 

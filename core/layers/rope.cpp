@@ -6,13 +6,13 @@
 namespace attnlab {
 
 void rope_apply(float* x, int B, int H, int T, int Dh, int rot_dims, float theta, RopeStyle style,
-                bool inverse) {
+                bool inverse, int pos0) {
   const int half = rot_dims / 2;
   std::vector<float> cos_t(size_t(T) * half), sin_t(size_t(T) * half);
   for (int t = 0; t < T; ++t)
     for (int i = 0; i < half; ++i) {
       double freq = std::pow(double(theta), -2.0 * i / rot_dims);
-      double a = t * freq;
+      double a = double(pos0 + t) * freq;
       cos_t[size_t(t) * half + i] = float(std::cos(a));
       sin_t[size_t(t) * half + i] = float(std::sin(a)) * (inverse ? -1.0f : 1.0f);
     }

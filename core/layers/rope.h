@@ -6,7 +6,8 @@
 namespace attnlab {
 
 // inverse = true rotates by the negative angle: the backward of the forward rotation.
+// Row t sits at position pos0 + t (cached decoding rotates new keys at their true positions).
 void rope_apply(float* x, int B, int H, int T, int Dh, int rot_dims, float theta, RopeStyle style,
-                bool inverse);
+                bool inverse, int pos0 = 0);
 
 }  // namespace attnlab

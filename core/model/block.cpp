@@ -1,10 +1,12 @@
 #include "core/model/block.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "core/layers/activation.h"
 #include "core/layers/rope.h"
+#include "core/model/kv_cache.h"
 #include "core/tensor/error.h"
 
 namespace attnlab {
@@ -93,48 +95,59 @@ void Block::append_params(std::vector<Param>& ps) {
   w2_.append_params(ps, p + "mlp.w2");
 }
 
-void Block::attention_forward(const float* xn, float* out) {
-  const int N = B_ * T_;
-  qkv_lin_q_.resize({N, H_ * Dh_});
-  qkv_lin_k_.resize({N, Hkv_ * Dh_});
-  qkv_lin_v_.resize({N, Hkv_ * Dh_});
-  wq_.forward(qkv_lin_q_.ptr(), xn, N);
-  wk_.forward(qkv_lin_k_.ptr(), xn, N);
-  wv_.forward(qkv_lin_v_.ptr(), xn, N);
-  q_.resize({B_, H_, T_, Dh_});
-  k_.resize({B_, H_, T_, Dh_});
-  v_.resize({B_, H_, T_, Dh_});
-  split_heads(q_.ptr(), qkv_lin_q_.ptr(), B_, T_, H_, H_, Dh_);
-  split_heads(k_.ptr(), qkv_lin_k_.ptr(), B_, T_, Hkv_, H_, Dh_);
-  split_heads(v_.ptr(), qkv_lin_v_.ptr(), B_, T_, Hkv_, H_, Dh_);
+void Block::project_qkv(Acts& a, const float* xn, int B, int T, int kv_heads) {
+  // One projection buffer in turn for q, k and v: each is dead once split into heads.
+  const int N = B * T;
+  a.lin.resize({N, H_ * Dh_});
+  a.q.resize({B, H_, T, Dh_});
+  a.k.resize({B, kv_heads, T, Dh_});
+  a.v.resize({B, kv_heads, T, Dh_});
+  wq_.forward(a.lin.ptr(), xn, N);
+  split_heads(a.q.ptr(), a.lin.ptr(), B, T, H_, H_, Dh_);
+  wk_.forward(a.lin.ptr(), xn, N);
+  split_heads(a.k.ptr(), a.lin.ptr(), B, T, Hkv_, kv_heads, Dh_);
+  wv_.forward(a.lin.ptr(), xn, N);
+  split_heads(a.v.ptr(), a.lin.ptr(), B, T, Hkv_, kv_heads, Dh_);
+}
+
+void Block::output_projection(const float* heads, Tensor& merged, float* out, int B, int T) {
+  const int N = B * T;
+  // [B, H, T, Dh] -> [B, T, H, Dh]
+  merged.resize({N, H_ * Dh_});
+#pragma omp parallel for collapse(2)
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H_; ++h)
+      for (int t = 0; t < T; ++t)
+        std::memcpy(merged.ptr() + ((int64_t(b) * T + t) * H_ + h) * Dh_,
+                    heads + ((int64_t(b) * H_ + h) * T + t) * Dh_, sizeof(float) * Dh_);
+  wo_.forward(out, merged.ptr(), N);
+}
+
+void Block::attention_forward(Acts& a, float* out) {
+  project_qkv(a, a.xn1.ptr(), B_, T_, H_);  // kv heads repeated to H: variants never see GQA
   if (cfg_.pos == PosEncoding::rope) {
-    rope_apply(q_.ptr(), B_, H_, T_, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
+    rope_apply(a.q.ptr(), B_, H_, T_, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
                false);
-    rope_apply(k_.ptr(), B_, H_, T_, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
+    rope_apply(a.k.ptr(), B_, H_, T_, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
                false);
   }
-  AttnInputs in{{B_, H_, T_, Dh_}, q_.ptr(), k_.ptr(), v_.ptr(), xn, keep_};
-  heads_.resize({B_, H_, T_, Dh_});
-  attn_->forward(in, heads_.ptr());
+  AttnInputs in{{B_, H_, T_, Dh_}, a.q.ptr(), a.k.ptr(), a.v.ptr(), a.xn1.ptr(), keep_};
+  // Inference puts the heads in tmp (free until the MLP) and merges them into lin (dead by
+  // then); training keeps `heads` and `merged` for backward.
+  Tensor& heads = keep_ ? a.heads : a.tmp;
+  heads.resize({B_, H_, T_, Dh_});
+  attn_->forward(in, heads.ptr());
   for (ForwardObserver* o : *observers_) {
     o->on_attention({layer_, attn_.get(), &in});
-    o->on_head_outputs(layer_, in.shape, heads_.ptr());
+    o->on_head_outputs(layer_, in.shape, heads.ptr());
   }
-  // [B, H, T, Dh] -> [B, T, H, Dh]
-  merged_.resize({N, H_ * Dh_});
-#pragma omp parallel for collapse(2)
-  for (int b = 0; b < B_; ++b)
-    for (int h = 0; h < H_; ++h)
-      for (int t = 0; t < T_; ++t)
-        std::memcpy(merged_.ptr() + ((int64_t(b) * T_ + t) * H_ + h) * Dh_,
-                    heads_.ptr() + ((int64_t(b) * H_ + h) * T_ + t) * Dh_, sizeof(float) * Dh_);
-  wo_.forward(out, merged_.ptr(), N);
+  output_projection(heads.ptr(), keep_ ? a.merged : a.lin, out, B_, T_);
 }
 
 void Block::attention_backward(const float* dout, float* dxn) {
   const int N = B_ * T_;
   Tensor dmerged({N, H_ * Dh_});
-  wo_.backward(dmerged.ptr(), dout, merged_.ptr(), N);
+  wo_.backward(dmerged.ptr(), dout, acts_.merged.ptr(), N);
   Tensor dheads({B_, H_, T_, Dh_});
 #pragma omp parallel for collapse(2)
   for (int b = 0; b < B_; ++b)
@@ -144,7 +157,7 @@ void Block::attention_backward(const float* dout, float* dxn) {
                     dmerged.ptr() + ((int64_t(b) * T_ + t) * H_ + h) * Dh_, sizeof(float) * Dh_);
   Tensor dq({B_, H_, T_, Dh_}), dk({B_, H_, T_, Dh_}), dv({B_, H_, T_, Dh_});
   Tensor dx_variant({N, D_});
-  AttnInputs in{{B_, H_, T_, Dh_}, q_.ptr(), k_.ptr(), v_.ptr(), xn1_.ptr()};
+  AttnInputs in{{B_, H_, T_, Dh_}, acts_.q.ptr(), acts_.k.ptr(), acts_.v.ptr(), acts_.xn1.ptr()};
   attn_->backward(in, dheads.ptr(), {dq.ptr(), dk.ptr(), dv.ptr(), dx_variant.ptr()});
   if (cfg_.pos == PosEncoding::rope) {
     rope_apply(dq.ptr(), B_, H_, T_, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
@@ -157,70 +170,146 @@ void Block::attention_backward(const float* dout, float* dxn) {
   merge_heads(dk_lin.ptr(), dk.ptr(), B_, T_, Hkv_, H_, Dh_);
   merge_heads(dv_lin.ptr(), dv.ptr(), B_, T_, Hkv_, H_, Dh_);
   Tensor tmp({N, D_});
-  wq_.backward(dxn, dq_lin.ptr(), xn1_.ptr(), N);
-  wk_.backward(tmp.ptr(), dk_lin.ptr(), xn1_.ptr(), N);
+  wq_.backward(dxn, dq_lin.ptr(), acts_.xn1.ptr(), N);
+  wk_.backward(tmp.ptr(), dk_lin.ptr(), acts_.xn1.ptr(), N);
   for (int64_t i = 0; i < tmp.numel(); ++i) dxn[i] += tmp.data[i] + dx_variant.data[i];
-  wv_.backward(tmp.ptr(), dv_lin.ptr(), xn1_.ptr(), N);
+  wv_.backward(tmp.ptr(), dv_lin.ptr(), acts_.xn1.ptr(), N);
   for (int64_t i = 0; i < tmp.numel(); ++i) dxn[i] += tmp.data[i];
 }
 
-void Block::mlp_forward(const float* xn, float* out) {
-  const int N = B_ * T_;
-  h1_.resize({N, F_});
-  act_.resize({N, F_});
-  w1_.forward(h1_.ptr(), xn, N);
-  if (cfg_.mlp == MlpKind::swiglu) {
-    h3_.resize({N, F_});
-    w3_.forward(h3_.ptr(), xn, N);
-    swiglu_forward(act_.ptr(), h1_.ptr(), h3_.ptr(), act_.numel());
-  } else {
-    gelu_forward(act_.ptr(), h1_.ptr(), act_.numel(), cfg_.mlp == MlpKind::gelu_tanh);
+void Block::mlp_forward(Acts& a, const float* xn, float* out, int N, bool keep) {
+  const bool swiglu = cfg_.mlp == MlpKind::swiglu, tanh_gelu = cfg_.mlp == MlpKind::gelu_tanh;
+  if (keep) {  // backward reads h1, h3 and act
+    a.h1.resize({N, F_});
+    a.act.resize({N, F_});
+    w1_.forward(a.h1.ptr(), xn, N);
+    if (swiglu) {
+      a.h3.resize({N, F_});
+      w3_.forward(a.h3.ptr(), xn, N);
+      swiglu_forward(a.act.ptr(), a.h1.ptr(), a.h3.ptr(), a.act.numel());
+    } else {
+      gelu_forward(a.act.ptr(), a.h1.ptr(), a.act.numel(), tanh_gelu);
+    }
+    w2_.forward(out, a.act.ptr(), N);
+    return;
   }
-  w2_.forward(out, act_.ptr(), N);
+  // Inference: rows in chunks, so the d_ff-wide activations stay O(chunk x d_ff).
+  constexpr int kChunk = 512;
+  const int rows = std::min(N, kChunk);
+  a.h1.resize({rows, F_});
+  if (swiglu) a.h3.resize({rows, F_});
+  for (int r0 = 0; r0 < N; r0 += kChunk) {
+    const int n = std::min(kChunk, N - r0);
+    const float* x = xn + int64_t(r0) * D_;
+    w1_.forward(a.h1.ptr(), x, n);
+    if (swiglu) {
+      w3_.forward(a.h3.ptr(), x, n);
+      swiglu_forward(a.h1.ptr(), a.h1.ptr(), a.h3.ptr(), int64_t(n) * F_);
+    } else {
+      gelu_forward(a.h1.ptr(), a.h1.ptr(), int64_t(n) * F_, tanh_gelu);
+    }
+    w2_.forward(out + int64_t(r0) * D_, a.h1.ptr(), n);
+  }
 }
 
 void Block::mlp_backward(const float* dout, float* dxn) {
   const int N = B_ * T_;
   Tensor dact({N, F_}), dh1({N, F_});
-  w2_.backward(dact.ptr(), dout, act_.ptr(), N);
+  w2_.backward(dact.ptr(), dout, acts_.act.ptr(), N);
   if (cfg_.mlp == MlpKind::swiglu) {
     Tensor dh3({N, F_}), tmp({N, D_});
-    swiglu_backward(dh1.ptr(), dh3.ptr(), dact.ptr(), h1_.ptr(), h3_.ptr(), dact.numel());
-    w1_.backward(dxn, dh1.ptr(), xn2_.ptr(), N);
-    w3_.backward(tmp.ptr(), dh3.ptr(), xn2_.ptr(), N);
+    swiglu_backward(dh1.ptr(), dh3.ptr(), dact.ptr(), acts_.h1.ptr(), acts_.h3.ptr(), dact.numel());
+    w1_.backward(dxn, dh1.ptr(), acts_.xn2.ptr(), N);
+    w3_.backward(tmp.ptr(), dh3.ptr(), acts_.xn2.ptr(), N);
     for (int64_t i = 0; i < tmp.numel(); ++i) dxn[i] += tmp.data[i];
   } else {
-    gelu_backward(dh1.ptr(), dact.ptr(), h1_.ptr(), dact.numel(), cfg_.mlp == MlpKind::gelu_tanh);
-    w1_.backward(dxn, dh1.ptr(), xn2_.ptr(), N);
+    gelu_backward(dh1.ptr(), dact.ptr(), acts_.h1.ptr(), dact.numel(),
+                  cfg_.mlp == MlpKind::gelu_tanh);
+    w1_.backward(dxn, dh1.ptr(), acts_.xn2.ptr(), N);
   }
 }
 
+void Block::finish(const float* x, float* mid, float* y, int N, Acts& a, bool keep) {
+  const int64_t n = int64_t(N) * D_;
+  for (int64_t i = 0; i < n; ++i) mid[i] += x[i];
+  if (cfg_.mlp == MlpKind::none) {
+    if (mid != y) std::memcpy(y, mid, sizeof(float) * n);
+    return;
+  }
+  // Parallel residual: the MLP reads the block input, not the attention output.
+  const float* mlp_in = cfg_.parallel_residual ? x : mid;
+  Tensor& xn2 = keep ? a.xn2 : a.xn1;  // inference: xn1 is dead once attention has run
+  xn2.resize({N, D_});
+  mlp_norm_.forward(xn2.ptr(), mlp_in, N);
+  a.tmp.resize({N, D_});
+  mlp_forward(a, xn2.ptr(), a.tmp.ptr(), N, keep);
+  for (int64_t i = 0; i < n; ++i) y[i] = mid[i] + a.tmp.data[size_t(i)];
+}
+
 void Block::forward(const float* x, float* y, int B, int T,
-                    const std::vector<ForwardObserver*>& observers, bool keep) {
+                    const std::vector<ForwardObserver*>& observers, bool keep, Acts* ws) {
   keep_ = keep;
   B_ = B;
   T_ = T;
   observers_ = &observers;
+  if (!keep) acts_ = Acts();  // an inference forward keeps nothing here
+  Acts& a = keep || !ws ? acts_ : *ws;
   const int N = B * T;
-  x_.resize({N, D_});
-  std::memcpy(x_.ptr(), x, sizeof(float) * x_.numel());
-  xn1_.resize({N, D_});
-  attn_norm_.forward(xn1_.ptr(), x, N);
-  Tensor attn_out({N, D_});
-  attention_forward(xn1_.ptr(), attn_out.ptr());
-  mid_.resize({N, D_});
-  for (int64_t i = 0; i < mid_.numel(); ++i) mid_.data[i] = x[i] + attn_out.data[i];
-  if (cfg_.mlp == MlpKind::none) {
-    std::memcpy(y, mid_.ptr(), sizeof(float) * mid_.numel());
-    return;
+  if (keep) {
+    a.x.resize({N, D_});
+    std::memcpy(a.x.ptr(), x, sizeof(float) * a.x.numel());
   }
-  // Parallel residual: the MLP reads the block input, not the attention output.
-  const float* mlp_in = cfg_.parallel_residual ? x : mid_.ptr();
-  xn2_.resize({N, D_});
-  mlp_norm_.forward(xn2_.ptr(), mlp_in, N);
-  Tensor mlp_out({N, D_});
-  mlp_forward(xn2_.ptr(), mlp_out.ptr());
-  for (int64_t i = 0; i < mid_.numel(); ++i) y[i] = mid_.data[i] + mlp_out.data[i];
+  a.xn1.resize({N, D_});
+  attn_norm_.forward(a.xn1.ptr(), x, N);
+  // The attention output goes where x + attention will live: `mid` in training, y in inference.
+  float* mid = y;
+  if (keep) {
+    a.mid.resize({N, D_});
+    mid = a.mid.ptr();
+  }
+  attention_forward(a, mid);
+  finish(x, mid, y, N, a, keep);
+}
+
+void Block::forward_cached(const float* x, float* y, int B, int n, int first, KVCacheLayer& kv,
+                           const KeySelector* select, Acts& a) {
+  keep_ = false;  // the norms' statistics no longer belong to a training forward
+  acts_ = Acts();
+  const int N = B * n, T = first + n, cap = kv.capacity;
+  a.xn1.resize({N, D_});
+  attn_norm_.forward(a.xn1.ptr(), x, N);
+  project_qkv(a, a.xn1.ptr(), B, n, Hkv_);
+  if (cfg_.pos == PosEncoding::rope) {
+    rope_apply(a.q.ptr(), B, H_, n, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
+               false, first);
+    rope_apply(a.k.ptr(), B, Hkv_, n, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
+               false, first);
+  }
+  for (int b = 0; b < B; ++b)
+    for (int g = 0; g < Hkv_; ++g) {
+      const int64_t src = (int64_t(b) * Hkv_ + g) * n * Dh_;
+      const int64_t dst = ((int64_t(b) * Hkv_ + g) * cap + first) * Dh_;
+      std::memcpy(kv.k.data() + dst, a.k.ptr() + src, sizeof(float) * n * Dh_);
+      std::memcpy(kv.v.data() + dst, a.v.ptr() + src, sizeof(float) * n * Dh_);
+    }
+  CachedAttnInputs in;
+  in.B = B;
+  in.H = H_;
+  in.Hkv = Hkv_;
+  in.Dh = Dh_;
+  in.T = T;
+  in.first = first;
+  in.capacity = cap;
+  in.q = a.q.ptr();
+  in.k = kv.k.data();
+  in.v = kv.v.data();
+  in.x = a.xn1.ptr();
+  in.state = &kv.state;
+  in.select = select;
+  a.tmp.resize({B, H_, n, Dh_});
+  attn_->forward_cached(in, a.tmp.ptr());
+  output_projection(a.tmp.ptr(), a.lin, y, B, n);
+  finish(x, y, y, N, a, false);
 }
 
 void Block::backward(const float* dy, float* dx) {
@@ -230,7 +319,7 @@ void Block::backward(const float* dy, float* dx) {
   Tensor dxn2({N, D_}), dmlp_in({N, D_});
   if (has_mlp) {
     mlp_backward(dy, dxn2.ptr());
-    const float* mlp_in = cfg_.parallel_residual ? x_.ptr() : mid_.ptr();
+    const float* mlp_in = cfg_.parallel_residual ? acts_.x.ptr() : acts_.mid.ptr();
     mlp_norm_.backward(dmlp_in.ptr(), dxn2.ptr(), mlp_in, N);
   } else {
     dmlp_in.zero();
@@ -241,7 +330,7 @@ void Block::backward(const float* dy, float* dx) {
     dmid.data[i] = dy[i] + (cfg_.parallel_residual ? 0.0f : dmlp_in.data[i]);
   Tensor dxn1({N, D_}), dnorm({N, D_});
   attention_backward(dmid.ptr(), dxn1.ptr());
-  attn_norm_.backward(dnorm.ptr(), dxn1.ptr(), x_.ptr(), N);
+  attn_norm_.backward(dnorm.ptr(), dxn1.ptr(), acts_.x.ptr(), N);
   for (int64_t i = 0; i < dmid.numel(); ++i)
     dx[i] = dmid.data[i] + dnorm.data[i] + (cfg_.parallel_residual ? dmlp_in.data[i] : 0.0f);
 }

@@ -13,16 +13,33 @@
 
 namespace attnlab {
 
+struct KVCacheLayer;
+
+// A block's activation buffers. A training forward fills the block's own (backward reads
+// them); an inference forward writes into a workspace the model shares between its blocks, so a
+// long sequence costs O(T x d) for the whole model, not per layer.
+struct BlockActs {
+  Tensor x, xn1, lin, q, k, v, heads, merged, mid, xn2, h1, h3, act, tmp;
+};
+
 class Block {
  public:
+  using Acts = BlockActs;
+
   Block(const ModelConfig& cfg, int layer);
   void init(Rng& rng, float std, float residual_std);
   void append_params(std::vector<Param>& ps);
 
-  // y = block(x), x and y [B, T, D]. Observers see attention and may edit head outputs.
-  // keep = false (inference) lets the attention variant skip its backward caches.
+  // y = block(x), x and y [B, T, D] (y must not alias x). Observers see attention and may edit
+  // head outputs. keep = false (inference) lets the attention variant skip its backward caches,
+  // writes every intermediate into `ws` and keeps nothing in the block.
   void forward(const float* x, float* y, int B, int T,
-               const std::vector<ForwardObserver*>& observers, bool keep = true);
+               const std::vector<ForwardObserver*>& observers, bool keep = true,
+               Acts* ws = nullptr);
+  // Cached decoding: x, y [B, n, D] are positions first..first+n-1; their keys and values join
+  // `kv` (rows first.. of each kv head) and attention reads every cached position.
+  void forward_cached(const float* x, float* y, int B, int n, int first, KVCacheLayer& kv,
+                      const KeySelector* select, Acts& ws);
   // dx = dL/dx given dy = dL/dy; parameter gradients accumulate.
   void backward(const float* dy, float* dx);
 
@@ -33,9 +50,17 @@ class Block {
   }
 
  private:
-  void attention_forward(const float* xn, float* out);     // out [N, D], before the residual add
+  // a.q [B, H, T, Dh], a.k and a.v [B, kv_heads, T, Dh] (kv_heads = H repeats GQA's kv heads,
+  // Hkv keeps them apart) from xn [B*T, D].
+  void project_qkv(Acts& a, const float* xn, int B, int T, int kv_heads);
+  // heads [B, H, T, Dh] -> out [N, D] through W_O (merging into `merged`).
+  void output_projection(const float* heads, Tensor& merged, float* out, int B, int T);
+  void attention_forward(Acts& a, float* out);  // reads a.xn1; out [N, D], before the residual
   void attention_backward(const float* dout, float* dxn);  // dxn overwritten
-  void mlp_forward(const float* xn, float* out);
+  // Residual and MLP after attention: mid holds the attention output on entry and x + it on
+  // return; y = mid + mlp(...). mid may be y itself (inference).
+  void finish(const float* x, float* mid, float* y, int N, Acts& a, bool keep);
+  void mlp_forward(Acts& a, const float* xn, float* out, int N, bool keep);
   void mlp_backward(const float* dout, float* dxn);
 
   const ModelConfig cfg_;
@@ -48,9 +73,7 @@ class Block {
   bool keep_ = true;
 
   int B_ = 0, T_ = 0;
-  // activations of the last forward
-  Tensor x_, xn1_, qkv_lin_q_, qkv_lin_k_, qkv_lin_v_, q_, k_, v_, heads_, merged_;
-  Tensor mid_, xn2_, h1_, h3_, act_;
+  Acts acts_;  // of the last training forward
 };
 
 }  // namespace attnlab

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/model/kv_cache.h"
 #include "core/model/transformer.h"
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
@@ -21,7 +22,8 @@ int sample_token(const float* logits, int V, const SampleOptions& opts, Rng& rng
   std::iota(order.begin(), order.end(), 0);
   double keep = 1.0;
   if (opts.top_p < 1.0f) {  // nucleus: the smallest set of tokens whose mass reaches top_p
-    std::sort(order.begin(), order.end(), [&](int a, int b) { return p[size_t(a)] > p[size_t(b)]; });
+    std::sort(order.begin(), order.end(),
+              [&](int a, int b) { return p[size_t(a)] > p[size_t(b)]; });
     double cum = 0;
     size_t n = 0;
     while (n < order.size() && cum < opts.top_p) cum += p[size_t(order[n++])];
@@ -47,11 +49,26 @@ std::vector<int32_t> generate(Transformer& model, const std::vector<int32_t>& pr
                 " tokens is longer than the model's context (" + std::to_string(ctx) + ")");
   Rng rng(opts.seed);
   std::vector<int32_t> seq = prompt;
-  for (int i = 0; i < opts.max_new && int(seq.size()) < ctx; ++i) {
-    const Tensor& logits = model.forward(seq.data(), 1, int(seq.size()));
-    int next = sample_token(logits.ptr() + int64_t(seq.size() - 1) * V, V, opts, rng);
-    if (next == opts.stop_token) break;
-    seq.push_back(next);
+  if (!model.supports_cached_decoding()) {
+    // Variants without incremental decoding (the linear family, diff) or attached observers:
+    // recompute the whole sequence for each new token.
+    for (int i = 0; i < opts.max_new && int(seq.size()) < ctx; ++i) {
+      const Tensor& logits = model.forward(seq.data(), 1, int(seq.size()));
+      int next = sample_token(logits.ptr() + int64_t(seq.size() - 1) * V, V, opts, rng);
+      if (next == opts.stop_token) break;
+      seq.push_back(next);
+    }
+  } else {
+    KVCache cache(model.config());
+    const Tensor* logits = &model.forward_cached(seq.data(), 1, int(seq.size()), cache);
+    for (int i = 0; i < opts.max_new && int(seq.size()) < ctx; ++i) {
+      const int64_t last = logits->shape[1] - 1;
+      int next = sample_token(logits->ptr() + last * V, V, opts, rng);
+      if (next == opts.stop_token) break;
+      seq.push_back(next);
+      if (i + 1 < opts.max_new && int(seq.size()) < ctx)
+        logits = &model.forward_cached(&seq.back(), 1, 1, cache);
+    }
   }
   return std::vector<int32_t>(seq.begin() + int64_t(prompt.size()), seq.end());
 }

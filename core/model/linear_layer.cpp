@@ -4,11 +4,11 @@
 
 namespace attnlab {
 
-LinearLayer::LinearLayer(int in_, int out_, bool bias)
-    : in(in_), out(out_), W({out_, in_}), gW({out_, in_}) {
+LinearLayer::LinearLayer(int in_, int out_, bool bias) : in(in_), out(out_), W({out_, in_}) {
+  gW.shape = {out_, in_};  // allocated by Transformer::ensure_grads when training starts
   if (bias) {
     b = Tensor({out_});
-    gb = Tensor({out_});
+    gb.shape = {out_};
   }
 }
 

@@ -5,10 +5,11 @@
 namespace attnlab {
 
 NormLayer::NormLayer(NormKind kind_, int C_, float eps_)
-    : kind(kind_), eps(eps_), C(C_), w({C_}, 1.0f), gw({C_}) {
+    : kind(kind_), eps(eps_), C(C_), w({C_}, 1.0f) {
+  gw.shape = {C_};  // allocated by Transformer::ensure_grads when training starts
   if (kind == NormKind::layernorm) {
     b = Tensor({C_});
-    gb = Tensor({C_});
+    gb.shape = {C_};
   }
 }
 

@@ -8,12 +8,14 @@
 #include "core/layers/linear.h"
 #include "core/layers/norm.h"
 #include "core/model/block.h"
+#include "core/model/kv_cache.h"
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
 
 namespace attnlab {
 
-Transformer::Transformer(const ModelConfig& config) : config_(config) {
+Transformer::Transformer(const ModelConfig& config)
+    : config_(config), infer_ws_(std::make_unique<BlockActs>()) {
   config_.validate();
   const int V = config_.vocab_size, D = config_.d_model;
   if (config_.input_dim > 0) {
@@ -21,22 +23,22 @@ Transformer::Transformer(const ModelConfig& config) : config_(config) {
     read_out_ = LinearLayer(D, 1, true);
   } else {
     tok_emb_ = Tensor({V, D});
-    tok_emb_grad_ = Tensor({V, D});
+    tok_emb_grad_.shape = {V, D};
   }
   if (config_.pos == PosEncoding::learned) {
     pos_emb_ = Tensor({config_.context, D});
-    pos_emb_grad_ = Tensor({config_.context, D});
+    pos_emb_grad_.shape = {config_.context, D};
   }
   for (int l = 0; l < config_.n_layers; ++l) blocks_.push_back(std::make_unique<Block>(config_, l));
   final_norm_w_ = Tensor({D}, 1.0f);
-  final_norm_w_grad_ = Tensor({D});
+  final_norm_w_grad_.shape = {D};
   if (config_.norm == NormKind::layernorm) {
     final_norm_b_ = Tensor({D});
-    final_norm_b_grad_ = Tensor({D});
+    final_norm_b_grad_.shape = {D};
   }
   if (!config_.tied_embeddings && config_.input_dim == 0) {
     lm_head_ = Tensor({V, D});
-    lm_head_grad_ = Tensor({V, D});
+    lm_head_grad_.shape = {V, D};
   }
 }
 
@@ -156,13 +158,24 @@ void Transformer::run_trunk(bool keep_activations) {
   // The residual stream is shaped [B, T, D] as observers see it; blocks read it as N rows.
   x0_.shape = {B, T, D};
   for (ForwardObserver* o : observers_) o->on_residual(-1, x0_);
-  Tensor cur = x0_, next({B, T, D});
+  if (keep_activations) *infer_ws_ = BlockActs();  // training keeps its own per block
+  // Inference hands the embeddings over to the residual stream rather than copying them.
+  Tensor cur, next({B, T, D});
+  if (keep_activations)
+    cur = x0_;
+  else
+    cur = std::move(x0_);
   for (size_t l = 0; l < blocks_.size(); ++l) {
-    blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_, keep_activations);
+    blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_, keep_activations, infer_ws_.get());
     std::swap(cur, next);
     for (ForwardObserver* o : observers_) o->on_residual(int(l), cur);
   }
   xf_ = std::move(cur);
+  final_norm(N);
+}
+
+void Transformer::final_norm(int N) {
+  const int D = config_.d_model;
   xf_norm_.resize({N, D});
   final_norm_cache_.resize({2, N});
   if (config_.norm == NormKind::layernorm)
@@ -173,7 +186,66 @@ void Transformer::run_trunk(bool keep_activations) {
                     N, D, config_.norm_eps);
 }
 
+bool Transformer::supports_cached_decoding() const {
+  if (!observers_.empty() || config_.input_dim > 0) return false;
+  for (const auto& b : blocks_)
+    if (!b->attention().supports_cached_decoding()) return false;
+  return true;
+}
+
+const Tensor& Transformer::forward_cached(const int32_t* tokens, int B, int n, KVCache& cache) {
+  if (config_.input_dim > 0)
+    throw Error("cached decoding: this model reads continuous inputs, not tokens");
+  if (!observers_.empty())
+    throw Error("cached decoding does not call observers; remove them or use forward()");
+  if (cache.n_layers() != config_.n_layers || cache.kv_heads() != config_.n_kv_heads ||
+      cache.head_dim() != config_.head_dim())
+    throw Error("cached decoding: the KV cache was made for another model shape");
+  if (B != cache.batch())
+    throw Error("cached decoding: batch of " + std::to_string(B) + " for a cache of batch " +
+                std::to_string(cache.batch()));
+  if (n < 1) throw Error("cached decoding: no tokens given");
+  const int first = cache.length(), T = first + n;
+  if (T > cache.capacity())
+    throw Error("cached decoding: " + std::to_string(first) + " cached + " + std::to_string(n) +
+                " new positions pass the " + (cache.capacity() == config_.context ? "model's context (" : "cache's capacity (") +
+                std::to_string(cache.capacity()) + ")");
+  const int V = config_.vocab_size, D = config_.d_model, N = B * n;
+  for (int i = 0; i < N; ++i)
+    if (tokens[i] < 0 || tokens[i] >= V)
+      throw Error("token id " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
+                  " is outside the vocabulary [0, " + std::to_string(V) + ")");
+  // A backward after this would read activations of another forward.
+  targets_.clear();
+  float_targets_.clear();
+  Tensor cur({N, D}), next({N, D});
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < n; ++t) {
+      float* row = cur.ptr() + (int64_t(b) * n + t) * D;
+      std::memcpy(row, tok_emb_.ptr() + int64_t(tokens[b * n + t]) * D, sizeof(float) * D);
+      if (pos_emb_.numel()) {
+        const float* p = pos_emb_.ptr() + int64_t(first + t) * D;
+        for (int d = 0; d < D; ++d) row[d] += p[d];
+      }
+    }
+  for (size_t l = 0; l < blocks_.size(); ++l) {
+    blocks_[l]->forward_cached(cur.ptr(), next.ptr(), B, n, first, cache.layer(int(l)),
+                               cache.selector(), *infer_ws_);
+    std::swap(cur, next);
+  }
+  cache.advance(n);
+  B_ = B;
+  T_ = n;
+  xf_ = std::move(cur);
+  final_norm(N);
+  logits_.resize({B, n, V});
+  const Tensor& head = config_.tied_embeddings ? tok_emb_ : lm_head_;
+  linear_forward(logits_.ptr(), xf_norm_.ptr(), head.ptr(), nullptr, N, D, V);
+  return logits_;
+}
+
 float Transformer::forward_loss(const Batch& batch) {
+  ensure_grads();
   const int N = batch.B * batch.T;
   if (int(batch.mask.size()) != N)
     throw Error("batch: the mask must hold B*T = " + std::to_string(N) + " entries");
@@ -264,7 +336,13 @@ void Transformer::backward() {
   }
 }
 
+void Transformer::ensure_grads() {
+  for (const Param& p : params())
+    if (p.grad->numel() != p.value->numel()) *p.grad = Tensor(p.value->shape);
+}
+
 void Transformer::zero_grad() {
+  ensure_grads();
   for (const Param& p : params()) p.grad->zero();
 }
 

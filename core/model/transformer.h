@@ -27,6 +27,8 @@
 namespace attnlab {
 
 class Block;
+struct BlockActs;
+class KVCache;
 
 class Transformer {
  public:
@@ -48,6 +50,15 @@ class Transformer {
   // its rows (O(T) memory per head), so long-context analysis never holds T x T.
   const Tensor& forward(const int32_t* tokens, int B, int T, bool keep_activations = false);
 
+  // Cached (incremental) decoding, core/model/kv_cache.h: runs tokens [B, n] at positions
+  // cache.length() .. + n - 1, appends their keys and values to `cache` and returns their
+  // logits [B, n, vocab] (row t equals forward() on positions 0..t). Throws if the positions
+  // would pass the cache's capacity or the context, if a layer's variant cannot decode
+  // incrementally, or if observers are attached (they expect whole sequences).
+  const Tensor& forward_cached(const int32_t* tokens, int B, int n, KVCache& cache);
+  // True when every layer's variant decodes incrementally and no observer is attached.
+  bool supports_cached_decoding() const;
+
   // Continuous inputs [B, T, input_dim] -> predictions [B, T, 1] (models with input_dim > 0).
   const Tensor& forward_continuous(const float* features, int B, int T,
                                    bool keep_activations = false);
@@ -58,6 +69,9 @@ class Transformer {
   // Gradients of the last forward_loss into every Param::grad (accumulating).
   void backward();
   void zero_grad();
+  // Gradient buffers exist from the first forward_loss or zero_grad on: an inference-only model
+  // (analysis, generation, the GUI) holds its weights once, not twice.
+  void ensure_grads();
 
   const Tensor& logits() const { return logits_; }
   // Per-position cross-entropy of the last forward_loss, [B, T] (masked positions hold 0).
@@ -81,6 +95,7 @@ class Transformer {
 
  private:
   void run_trunk(bool keep_activations);  // x0_ (+ positions) -> blocks -> final norm
+  void final_norm(int N);                 // xf_ -> xf_norm_
   float mse_forward();
 
   ModelConfig config_;
@@ -89,6 +104,7 @@ class Transformer {
   Tensor tok_emb_, tok_emb_grad_;
   Tensor pos_emb_, pos_emb_grad_;
   std::vector<std::unique_ptr<Block>> blocks_;
+  std::unique_ptr<BlockActs> infer_ws_;  // the buffers all blocks share in inference: O(T x d)
   Tensor final_norm_w_, final_norm_b_, final_norm_w_grad_, final_norm_b_grad_;
   Tensor lm_head_, lm_head_grad_;
   // activations of the last forward

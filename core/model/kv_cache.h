@@ -1,0 +1,60 @@
+#pragma once
+// A KV cache for incremental decoding. Prefill a prompt once, then feed one token at a time:
+// each call computes only the new positions' queries, keys and values (RoPE at their true
+// positions, grouped-query heads unrepeated) and attends to every cached key.
+//
+//   KVCache cache(model.config());                       // batch 1, capacity = context
+//   const Tensor& a = model.forward_cached(prompt.data(), 1, n, cache);  // logits [1, n, V]
+//   const Tensor& b = model.forward_cached(&next, 1, 1, cache);         // logits [1, 1, V]
+//
+// Logits at position t equal row t of model.forward() on positions 0..t. Score-based variants
+// (softmax, window, sigmoid, ..., fox, gated, with any mask) support it; the others (the linear
+// family, diff, and sigmoid(bias=-log_n), whose rows depend on the sequence length) throw an
+// Error from Attention::forward_cached; Transformer::supports_cached_decoding says beforehand.
+//
+// Sparse decoding: set_selector() installs a KeySelector (core/attention/attention.h) that every
+// score-based head calls for every new query row, with the query, the cached keys and the row's
+// candidate keys and scores; the keys it leaves out are hidden for that row only (the cache
+// keeps them). For a schedule that drops keys for good, the selector remembers what it dropped.
+#include <vector>
+
+#include "core/attention/attention.h"
+#include "core/model/config.h"
+
+namespace attnlab {
+
+// One layer's cache: keys/values [B, Hkv, capacity, Dh] (rows 0..length-1 filled, after RoPE)
+// and the variant's own decoding state.
+struct KVCacheLayer {
+  int capacity = 0;
+  std::vector<float> k, v;
+  std::vector<double> state;
+};
+
+class KVCache {
+ public:
+  // capacity 0 means the model's context; memory is 2 x layers x B x Hkv x capacity x Dh floats.
+  explicit KVCache(const ModelConfig& cfg, int batch = 1, int capacity = 0);
+
+  int batch() const { return B_; }
+  int capacity() const { return capacity_; }
+  int length() const { return length_; }  // positions cached so far
+  void clear();                           // forget every position (memory stays allocated)
+
+  void set_selector(KeySelector select) { select_ = std::move(select); }
+  const KeySelector* selector() const { return select_ ? &select_ : nullptr; }
+
+  // For Transformer::forward_cached.
+  KVCacheLayer& layer(int l) { return layers_.at(size_t(l)); }
+  int n_layers() const { return int(layers_.size()); }
+  int kv_heads() const { return Hkv_; }
+  int head_dim() const { return Dh_; }
+  void advance(int n) { length_ += n; }
+
+ private:
+  int B_, capacity_, Hkv_, Dh_, length_ = 0;
+  std::vector<KVCacheLayer> layers_;
+  KeySelector select_;
+};
+
+}  // namespace attnlab
