@@ -58,6 +58,8 @@ struct ProbeOptions {
   // pattern at its own size), measured on the sink probe's inputs.
   std::string sparse_patterns = "topk(k=64);vertical_slash(v=32,s=32);window(size=60,sinks=4)";
   std::string sparse_budgets;
+  // Non-empty (a budget): also the per-head class at that budget (analysis/sparse/pattern_assignment.h).
+  std::string sparse_classify;
   int batch = 16;  // sequences per forward
   uint64_t seed = 0;
   MetricOptions metrics;

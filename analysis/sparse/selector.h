@@ -65,7 +65,8 @@ class SparseSelector {
 
 // Builds a selector; `budget` (may be null) replaces the pattern's size parameter. Throws
 // attnlab::Error for an unknown pattern or parameter, listing what exists.
-std::unique_ptr<SparseSelector> make_selector(const std::string& spec, const Budget* budget = nullptr);
+std::unique_ptr<SparseSelector> make_selector(const std::string& spec,
+                                              const Budget* budget = nullptr);
 // "topk(k=64);window(size=60,sinks=4)" -> the specs (';' separates patterns, since ',' separates
 // parameters); each checked by building it once.
 std::vector<std::string> parse_pattern_list(const std::string& list);

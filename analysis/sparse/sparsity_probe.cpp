@@ -6,6 +6,7 @@
 
 #include "analysis/probe_protocol.h"
 #include "analysis/probes.h"
+#include "analysis/sparse/pattern_assignment.h"
 #include "analysis/sparse/recall_analyzer.h"
 #include "core/model/transformer.h"
 #include "core/tensor/error.h"
@@ -51,6 +52,18 @@ HeadTable sparsity_probe(Transformer& model, const VocabInfo& vocab, const Probe
   const ProbeInputs in = sink_probe_inputs(model, vocab, opt);
   forward_all(model, an, in.seqs, opt.batch);
   HeadTable t = an.table();
+  if (!opt.sparse_classify.empty()) {
+    const Budget b = parse_budget(opt.sparse_classify);
+    SparsityAnalyzer families(cfg.n_layers, cfg.n_heads, assignment_patterns(), {b});
+    forward_all(model, families, in.seqs, opt.batch);
+    HeadTable c = families.table();
+    assign_sparse_classes(c, opt.sparse_classify);
+    for (const std::string m : {"sparse_class", "sparse_best_recall"})
+      for (int l = 0; l < cfg.n_layers; ++l)
+        for (int h = 0; h < cfg.n_heads; ++h) t.set(m, l, h, c.get(m, l, h));
+    t.set_meta("sparse_class_names", c.meta("sparse_class_names"));
+    t.set_meta("sparse_class_budget", c.meta("sparse_class_budget"));
+  }
   set_probe_meta(t, in);
   t.set_meta("probe", "sparsity");
   t.set_meta("budgets",

@@ -81,6 +81,9 @@ int cmd_analyze(const Args& args) {
       "budgets", po::value(&opt.sparse_budgets),
       "sparsity: budgets, comma-separated: tokens (64), fractions of the visible keys (0.25 or 25%) or key "
       "blocks (4b); each replaces every pattern's size (default: each pattern's own)")(
+      "classify", po::value(&opt.sparse_classify),
+      "sparsity: also each head's class (local, sink+window, vertical-slash, retrieval-like, dispersed) from "
+      "the pattern families' recall at this budget (docs/sparse.md)")(
       "seed", po::value(&opt.seed)->default_value(0), "probe input seed")(
       "device", po::value(&device)->default_value("cpu"),
       "cpu | cuda: cuda measures all heads with the fused GPU statistics pass (no T x T memory); "

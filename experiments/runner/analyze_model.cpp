@@ -49,7 +49,7 @@ std::vector<std::string> default_columns(const std::string& probe, const HeadTab
     };
     for (std::string m : table.metrics()) {
       if (m.rfind("sparsity.", 0) == 0) m = m.substr(9);
-      if (ends(m, ".recall") || ends(m, ".density")) cols.push_back(m);
+      if (ends(m, ".recall") || ends(m, ".density") || m == "sparse_class") cols.push_back(m);
     }
     return cols;
   }

@@ -7,6 +7,7 @@
 #include "analysis/sparse/sparse_eval.h"
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
+#include "experiments/runner/analyze_model.h"
 #include "experiments/runner/research_probes.h"
 
 namespace attnlab::exp {
@@ -16,19 +17,6 @@ namespace {
 void add_scalar(ProbeResult& out, const std::string& run, int64_t step, const std::string& name,
                 double v) {
   if (std::isfinite(v)) out.scalars.push_back({run, step, name, v});
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= s.size()) {
-    size_t end = s.find(sep, pos);
-    if (end == std::string::npos) end = s.size();
-    std::string item = s.substr(pos, end - pos);
-    if (!item.empty()) out.push_back(item);
-    pos = end + 1;
-  }
-  return out;
 }
 
 // Runs `obs` on rows of batch `index` of the task.
@@ -90,9 +78,9 @@ void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& par
   opt.batches = std::max(1, int(params.value("sparse_batches", 2)));
   opt.prefill = params.value("sparse_prefill", 0);
   const std::vector<std::string> budgets =
-      split(params.value("sparse_budgets", std::string("25%")), ',');
+      split_list(params.value("sparse_budgets", std::string("25%")));
   const std::vector<std::string> phases =
-      split(params.value("sparse_phases", std::string("prefill,decode")), ',');
+      split_list(params.value("sparse_phases", std::string("prefill,decode")));
   if (budgets.empty() || phases.empty())
     throw Error("probe sparse_eval: sparse_budgets and sparse_phases name none");
   bool first = true;

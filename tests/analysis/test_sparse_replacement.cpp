@@ -2,14 +2,17 @@
 // exactly dense; a sink+window replacement equals the model run with the window mask modifier
 // (an independent path: the variant's own masked forward); the decode and kv schedules computed
 // in one teacher-forced pass equal a token-by-token decode that recomputes each prefix (nothing
-// after row t is read); eval's paired differences vanish at full budget.
+// after row t is read) and a real KV-cached decode with the same selector; eval's paired
+// differences vanish at full budget.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <memory>
 
+#include "analysis/sparse/decode_hook.h"
 #include "analysis/sparse/sparse_eval.h"
 #include "analysis/sparse/sparse_replacement.h"
 #include "analysis/streaming_eval.h"
+#include "core/model/kv_cache.h"
 #include "core/model/transformer.h"
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
@@ -180,4 +183,32 @@ TEST_CASE("sparse replacement: bad input is a clear error", "[analysis][sparse][
   SparseEvalOptions opt;
   opt.budget = "4,8";
   CHECK_THROWS_WITH(sparse_eval(*m, *task, opt), Catch::Contains("one budget"));
+}
+
+TEST_CASE("decode schedule in one pass equals a real KV-cached decode with the same selector",
+          "[analysis][sparse][replace][kvcache]") {
+  auto m = model();
+  const int T = 36, Tp = 20, V = 16;
+  const auto x = tokens(1, T, 7);
+  const std::vector<std::string> specs = {m->attention(0).spec(), m->attention(1).spec()};
+  for (const std::string spec :
+       {"topk(k=5)", "block_topk(k=2,block=4,score=mean)", "block_topk(k=2,block=4,score=oracle)",
+        "quest(k=8,page=4)", "window(size=4,sinks=1)"}) {
+    INFO(spec);
+    const std::vector<HeadRef> heads = parse_head_selection("L0H1,L1H0,L1H2", 2, 4);
+    SparseReplacement rep(spec, nullptr, SparsePhase::decode, Tp, heads, 2, 4);
+    const std::vector<float> one_pass = logits_with(*m, &rep, x, 1, T);
+    KVCache cache(m->config());
+    cache.set_selector(sparse_decode_hook(spec, nullptr, Tp, heads, specs, 4, m->config().context));
+    const Tensor prompt = m->forward_cached(x.data(), 1, Tp, cache);
+    CHECK(max_abs_diff(prompt.ptr(), one_pass.data(), size_t(Tp) * V) < 1e-5);
+    for (int t = Tp; t < T; ++t) {
+      const Tensor& step = m->forward_cached(x.data() + t, 1, 1, cache);
+      INFO("step " << t);
+      CHECK(max_abs_diff(step.ptr(), one_pass.data() + int64_t(t) * V, size_t(V)) < 1e-5);
+    }
+  }
+  CHECK_THROWS_WITH(sparse_decode_hook("vertical_slash", nullptr, Tp,
+                                       parse_head_selection("all", 2, 4), specs, 4, 48),
+                    Catch::Contains("KV cache does not keep"));
 }
