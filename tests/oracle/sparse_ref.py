@@ -52,35 +52,38 @@ def top(scores, cand, k):
     return set(order[:k])
 
 
-def pattern_mask(name, a, budget, A, q, k, vis, chan_order):
+def pattern_mask(name, a, budget, A, q, k, vis_t, chan_order):
+    """The pattern's T x T key mask, built one entry at a time (plain lists: fast enough)."""
     T, Dh = q.shape
-    M = torch.zeros(T, T, dtype=torch.bool)
+    vis = vis_t.tolist()
+    Al = A.tolist()
+    M = [[False] * T for _ in range(T)]
     if name == "topk":
         b = budget or ("tokens", float(a.get("k", 64)))
         for t in range(T):
-            cand = [j for j in range(t + 1) if vis[t, j]]
-            for j in top(A[t].tolist(), cand, budget_keys(b, len(cand))):
-                M[t, j] = True
+            cand = [j for j in range(t + 1) if vis[t][j]]
+            for j in top(Al[t], cand, budget_keys(b, len(cand))):
+                M[t][j] = True
     elif name == "channel_topk":
         b = budget or ("tokens", float(a.get("k", 64)))
         C = chan_order[: max(1, Dh // int(a.get("group", 4)))]
         s = q[:, C] @ k[:, C].T
         for t in range(T):
-            cand = [j for j in range(t + 1) if vis[t, j]]
+            cand = [j for j in range(t + 1) if vis[t][j]]
             for j in top(s[t].tolist(), cand, budget_keys(b, len(cand))):
-                M[t, j] = True
+                M[t][j] = True
     elif name == "window":
         sinks = int(a.get("sinks", 4))
         for t in range(T):
-            n = int(vis[t].sum())
+            n = sum(vis[t])
             if budget:
                 kk = budget_keys(budget, n)
                 s_, w = min(sinks, kk), kk - min(sinks, kk)
             else:
                 s_, w = sinks, int(a.get("size", 60))
-            cand = [j for j in range(t + 1) if vis[t, j]]
+            cand = [j for j in range(t + 1) if vis[t][j]]
             for i, j in enumerate(cand):
-                M[t, j] = i < s_ or i >= n - w
+                M[t][j] = i < s_ or i >= n - w
     elif name == "block_topk":
         B = int(a.get("block", 64))
         nb = (T + B - 1) // B
@@ -105,7 +108,7 @@ def pattern_mask(name, a, budget, A, q, k, vis, chan_order):
             keep = top(u[I].tolist(), list(range(I + 1)), max(1, min(K, I + 1)))
             for t in range(I * B, min(T, (I + 1) * B)):
                 for j in range(t + 1):
-                    M[t, j] = bool(vis[t, j]) and (j // B) in keep
+                    M[t][j] = vis[t][j] and (j // B) in keep
     elif name == "vertical_slash":
         last_q = int(a.get("last_q", 64))
         fv, fs = int(a.get("force_v", 4)), int(a.get("force_s", 64))
@@ -120,8 +123,8 @@ def pattern_mask(name, a, budget, A, q, k, vis, chan_order):
         diag = [0.0] * T
         for r in rows:
             for j in range(r + 1):
-                col[j] += float(A[r, j])
-                diag[r - j] += float(A[r, j])
+                col[j] += Al[r][j]
+                diag[r - j] += Al[r][j]
         for j in range(min(fv, T)):
             col[j] = math.inf
         for d in range(min(fs, T)):
@@ -130,7 +133,7 @@ def pattern_mask(name, a, budget, A, q, k, vis, chan_order):
         S = top(diag, list(range(T)), ns)
         for t in range(T):
             for j in range(t + 1):
-                M[t, j] = bool(vis[t, j]) and (j in V or (t - j) in S)
+                M[t][j] = vis[t][j] and (j in V or (t - j) in S)
     elif name == "quest":
         P = int(a.get("page", 16))
         b = budget or ("tokens", float(a.get("k", 64)))
@@ -144,16 +147,16 @@ def pattern_mask(name, a, budget, A, q, k, vis, chan_order):
             elif b[0] == "blocks":
                 pages = int(b[1])
             else:
-                pages = math.ceil(b[1] * len({j // P for j in range(t + 1) if vis[t, j]}) - 1e-9)
+                pages = math.ceil(b[1] * len({j // P for j in range(t + 1) if vis[t][j]}) - 1e-9)
             pages = max(pages, 1)
             U = torch.maximum(q[t] * lo, q[t] * hi).sum(1).tolist()
-            cand = sorted({j // P for j in range(cur * P) if vis[t, j]})
+            cand = sorted({j // P for j in range(cur * P) if vis[t][j]})
             keep = top(U, cand, pages - 1) | {cur}
             for j in range(t + 1):
-                M[t, j] = bool(vis[t, j]) and (j // P) in keep
+                M[t][j] = vis[t][j] and (j // P) in keep
     else:
         raise SystemExit("unknown pattern " + name)
-    return M
+    return torch.tensor(M, dtype=torch.bool)
 
 
 def row_metrics(A, M, v):
