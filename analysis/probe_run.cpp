@@ -55,7 +55,7 @@ HeadTable prompt_probe(Transformer& model, const std::vector<int32_t>& tokens, c
 }
 
 const std::vector<std::string>& probe_names() {
-  static const std::vector<std::string> names = {"sink", "induction", "retrieval", "census"};
+  static const std::vector<std::string> names = {"sink", "induction", "retrieval", "census", "sparsity"};
   return names;
 }
 
@@ -73,6 +73,7 @@ HeadTable run_probe(const std::string& name, Transformer& model, const VocabInfo
   if (name == "sink") return sink_probe(model, vocab, opt);
   if (name == "induction") return induction_probe(model, vocab, opt);
   if (name == "retrieval") return retrieval_probe(model, vocab, opt);
+  if (name == "sparsity") return sparsity_probe(model, vocab, opt);
   return census_probe(model, vocab, opt);
 }
 

@@ -54,6 +54,12 @@ struct ProbeOptions {
   // answer its value tokens (for models trained on it; text needles need a tokenizer).
   std::string retrieval_task;
   int retrieval_trials = 32;  // task mode: sequences
+  // Sparsity probe (analysis/sparse/): patterns separated by ';' and budgets by ',' (empty: each
+  // pattern at its own size), measured on the sink probe's inputs.
+  std::string sparse_patterns = "topk(k=64);vertical_slash(v=32,s=32);window(size=60,sinks=4)";
+  std::string sparse_budgets;
+  // Non-empty (a budget): also the per-head class at that budget (analysis/sparse/pattern_assignment.h).
+  std::string sparse_classify;
   int batch = 16;  // sequences per forward
   uint64_t seed = 0;
   MetricOptions metrics;
@@ -79,10 +85,14 @@ HeadTable retrieval_probe(Transformer& model, const VocabInfo& vocab, const Prob
 // with clipped counts: Wu et al.'s trial filter.
 double rouge1_recall(const std::string& reference, const std::string& response);
 
+// Sparse-attention recall (analysis/sparse/recall_analyzer.h) of opt.sparse_patterns at
+// opt.sparse_budgets on the sink probe's inputs; channel_topk calibrated on other sequences.
+HeadTable sparsity_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt);
+
 // Every metric on one given token sequence (`attnlab analyze --prompt`).
 HeadTable prompt_probe(Transformer& model, const std::vector<int32_t>& tokens, const ProbeOptions& opt);
 
-// "sink", "induction", "retrieval", "census".
+// "sink", "induction", "retrieval", "census", "sparsity".
 const std::vector<std::string>& probe_names();
 // Throws attnlab::Error listing the known probes unless `name` is one of them.
 void check_probe_name(const std::string& name);

@@ -218,8 +218,8 @@ void bind_analysis(pyb::module_& m) {
   m.def("_analyze", &analyze, pyb::arg("model"), pyb::arg("probe"), pyb::arg("prompt"),
         pyb::arg("ablate"), pyb::arg("ablate_mode"), pyb::arg("source"), pyb::arg("device"),
         pyb::arg("options"));
-  m.def("default_columns", &exp::default_columns, pyb::arg("probe"),
-        "The columns `attnlab analyze` prints for a probe (\"prompt\" for a prompt).");
+  m.def("default_columns", &exp::default_columns, pyb::arg("probe"), pyb::arg("table") = HeadTable(),
+        "The columns `attnlab analyze` prints for a probe (\"prompt\" for a prompt; sparsity's come from its table).");
 }
 
 }  // namespace attnlab::py

@@ -43,7 +43,7 @@ int cmd_analyze(const Args& args) {
   LoadOptions lo;
   std::string source, haystacks, depths;
   desc.add_options()("model", po::value(&path), "checkpoint file or folder")(
-      "probe", po::value(&probe)->default_value("sink"), "sink | induction | retrieval | census | all")(
+      "probe", po::value(&probe)->default_value("sink"), "sink | induction | retrieval | census | sparsity | all (all: the first four)")(
       "prompt", po::value(&prompt), "analyse this text instead of running a probe")(
       "ablate", po::value(&ablate), "heads to ablate, e.g. L0H1,L5H3 (0-based layer and head)")(
       "ablate-mode", po::value(&ablate_mode)->default_value("zero"),
@@ -75,6 +75,15 @@ int cmd_analyze(const Args& args) {
       "needle", po::value(&opt.needle)->default_value(opt.needle), "retrieval: the sentence hidden in the haystack")(
       "answer", po::value(&opt.needle_answer)->default_value(opt.needle_answer), "retrieval: the part of the needle to recall")(
       "question", po::value(&opt.question)->default_value(opt.question), "retrieval: text appended after the haystack")(
+      "patterns", po::value(&opt.sparse_patterns)->default_value(opt.sparse_patterns),
+      "sparsity: sparse patterns separated by ';' (topk, block_topk, vertical_slash, window, quest, channel_topk; "
+      "docs/sparse.md)")(
+      "budgets", po::value(&opt.sparse_budgets),
+      "sparsity: budgets, comma-separated: tokens (64), fractions of the visible keys (0.25 or 25%) or key "
+      "blocks (4b); each replaces every pattern's size (default: each pattern's own)")(
+      "classify", po::value(&opt.sparse_classify),
+      "sparsity: also each head's class (local, sink+window, vertical-slash, retrieval-like, dispersed) from "
+      "the pattern families' recall at this budget (docs/sparse.md)")(
       "seed", po::value(&opt.seed)->default_value(0), "probe input seed")(
       "device", po::value(&device)->default_value("cpu"),
       "cpu | cuda: cuda measures all heads with the fused GPU statistics pass (no T x T memory); "
@@ -82,7 +91,7 @@ int cmd_analyze(const Args& args) {
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;
-  if (!parse_options(args, "attnlab analyze MODEL --probe sink|induction|retrieval|census|all [--prompt TEXT] "
+  if (!parse_options(args, "attnlab analyze MODEL --probe sink|induction|retrieval|census|sparsity|all [--prompt TEXT] "
                            "[--ablate L5H3,...] [--device cpu|cuda] [--json F] [--csv F]",
                      desc, vm, &pos))
     return 0;
@@ -119,7 +128,7 @@ int cmd_analyze(const Args& args) {
       cols = exp::default_columns("prompt");
     } else {
       for (const std::string& p : probes)
-        for (const std::string& c : exp::default_columns(p)) cols.push_back(probes.size() > 1 ? p + "." + c : c);
+        for (const std::string& c : exp::default_columns(p, table)) cols.push_back(probes.size() > 1 ? p + "." + c : c);
     }
   }
   table.print(std::cout, cols);

@@ -15,6 +15,7 @@ int cmd_info(const Args& args);       // issue 2/5: print a checkpoint's config 
 int cmd_export(const Args& args);     // issue 5: write a checkpoint as a Hugging Face folder
 int cmd_variants(const Args& args);   // list attention variants and their parameters
 int cmd_analyze(const Args& args);    // issue 4: probes and head tables
+int cmd_eval(const Args& args);       // issue 16: sparse replacement on a task
 int cmd_tasks(const Args& args);      // issue 6: list tasks
 int cmd_sample(const Args& args);     // issue 6: print a decoded task sample
 int cmd_sweep(const Args& args);      // issue 7: sweep plan|run|submit|collect

@@ -23,6 +23,7 @@ const Command kCommands[] = {
     {"export", "write a checkpoint as a Hugging Face folder", attnlab::cli::cmd_export},
     {"variants", "list the attention variants and their parameters", attnlab::cli::cmd_variants},
     {"analyze", "run attention probes and print per-head tables", attnlab::cli::cmd_analyze},
+    {"eval", "run heads with a sparse attention pattern on a task: dCE, KL, accuracy", attnlab::cli::cmd_eval},
     {"tasks", "list the synthetic tasks and their parameters", attnlab::cli::cmd_tasks},
     {"sample", "print a decoded sample of a task", attnlab::cli::cmd_sample},
     {"sweep", "plan, run, submit (Slurm) or collect a sweep", attnlab::cli::cmd_sweep},

@@ -22,11 +22,16 @@ int gpu_analysis_batch(int opt_batch, int n_layers, int n_heads, int T) {
   return std::max(1, std::min(opt_batch, fit));
 }
 
-bool gpu_runs_probe(const std::string& probe) { return probe != "retrieval"; }
+bool gpu_runs_probe(const std::string& probe) { return probe != "retrieval" && probe != "sparsity"; }
 
 std::string retrieval_on_cpu_note() {
   return "the retrieval probe ran on the CPU model: it decodes token by token and reads each step's top-1 "
          "attended key, which the fused GPU statistics pass does not produce";
+}
+
+std::string cpu_probe_note(const std::string& probe) {
+  if (probe == "retrieval") return retrieval_on_cpu_note();
+  return "the " + probe + " probe ran on the CPU model: its per-row key selections have no GPU kernel";
 }
 
 #ifdef ATTNLAB_HAVE_CUDA
@@ -95,7 +100,7 @@ HeadTable GpuAnalysis::run_probe(const std::string& name, const VocabInfo& vocab
   if (!gpu_runs_probe(name)) {
     HeadTable t = attnlab::run_probe(name, model_, vocab, opt);
     t.set_meta("device", "cpu");
-    t.set_meta("device_note", retrieval_on_cpu_note());
+    t.set_meta("device_note", cpu_probe_note(name));
     return t;
   }
   const ModelConfig& cfg = model_.config();

@@ -8,7 +8,7 @@
 // What runs where: sink, induction (prefix matching, TL scores, echo, and the TL induction loss
 // from GPU logits), census and --prompt run on the GPU. Retrieval decodes token by token and
 // reads each step's top-1 attended key, which the fused pass does not produce: it runs on the
-// CPU model (retrieval_on_cpu_note()). Metrics that need whole rows, value states or the residual
+// CPU model (retrieval_on_cpu_note()), as does sparsity (per-row key selection). Metrics that need whole rows, value states or the residual
 // stream are left out and listed in the table's meta "not_measured".
 //
 // CUDA-free header: it compiles in every build; without the CUDA backend or a GPU the
@@ -48,8 +48,10 @@ class GpuAnalysis {
 
 // Whether `probe` runs on the GPU (false: GpuAnalysis::run_probe runs it on the CPU model).
 bool gpu_runs_probe(const std::string& probe);
-// The note printed and recorded when a probe falls back to the CPU.
+// The note printed and recorded when the retrieval probe falls back to the CPU.
 std::string retrieval_on_cpu_note();
+// The same for any probe that runs on the CPU (retrieval, sparsity).
+std::string cpu_probe_note(const std::string& probe);
 
 // Sequences per GPU forward: opt_batch, lowered so that one forward's streamed statistics
 // (13 floats per layer, head and position, copied to the host) stay within about 1 GiB.

@@ -41,7 +41,18 @@ std::string training_corpus(const std::map<std::string, std::string>& notes) {
 
 }  // namespace
 
-std::vector<std::string> default_columns(const std::string& probe) {
+std::vector<std::string> default_columns(const std::string& probe, const HeadTable& table) {
+  if (probe == "sparsity") {
+    std::vector<std::string> cols;
+    auto ends = [](const std::string& s, const std::string& tail) {
+      return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    for (std::string m : table.metrics()) {
+      if (m.rfind("sparsity.", 0) == 0) m = m.substr(9);
+      if (ends(m, ".recall") || ends(m, ".density") || m == "sparse_class") cols.push_back(m);
+    }
+    return cols;
+  }
   // cover_censored and top<k>_mass come from --device cuda only (printed where present).
   // alpha1 is the sink mass (Gu's column sum over T); alpha1_visible divides by the queries that
   // see key 0.
@@ -114,7 +125,7 @@ HeadTable analyze_model(OpenedModel& m, AnalyzeRequest req, std::ostream& notes)
     notes << "note: --device cuda streams row and column sums only; left out (use --device cpu): "
           << missing << "\n";
     for (const std::string& p : probes)
-      if (!gpu_runs_probe(p)) notes << "note: " << retrieval_on_cpu_note() << "\n";
+      if (!gpu_runs_probe(p)) notes << "note: " << cpu_probe_note(p) << "\n";
   }
   auto run_all = [&]() {
     HeadTable out(cfg.n_layers, cfg.n_heads);

@@ -13,7 +13,7 @@
 namespace attnlab::exp {
 
 struct AnalyzeRequest {
-  std::string probe = "sink";  // sink | induction | retrieval | census | all, or a comma list
+  std::string probe = "sink";  // sink | induction | retrieval | census | sparsity | all, or a comma list
   bool has_prompt = false;     // analyse `prompt` (text, encoded as the model's tokenizer does)
   std::string prompt;
   std::string ablate;                 // "L0H1,L5H3"; empty: no ablation
@@ -38,7 +38,9 @@ std::vector<std::string> requested_probes(const AnalyzeRequest& req);
 // Throws attnlab::Error for bad requests.
 HeadTable analyze_model(OpenedModel& m, AnalyzeRequest req, std::ostream& notes);
 
-// The columns the text table shows per probe ("prompt" for --prompt).
-std::vector<std::string> default_columns(const std::string& probe);
+// The columns the text table shows per probe ("prompt" for --prompt). Sparsity's depend on the
+// patterns measured: each one's recall and density, read from `table` (its names carry no prefix
+// when it is the only probe).
+std::vector<std::string> default_columns(const std::string& probe, const HeadTable& table = {});
 
 }  // namespace attnlab::exp

@@ -88,6 +88,18 @@ ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& pro
       active_dormant_probe(model, task, params, run, step, res);
       continue;
     }
+    if (name == "sparsity") {
+      sparsity_sweep_probe(model, task, params, run, step, final_tables, res);
+      continue;
+    }
+    if (name == "sparse_eval") {
+      sparse_eval_probe(model, task, params, run, step, res);
+      continue;
+    }
+    if (name == "hybrid_kv") {
+      hybrid_kv_probe(model, task, params, run, step, res);
+      continue;
+    }
     if (name == "retrieval") {
       retrieval_ablation_probe(model, task, params, run, step, final_tables, res);
       continue;

@@ -10,6 +10,22 @@
 //                   accuracy with the top-k heads by score ablated (uniform attention, Wu's
 //                   masking) and with k random other heads ablated.
 //                   params: retrieval_trials (32), ablate_k (2), ablate_draws (5).
+//   sparsity        the sparse-attention recall engine (analysis/sparse/recall_analyzer.h) on the
+//                   first `rows` (4) rows of the probe batch: head metrics "sparsity/<label>.<stat>"
+//                   and scalars "sparsity/<label>.recall_mean" (mean over heads).
+//                   params: sparse_patterns ("topk(k=16);window(size=12,sinks=4)"), sparse_budgets ("").
+//   sparse_eval     sparse replacement (analysis/sparse/sparse_eval.h) at every phase x budget:
+//                   scalars "sparse/<phase>/<budget>/{dce,kl,dacc,acc,density}" and "sparse/acc_dense".
+//                   params: sparse_pattern ("topk"), sparse_budgets ("25%"), sparse_phases
+//                   ("prefill,decode"), sparse_heads ("all"), sparse_batches (2).
+//   hybrid_kv       RazorAttention / DuoAttention on a needle task: the top `protect_k` heads by
+//                   Wu's retrieval score keep full attention, every other head keeps only
+//                   sinks + window in its KV cache (window(size,sinks) under the kv schedule);
+//                   against `protect_k` random protected heads. Scalars "hybrid/acc_dense",
+//                   "hybrid/acc_retrieval", "hybrid/acc_random" (mean of draws), "hybrid/kv_saving",
+//                   "hybrid/retrieval_drop", "hybrid/random_drop".
+//                   params: protect_k (2), hybrid_window (4), hybrid_sinks (1), ablate_draws (5),
+//                   retrieval_trials (32), sparse_batches (2).
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -24,5 +40,12 @@ void active_dormant_probe(Transformer& model, Task& task, const nlohmann::json& 
 void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::json& params,
                               const std::string& run, int64_t step, bool final_tables,
                               ProbeResult& out);
+
+void sparsity_sweep_probe(Transformer& model, Task& task, const nlohmann::json& params,
+                          const std::string& run, int64_t step, bool final_tables, ProbeResult& out);
+void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& params,
+                       const std::string& run, int64_t step, ProbeResult& out);
+void hybrid_kv_probe(Transformer& model, Task& task, const nlohmann::json& params,
+                     const std::string& run, int64_t step, ProbeResult& out);
 
 }  // namespace attnlab::exp

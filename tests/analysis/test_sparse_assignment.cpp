@@ -1,0 +1,82 @@
+// Per-head pattern assignment (analysis/sparse/pattern_assignment.h) on planted heads
+// (tests/analysis/fixed_pattern.h): each planted shape gets its class, and replacing the head by
+// the assigned family's selection costs no more output error than any other family at the same
+// budget (the output-level form of "the class is causal").
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "analysis/sparse/pattern_assignment.h"
+#include "analysis/sparse/recall_analyzer.h"
+#include "core/tensor/rng.h"
+#include "tests/analysis/fixed_pattern.h"
+#include "tests/test_support.h"
+
+using namespace attnlab;
+
+namespace {
+
+constexpr int kT = 96, kDh = 8;
+
+// Heads: 0 local (last 4 keys), 1 sinks + window (key 0 and the last 3), 2 vertical (columns 11,
+// 23, 37, 50 and the diagonal), 3 retrieval-like (one random earlier key per row), 4 uniform.
+std::vector<std::vector<float>> planted() {
+  std::vector<std::vector<float>> maps(5, std::vector<float>(size_t(kT) * kT, 0.0f));
+  Rng rng(9);
+  const int cols[] = {11, 23, 37, 50};
+  for (int t = 0; t < kT; ++t) {
+    float* r0 = maps[0].data() + size_t(t) * kT;
+    for (int j = std::max(0, t - 3); j <= t; ++j) r0[j] = 1.0f / float(t - std::max(0, t - 3) + 1);
+    float* r1 = maps[1].data() + size_t(t) * kT;
+    if (t < 3) {
+      for (int j = 0; j <= t; ++j) r1[j] = 1.0f / float(t + 1);
+    } else {
+      r1[0] = 0.5f;
+      for (int j = t - 2; j <= t; ++j) r1[j] = 0.5f / 3.0f;
+    }
+    float* r2 = maps[2].data() + size_t(t) * kT;
+    int seen = 0;
+    for (int c : cols) seen += c < t;
+    r2[t] = seen ? 0.1f : 1.0f;
+    for (int c : cols)
+      if (c < t) r2[c] = 0.9f / float(seen);
+    maps[3][size_t(t) * kT + size_t(rng.below(t + 1))] = 1.0f;
+    for (int j = 0; j <= t; ++j) maps[4][size_t(t) * kT + j] = 1.0f / float(t + 1);
+  }
+  return maps;
+}
+
+}  // namespace
+
+TEST_CASE("planted heads get their class, and the assigned family has the least output error",
+          "[analysis][sparse][assignment]") {
+  const int H = 5;
+  test::FixedPattern attn(planted(), kT);
+  std::vector<float> q = test::random_normal(size_t(H) * kT * kDh, 1),
+                     k = test::random_normal(size_t(H) * kT * kDh, 2),
+                     v = test::random_normal(size_t(H) * kT * kDh, 3);
+  AttnInputs in;
+  in.shape = {1, H, kT, kDh};
+  in.q = q.data();
+  in.k = k.data();
+  in.v = v.data();
+  SparsityAnalyzer an(1, H, assignment_patterns(), {parse_budget("16")});
+  an.on_attention({0, &attn, &in});
+  HeadTable t = an.table();
+  assign_sparse_classes(t, "16");
+  const std::vector<std::string> want = {"local", "sink+window", "vertical-slash", "retrieval-like",
+                                         "dispersed"};
+  for (int h = 0; h < H; ++h) {
+    INFO("head " << h);
+    CHECK(sparse_class_names().at(size_t(t.get("sparse_class", 0, h))) == want[size_t(h)]);
+  }
+  CHECK(t.meta("sparse_class_names") ==
+        "local,sink+window,vertical-slash,retrieval-like,dispersed");
+  // The fixed-shape families, in class order; each planted shape's own family has the least error.
+  std::vector<std::string> err;
+  for (size_t i = 1; i < an.labels().size(); ++i) err.push_back(an.labels()[i] + ".out_err");
+  for (int h = 0; h < 3; ++h) {
+    const double own = t.get(err[size_t(h)], 0, h);
+    for (const std::string& e : err) CHECK(own <= t.get(e, 0, h) + 1e-9);
+  }
+  CHECK_THROWS_WITH(assign_sparse_classes(t, "32"), Catch::Contains("has no"));
+}
