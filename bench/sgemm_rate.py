@@ -2,6 +2,7 @@
 the given threads (PyTorch on Debian calls OpenBLAS). bench/*.sh print it beside their results so
 a reader sees the distance to the limit; bench_gemm prints attnlab's own rate next to it.
     python3 bench/sgemm_rate.py THREADS"""
+import ctypes
 import sys
 import time
 
@@ -18,4 +19,10 @@ for _ in range(5):
         torch.mm(a, b)
         reps += 1
     best = max(best, 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9)
-print(f"torch sgemm_1024_gflops {best:.1f}")
+try:  # which OpenBLAS kernels PyTorch runs (Debian's libblas.so.3 is OpenBLAS)
+    core = ctypes.CDLL("libblas.so.3").openblas_get_corename
+    core.restype = ctypes.c_char_p
+    kernels = f" (OpenBLAS {core().decode()} kernels, {torch.get_num_threads()} threads)"
+except (OSError, AttributeError):
+    kernels = ""
+print(f"torch sgemm_1024_gflops {best:.1f}{kernels}")
