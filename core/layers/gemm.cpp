@@ -52,30 +52,17 @@ const OpenBlas& openblas() {
   return lib;
 }
 
-// OpenBLAS chooses its kernels from the CPU, or from OPENBLAS_CORETYPE (this project's shared
-// machines set Haswell). Where that leaves it on AVX2 kernels while Eigen here was compiled
-// for AVX-512, Eigen is the faster of the two (measured 135 vs 105 GFLOP/s per core on
-// 1024^3), so it is chosen; otherwise OpenBLAS (190 vs 135 with its AVX-512 kernels).
-bool openblas_below_eigen(const std::string& core) {
-#if defined(EIGEN_VECTORIZE_AVX512)
-  for (const char* wide : {"SkylakeX", "Cooperlake", "SapphireRapids"})
-    if (core == wide) return false;
-  return true;
-#else
-  (void)core;
-  return false;
-#endif
-}
-
+// OpenBLAS when it loads. Chosen by measurement on the 2-core development machine, whose
+// environment holds OpenBLAS to its AVX2 (Haswell) kernels: at 2 threads OpenBLAS ran 1024^3 at
+// 38-48 GFLOP/s against Eigen's 31-40 (the machine shared and loaded), at 1 thread Eigen's
+// AVX-512 kernels were ahead (61 vs 46); with its own kernel choice (Cooperlake) OpenBLAS is
+// ahead at any thread count (190 vs 135 GFLOP/s on one idle core).
 GemmBackend choose_backend() {
   const char* env = std::getenv("ATTNLAB_GEMM");
   if (env && std::strcmp(env, "eigen") == 0) return GemmBackend::eigen;
-  const bool forced = env && std::strcmp(env, "openblas") == 0;
-  if (env && *env && !forced)
+  if (env && *env && std::strcmp(env, "openblas") != 0)
     throw Error(std::string("ATTNLAB_GEMM=") + env + ": expected openblas or eigen");
-  if (!openblas().sgemm) return GemmBackend::eigen;
-  return forced || !openblas_below_eigen(openblas().core) ? GemmBackend::openblas
-                                                          : GemmBackend::eigen;
+  return openblas().sgemm ? GemmBackend::openblas : GemmBackend::eigen;
 }
 
 using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;

@@ -7,9 +7,7 @@
 // - OpenBLAS, the OpenMP build (libopenblas0-openmp), loaded at the first call. It shares the
 //   project's OpenMP threads: it uses omp_get_max_threads() outside a parallel region and one
 //   thread inside one, so it never oversubscribes the cores.
-// - Eigen, when OpenBLAS is not installed, when it runs AVX2 kernels where Eigen was compiled for
-//   AVX-512 (OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU: Eigen is then faster), or when
-//   ATTNLAB_GEMM=eigen is set. ATTNLAB_GEMM=openblas forces OpenBLAS.
+// - Eigen, when OpenBLAS is not installed or ATTNLAB_GEMM=eigen is set.
 // Each is deterministic for a given thread count: the work splits over rows and columns of C,
 // never over K, so every element sums its K products in a fixed order.
 #include <string>
