@@ -104,12 +104,12 @@ void HeadStats::add_visible(int t, float* full, float* v, int n) {
     for (size_t i = 0; i < opt_.taus.size(); ++i) below_[i].add(count_below_uniform(v, n, opt_.taus[i]), n);
     if (n >= 2) {
       nent_.add(ent / std::log(double(n)));
-      SortedRowStats s = sorted_row_stats(v, n, opt_.cover_p, scratch_);
-      const double cov = double(s.coverage_k) / n;
+      const double cov = double(coverage_k(v, n, opt_.cover_p, scratch_)) / n;
       cov_.add(cov);
       cov_values_.push_back(float(cov));
-      gini_.add(s.gini);
-      gini_free_.add(s.gini_free);
+      const GiniStats g = row_gini(v, n, gini_scratch_);
+      gini_.add(g.gini);
+      gini_free_.add(g.gini_free);
       hoyer_.add(hoyer(v, n));
     }
   }

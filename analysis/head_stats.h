@@ -103,6 +103,7 @@ class HeadStats {
   std::vector<double> col_sum_;
   double seq_tl_dup_ = 0, seq_tl_ind_ = 0, seq_tl_den_ = 0;
   std::vector<float> vis_, scratch_;
+  std::vector<uint32_t> gini_scratch_;
   // totals
   std::vector<double> alpha_sum_, alpha_vis_sum_, sink_count_;
   std::vector<int64_t> alpha_n_;

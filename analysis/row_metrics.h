@@ -17,16 +17,20 @@ double row_entropy(const float* a, int n);
 // row stays zero.
 double proxy_normalize(float* a, int n);
 
-// Statistics that need the row sorted; one sort serves them all.
-struct SortedRowStats {
-  int coverage_k = 0;    // k_p: the smallest k whose top-k mass exceeds p (FlexPrefill
-                         // score_cover_topk, REFERENCE 5: #{i : cumsum_i <= p} + 1, capped at n;
-                         // cumsum within 1e-6 of p counts as <= p, so exact ties are stable)
-  double gini = 0;       // G = sum_i (2i - n - 1) a_(i) / (n sum a), a ascending (REFERENCE 5)
-  double gini_free = 0;  // G * n / (n - 1): 0 uniform, 1 one-hot at any length; 0 when n = 1
+// Coverage k_p: the smallest k whose top-k mass exceeds p (FlexPrefill score_cover_topk,
+// REFERENCE 5: #{i : cumsum_i <= p} + 1 over the row sorted descending, capped at n; a cumsum
+// within 1e-6 of p counts as <= p, so exact ties are stable). Found by selection on the mass
+// (expected O(n), no sort): the same k as the sorted walk, which it falls back to when a partial
+// sum lands within rounding of the threshold. `scratch` is reused between calls.
+int coverage_k(const float* a, int n, double p, std::vector<float>& scratch);
+
+// Gini G = sum_i (2i - n - 1) a_(i) / (n sum a) with a ascending (REFERENCE 5), and the
+// length-free G * n / (n - 1): 0 uniform, 1 one-hot at any length; 0 when n = 1. Exact: the
+// ascending order comes from a radix sort of the float keys, O(n).
+struct GiniStats {
+  double gini = 0, gini_free = 0;
 };
-// `scratch` is reused between calls to avoid an allocation per row.
-SortedRowStats sorted_row_stats(const float* a, int n, double p, std::vector<float>& scratch);
+GiniStats row_gini(const float* a, int n, std::vector<uint32_t>& scratch);
 
 // Hoyer sparsity (sqrt(n) - |a|_1 / |a|_2) / (sqrt(n) - 1) (REFERENCE 5); 0 for n = 1 or a = 0.
 double hoyer(const float* a, int n);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/layers/gemm.h"
 #include "core/model/transformer.h"
 #include "core/tensor/rng.h"
 #include "core/train/adamw.h"
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     opt.step(1e-4f);
   });
   double fwd_s = time_it([&] { model.forward(batch.tokens.data(), B, T); });
+  std::printf("attnlab gemm %s\n", gemm_backend_name().c_str());
   std::printf("attnlab train_tokens_per_s %.1f\n", B * T / train_s);
   std::printf("attnlab forward_tokens_per_s %.1f\n", B * T / fwd_s);
   return 0;

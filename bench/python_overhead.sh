@@ -16,6 +16,7 @@ MODEL=${MODEL:-../shared/models/stories260K/stories260K.gguf}
 [[ -x build/experiments/attnlab && -d build/python/attnlab ]] || bash scripts/build.sh
 export OMP_NUM_THREADS=$THREADS PYTHONPATH=$PWD/build/python
 WORKLOADS=${WORKLOADS:-analyze train}
+/usr/bin/python3 bench/sgemm_rate.py "$THREADS"  # how loaded the machine is while the pairs run
 /usr/bin/python3 - "$PAIRS" "$MODEL" "$WORKLOADS" <<'PY'
 import os, shutil, statistics, subprocess, sys, tempfile, time
 

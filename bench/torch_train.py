@@ -1,5 +1,5 @@
 """PyTorch peer of bench_train: the same GPT-2-style model (tests/oracle/model_ref.py), same
-shapes, same thread count, AdamW step included. Prints tokens/s for training and forward."""
+shapes, same thread count (OMP_NUM_THREADS), AdamW step included. Prints tokens/s for training and forward."""
 import json
 import os
 import sys
@@ -10,6 +10,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "oracle"))
 import model_ref  # noqa: E402
 
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count())))
 steps, B, T = (int(a) for a in sys.argv[1:4])
 cfg = json.loads(sys.argv[4])
 torch.manual_seed(0)

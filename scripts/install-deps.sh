@@ -9,7 +9,7 @@ PACKAGES=(
   libeigen3-dev libboost-dev libboost-program-options-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   catch2 libtomlplusplus-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libicu-dev
-  python3-torch python3-numpy libopenblas0-pthread
+  python3-torch python3-numpy libopenblas0-pthread libopenblas0-openmp
   python3-dev pybind11-dev python3-pandas python3-pytest python3-matplotlib python3-nbconvert python3-ipykernel
   xvfb xauth poppler-utils fonts-dejavu-core
   slurmctld slurmd slurm-client munge

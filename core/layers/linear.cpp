@@ -1,27 +1,28 @@
 #include "core/layers/linear.h"
 
 #include <Eigen/Dense>
+#include <algorithm>
+
+#include "core/layers/gemm.h"
 
 namespace attnlab {
 
-using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MapMat = Eigen::Map<RowMat>;
-using CMapMat = Eigen::Map<const RowMat>;
-
 void linear_forward(float* y, const float* x, const float* W, const float* b, int N, int in,
                     int out) {
-  MapMat Y(y, N, out);
-  CMapMat X(x, N, in), Wm(W, out, in);
-  Y.noalias() = X * Wm.transpose();
-  if (b) Y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(b, out);
+  // The bias goes in first and the product accumulates onto it: one pass over y fewer than
+  // adding it afterwards.
+  if (b)
+    for (int n = 0; n < N; ++n) std::copy(b, b + out, y + size_t(n) * out);
+  sgemm(false, true, N, out, in, 1.0f, x, in, W, in, b ? 1.0f : 0.0f, y, out);
 }
 
 void linear_backward(float* dx, float* dW, float* db, const float* dy, const float* x,
                      const float* W, int N, int in, int out) {
-  CMapMat dY(dy, N, out), X(x, N, in), Wm(W, out, in);
-  if (dx) MapMat(dx, N, in).noalias() = dY * Wm;
-  if (dW) MapMat(dW, out, in).noalias() += dY.transpose() * X;
-  if (db) Eigen::Map<Eigen::RowVectorXf>(db, out) += dY.colwise().sum();
+  if (dx) sgemm(false, false, N, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
+  if (dW) sgemm(true, false, out, in, N, 1.0f, dy, out, x, in, 1.0f, dW, in);
+  using CMapMat =
+      Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+  if (db) Eigen::Map<Eigen::RowVectorXf>(db, out) += CMapMat(dy, N, out).colwise().sum();
 }
 
 }  // namespace attnlab

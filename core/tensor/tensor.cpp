@@ -5,7 +5,26 @@
 
 #include "core/tensor/error.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace attnlab {
+
+#if defined(__GLIBC__)
+namespace {
+// A training step allocates and frees the same buffers of several MB (activations, attention
+// caches) every step. glibc serves blocks that large with fresh mmaps, so each step paid page
+// faults and the kernel's zeroing for all of them. Keeping freed memory in the heap instead made
+// the bench model's training 1.33x faster (bench_train, median of 5 interleaved pairs, range
+// 1.25-2.34x); the cost is that a process keeps its peak heap until it exits.
+const bool kHeapReusesFreedMemory = [] {
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return true;
+}();
+}  // namespace
+#endif
 
 int64_t shape_numel(const std::vector<int64_t>& shape) {
   int64_t n = 1;
