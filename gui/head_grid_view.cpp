@@ -26,18 +26,12 @@ HeadGridView::HeadGridView(QWidget* parent) : QWidget(parent) {
   connect(relative_box_, &QCheckBox::toggled, this, [this] { redraw(); });
   plot_ = new QCustomPlot(this);
   plot_->setMinimumSize(260, 200);
-  plot_->plotLayout()->insertRow(0);
-  title_ = new QCPTextElement(plot_, "Open a model and type a prompt", title_font());
-  plot_->plotLayout()->addElement(0, 0, title_);
+  const LayerHeadPlot parts = setup_layer_head_plot(plot_, "Open a model and type a prompt");
+  title_ = parts.title;
+  scale_ = parts.scale;
   QCPAxis* x = plot_->xAxis;
   QCPAxis* y = plot_->yAxis;
-  x->setLabel("head");
-  y->setLabel("layer");
-  y->setRangeReversed(true);
   for (QCPAxis* a : {x, y}) {
-    style_axis(a);
-    a->grid()->setVisible(false);
-    a->setSubTicks(false);
     QSharedPointer<QCPAxisTickerFixed> t(new QCPAxisTickerFixed);
     t->setTickStep(1);
     t->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
@@ -46,16 +40,8 @@ HeadGridView::HeadGridView(QWidget* parent) : QWidget(parent) {
   map_ = new QCPColorMap(x, y);
   map_->setGradient(viridis_gradient());
   map_->setInterpolate(false);
-  scale_ = new QCPColorScale(plot_);
-  plot_->plotLayout()->addElement(1, 1, scale_);
-  scale_->setBarWidth(10);
-  style_axis(scale_->axis());
   map_->setColorScale(scale_);
-  scale_->setGradient(viridis_gradient());  // the scale's gradient wins once linked
-  auto* group = new QCPMarginGroup(plot_);
-  plot_->axisRect()->setMarginGroup(QCP::msTop | QCP::msBottom, group);
-  scale_->setMarginGroup(QCP::msTop | QCP::msBottom, group);
-  selection_ = new QCPItemRect(plot_);
+  selection_ = new QCPItemRect(plot_);  // after the map, so it draws on top
   selection_->setPen(QPen(QColor(0xd6, 0x27, 0x28), 2.5));
   selection_->setBrush(Qt::NoBrush);
   selection_->setVisible(false);

@@ -63,32 +63,14 @@ ModelView::ModelView(QWidget* parent) : QWidget(parent) {
   jobs_ = new JobRunner(this);
   plot_ = new QCustomPlot(this);
   plot_->setMinimumSize(300, 300);
-  plot_->plotLayout()->insertRow(0);
-  title_ = new QCPTextElement(plot_, "Model view: open a model and type a prompt", title_font());
-  plot_->plotLayout()->addElement(0, 0, title_);
-  QCPAxis* x = plot_->xAxis;
-  QCPAxis* y = plot_->yAxis;
-  x->setLabel("head");
-  y->setLabel("layer");
-  y->setRangeReversed(true);
-  for (QCPAxis* a : {x, y}) {
-    style_axis(a);
-    a->grid()->setVisible(false);
-    a->setSubTicks(false);
-  }
-  scale_ = new QCPColorScale(plot_);
-  plot_->plotLayout()->addElement(1, 1, scale_);
-  scale_->setGradient(viridis_gradient());
-  scale_->setBarWidth(10);
-  style_axis(scale_->axis());
-  auto* group = new QCPMarginGroup(plot_);
-  plot_->axisRect()->setMarginGroup(QCP::msTop | QCP::msBottom, group);
-  scale_->setMarginGroup(QCP::msTop | QCP::msBottom, group);
+  const LayerHeadPlot parts = setup_layer_head_plot(plot_, "Model view: open a model and type a prompt");
+  title_ = parts.title;
+  scale_ = parts.scale;
   mosaic_ = new QCPItemPixmap(plot_);
   mosaic_->setScaled(true, Qt::IgnoreAspectRatio, Qt::FastTransformation);
   mosaic_->setClipToAxisRect(true);
   mosaic_->setVisible(false);
-  selection_ = new QCPItemRect(plot_);
+  selection_ = new QCPItemRect(plot_);  // after the mosaic, so it draws on top
   selection_->setPen(QPen(QColor(0xd6, 0x27, 0x28), 2.5));
   selection_->setBrush(Qt::NoBrush);
   selection_->setVisible(false);

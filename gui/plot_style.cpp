@@ -2,6 +2,8 @@
 
 #include <qcustomplot.h>
 
+#include "gui/color_lut.h"
+
 namespace attnlab::gui {
 
 const fig::PaperStyle& screen_style() {
@@ -33,6 +35,30 @@ void style_plot(QCustomPlot* plot) {
   plot->setBackground(Qt::white);
   for (QCPAxisRect* rect : plot->axisRects())
     for (QCPAxis* a : rect->axes()) style_axis(a);
+}
+
+LayerHeadPlot setup_layer_head_plot(QCustomPlot* plot, const QString& title) {
+  LayerHeadPlot out;
+  plot->plotLayout()->insertRow(0);
+  out.title = new QCPTextElement(plot, title, title_font());
+  plot->plotLayout()->addElement(0, 0, out.title);
+  plot->xAxis->setLabel("head");
+  plot->yAxis->setLabel("layer");
+  plot->yAxis->setRangeReversed(true);
+  for (QCPAxis* a : {plot->xAxis, plot->yAxis}) {
+    style_axis(a);
+    a->grid()->setVisible(false);
+    a->setSubTicks(false);
+  }
+  out.scale = new QCPColorScale(plot);
+  plot->plotLayout()->addElement(1, 1, out.scale);
+  out.scale->setGradient(viridis_gradient());
+  out.scale->setBarWidth(10);
+  style_axis(out.scale->axis());
+  auto* group = new QCPMarginGroup(plot);
+  plot->axisRect()->setMarginGroup(QCP::msTop | QCP::msBottom, group);
+  out.scale->setMarginGroup(QCP::msTop | QCP::msBottom, group);
+  return out;
 }
 
 }  // namespace attnlab::gui

@@ -7,7 +7,10 @@
 #include "experiments/figures/paper_style.h"
 
 class QCPAxis;
+class QCPColorScale;
+class QCPTextElement;
 class QCustomPlot;
+class QString;
 
 namespace attnlab::gui {
 
@@ -17,5 +20,13 @@ QColor accent_color();
 QColor series_color(int i);
 void style_axis(QCPAxis* axis);
 void style_plot(QCustomPlot* plot);  // every axis of every axis rect, legend, background
+
+// The layer x head plot that the head grid and the model view both draw on: a title row, "head"
+// across and "layer" down (layer 0 on top) and a viridis colour scale aligned beside it.
+struct LayerHeadPlot {
+  QCPTextElement* title;
+  QCPColorScale* scale;
+};
+LayerHeadPlot setup_layer_head_plot(QCustomPlot* plot, const QString& title);
 
 }  // namespace attnlab::gui
