@@ -199,6 +199,12 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   QCPAxis* alpha_x = alpha_rect_->axis(QCPAxis::atBottom);
   QCPAxis* alpha_y = alpha_rect_->axis(QCPAxis::atLeft);
   alpha_x->setLabel("key position");
+  {  // positions are whole numbers: ticks at multiples of 1, 2, 5, 10, ... as the range allows
+    QSharedPointer<QCPAxisTickerFixed> t(new QCPAxisTickerFixed);
+    t->setTickStep(1);
+    t->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    alpha_x->setTicker(t);
+  }
   alpha_y->setLabel("α_k");
   alpha_y->ticker()->setTickCount(3);
   alpha_bars_ = new QCPBars(alpha_x, alpha_y);
