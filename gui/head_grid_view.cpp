@@ -203,15 +203,10 @@ void HeadGridView::select_metric_matching(const QString& name) {
 }
 
 bool HeadGridView::cell_at(const QPointF& pos, int& layer, int& head) const {
-  if (grid_.n_layers == 0 || !plot_->axisRect()->rect().contains(pos.toPoint())) return false;
-  head = int(std::lround(plot_->xAxis->pixelToCoord(pos.x())));
-  layer = int(std::lround(plot_->yAxis->pixelToCoord(pos.y())));
-  return layer >= 0 && head >= 0 && layer < grid_.n_layers && head < grid_.n_heads;
+  return layer_head_at(plot_, pos, grid_.n_layers, grid_.n_heads, layer, head);
 }
 
-QPoint HeadGridView::cell_center(int layer, int head) const {
-  return QPoint(int(plot_->xAxis->coordToPixel(head)), int(plot_->yAxis->coordToPixel(layer)));
-}
+QPoint HeadGridView::cell_center(int layer, int head) const { return layer_head_center(plot_, layer, head); }
 
 QString HeadGridView::csv() const {
   QString out = "layer,head";

@@ -218,15 +218,10 @@ void ModelView::mark_selected(int layer, int head) {
 }
 
 bool ModelView::cell_at(const QPointF& pos, int& layer, int& head) const {
-  if (thumbs_.n_layers == 0 || !plot_->axisRect()->rect().contains(pos.toPoint())) return false;
-  head = int(std::lround(plot_->xAxis->pixelToCoord(pos.x())));
-  layer = int(std::lround(plot_->yAxis->pixelToCoord(pos.y())));
-  return layer >= 0 && head >= 0 && layer < thumbs_.n_layers && head < thumbs_.n_heads;
+  return layer_head_at(plot_, pos, thumbs_.n_layers, thumbs_.n_heads, layer, head);
 }
 
-QPoint ModelView::cell_center(int layer, int head) const {
-  return QPoint(int(plot_->xAxis->coordToPixel(head)), int(plot_->yAxis->coordToPixel(layer)));
-}
+QPoint ModelView::cell_center(int layer, int head) const { return layer_head_center(plot_, layer, head); }
 
 bool ModelView::wait_idle(int timeout_ms) { return jobs_->wait_idle(timeout_ms); }
 

@@ -2,6 +2,8 @@
 
 #include <qcustomplot.h>
 
+#include <cmath>
+
 #include "gui/color_lut.h"
 
 namespace attnlab::gui {
@@ -59,6 +61,18 @@ LayerHeadPlot setup_layer_head_plot(QCustomPlot* plot, const QString& title) {
   plot->axisRect()->setMarginGroup(QCP::msTop | QCP::msBottom, group);
   out.scale->setMarginGroup(QCP::msTop | QCP::msBottom, group);
   return out;
+}
+
+bool layer_head_at(const QCustomPlot* plot, const QPointF& pos, int n_layers, int n_heads, int& layer,
+                   int& head) {
+  if (n_layers == 0 || !plot->axisRect()->rect().contains(pos.toPoint())) return false;
+  head = int(std::lround(plot->xAxis->pixelToCoord(pos.x())));
+  layer = int(std::lround(plot->yAxis->pixelToCoord(pos.y())));
+  return layer >= 0 && head >= 0 && layer < n_layers && head < n_heads;
+}
+
+QPoint layer_head_center(const QCustomPlot* plot, int layer, int head) {
+  return QPoint(int(plot->xAxis->coordToPixel(head)), int(plot->yAxis->coordToPixel(layer)));
 }
 
 }  // namespace attnlab::gui

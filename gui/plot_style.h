@@ -10,6 +10,8 @@ class QCPAxis;
 class QCPColorScale;
 class QCPTextElement;
 class QCustomPlot;
+class QPoint;
+class QPointF;
 class QString;
 
 namespace attnlab::gui {
@@ -28,5 +30,10 @@ struct LayerHeadPlot {
   QCPColorScale* scale;
 };
 LayerHeadPlot setup_layer_head_plot(QCustomPlot* plot, const QString& title);
+// On such a plot: the cell under a widget position (false outside the n_layers x n_heads grid), and
+// a cell's centre in widget pixels.
+bool layer_head_at(const QCustomPlot* plot, const QPointF& pos, int n_layers, int n_heads, int& layer,
+                   int& head);
+QPoint layer_head_center(const QCustomPlot* plot, int layer, int head);
 
 }  // namespace attnlab::gui
