@@ -248,7 +248,9 @@ HeadTable retrieval_probe(Transformer& model, const VocabInfo& vocab, const Prob
       std::vector<double> score(size_t(L) * H, 0.0);
       std::vector<int32_t> gen;
       const int budget = task_mode ? int(trial.answer.size()) : max_new;
-      for (int step = 0; step < budget && int(seq.size()) < cfg.context; ++step) {
+      // The forward runs over seq, which may fill the context (a task's last answer token is
+      // predicted from all T inputs).
+      for (int step = 0; step < budget && int(seq.size()) <= cfg.context; ++step) {
         const Tensor& logits = model.forward(seq.data(), 1, int(seq.size()));
         const float* z = logits.ptr() + int64_t(seq.size() - 1) * cfg.vocab_size;
         const int32_t next = int32_t(std::max_element(z, z + cfg.vocab_size) - z);

@@ -40,6 +40,8 @@ class SquareMapGrid : public QCPLayoutGrid {
                 QCPColorScale* scale)
       : title_(title), map_(map), right_(right), below_(below), scale_(scale) {}
   bool compact = false;
+  bool colour_bar = true;  // false: a figure panel whose colour bar another panel draws
+  int bar_label_lines = 2;
 
  protected:
   void updateLayout() override {
@@ -53,16 +55,18 @@ class SquareMapGrid : public QCPLayoutGrid {
     // The colour bar's width from its fonts, not its current labels: A, B and A - B (whose
     // ticks read "<=-0.76") get the same width and so the same map size.
     const QFontMetrics tick(scale_->axis()->tickLabelFont()), label(scale_->axis()->labelFont());
-    const int cw = scale_->barWidth() + tick.horizontalAdvance("≤−0.00") + label.height() + 16;
-    // The bar itself takes its own width (bar plus its labels; a wider rect widens the bar).
+    const int cw =
+        colour_bar ? scale_->barWidth() + tick.horizontalAdvance("≤−0.00") + bar_label_lines * label.height() + 10 : 0;
+    // The bar itself takes its own width, bar plus its labels, as the colour scale reports it
+    // after a first layout (a wider rect widens the bar, a narrower one squeezes it out).
     const int own = scale_->maximumSize().width() + c.left() + c.right();
-    const int bar_w = own > 0 && own < cw ? own : cw;
+    const int bar_w = own > 0 && own < QWIDGETSIZE_MAX / 2 ? own : cw;
     const int L = compact ? m.left() : std::max(m.left(), b.left());
     const int Rm = compact ? m.right() : std::max(m.right(), b.right());
     const int Bm = compact ? m.bottom() : std::max(m.bottom(), r.bottom());
     constexpr double kSide = 0.16, kUnder = 0.2;  // side panels as fractions of the map's side
     const double side = compact ? 0 : kSide, under = compact ? 0 : kUnder;
-    const int fixed_w = L + Rm + cs + cw + (compact ? 0 : cs + r.left() + r.right());
+    const int fixed_w = L + Rm + (colour_bar ? cs + cw : 0) + (compact ? 0 : cs + r.left() + r.right());
     const int fixed_h = m.top() + Bm + (compact ? 0 : rs + b.top() + b.bottom());
     const int s = std::max(
         8, int(std::min((R.width() - fixed_w) / (1 + side), (R.height() - fixed_h) / (1 + under))));
@@ -85,7 +89,8 @@ class SquareMapGrid : public QCPLayoutGrid {
       right_->setOuterRect(QRect(x, map_inner.top(), 0, 0));
       below_->setOuterRect(QRect(map_inner.left(), map_inner.bottom(), 0, 0));
     }
-    scale_->setOuterRect(QRect(x, map_inner.top() - c.top(), bar_w, s + c.top() + c.bottom()));
+    scale_->setVisible(colour_bar);
+    scale_->setOuterRect(QRect(x, map_inner.top() - c.top(), colour_bar ? bar_w : 0, s + c.top() + c.bottom()));
   }
 
  private:
@@ -240,7 +245,8 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   // Which labels fit depends on the laid-out axis length, known only after the layout pass;
   // when that changes the labels, draw once more (it settles in one extra replot).
   connect(plot_, &QCustomPlot::afterLayout, this, [this] {
-    if (update_ticks()) plot_->replot(QCustomPlot::rpQueuedReplot);
+    const bool ticks = update_ticks(), bar = update_bar_label();
+    if (ticks || bar) plot_->replot(QCustomPlot::rpQueuedReplot);
   });
   plot_->installEventFilter(this);
 
@@ -522,6 +528,18 @@ bool AttentionMapView::compact() const {
   return static_cast<SquareMapGrid*>(square_grid_)->compact;
 }
 
+void AttentionMapView::set_figure_parts(const FigureParts& parts) {
+  parts_ = parts;
+  QCPAxis* query_axis = map_rect_->axis(QCPAxis::atLeft);
+  query_axis->setTickLabels(parts.query_labels);
+  query_axis->setLabel(parts.query_labels ? "query" : "");
+  auto* grid = static_cast<SquareMapGrid*>(square_grid_);
+  grid->colour_bar = parts.colour_bar;
+  grid->bar_label_lines = parts.brief_bar_label ? 1 : 2;
+  apply_scale(scale_);
+  plot_->replot();
+}
+
 bool AttentionMapView::crosshair_shown() const { return hover_cell_->visible(); }
 
 void AttentionMapView::set_crosshair(int t, int j) {
@@ -569,9 +587,24 @@ void AttentionMapView::apply_scale(const ColorScale& s) {
   QSharedPointer<QCPAxisTickerText> ticks(new QCPAxisTickerText);
   ticks->setTicks(color_bar_ticks(s, diff_));
   color_scale_->axis()->setTicker(ticks);
-  color_scale_->axis()->setLabel(
-      diff_ ? QString("A − B (linear, clipped at ±%1)").arg(fmt(s.hi))
-            : QString("weight (%1, clipped at %2)").arg(s.log ? "log" : "linear").arg(fmt(s.hi)));
+  update_bar_label();
+}
+
+bool AttentionMapView::update_bar_label() {
+  // Two lines, and only the first where even those would outrun the bar (a small map): the
+  // ticks still show the clip (≥ top) and whether the scale is log.
+  const QString brief = diff_ ? "A − B" : "weight";
+  const QString full = diff_ ? QString("A − B\n(linear, clipped at ±%1)").arg(fmt(scale_.hi))
+                             : QString("weight\n(%1, clipped at %2)")
+                                   .arg(scale_.log ? "log" : "linear")
+                                   .arg(fmt(scale_.hi));
+  QCPAxis* axis = color_scale_->axis();
+  const int longest = QFontMetrics(axis->labelFont()).horizontalAdvance(full.section('\n', 1));
+  const bool fits = color_scale_->axis()->axisRect()->height() >= longest;
+  const QString label = parts_.brief_bar_label || !fits ? brief : full;
+  if (label == axis->label()) return false;
+  axis->setLabel(label);
+  return true;
 }
 
 void AttentionMapView::set_log_scale(bool log) {

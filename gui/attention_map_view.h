@@ -72,6 +72,16 @@ class AttentionMapView : public QWidget {
   // three maps side by side).
   void set_compact(bool on);
   bool compact() const;
+  // A panel of a multi-panel figure: without query labels (the panel to its left has them),
+  // without a colour bar (another panel's bar holds for it), or with the bar's label cut to
+  // "weight" / "A − B" (its ticks still show the clip, ≥ top, and log or linear). The default
+  // parts are the normal view.
+  struct FigureParts {
+    bool query_labels = true;
+    bool colour_bar = true;
+    bool brief_bar_label = false;
+  };
+  void set_figure_parts(const FigureParts& parts);
 
   // The hovered cell's outline and crosshair, set from a linked view (t < 0 hides them).
   void set_crosshair(int t, int j);
@@ -121,12 +131,14 @@ class AttentionMapView : public QWidget {
   void apply_scale(const ColorScale& s);
   ColorScale effective_scale(double own_top) const;
   bool update_ticks();  // true when the labels changed
+  bool update_bar_label();  // the colour bar's label, cut short on a small map; true when changed
   void sync_side_ranges();
   bool cell_at(const QPointF& pos, int& t, int& j) const;
 
   QCustomPlot* plot_;
   QCPLayoutGrid* square_grid_;
   QCPAxisRect* map_rect_;
+  FigureParts parts_;
   QCPAxisRect* alpha_rect_;
   QCPAxisRect* entropy_rect_;
   QCPTextElement* title_;

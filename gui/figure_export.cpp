@@ -29,10 +29,77 @@ void check_size(const FigureSize& size) {
 }
 }  // namespace
 
+namespace {
+
+// Every axis of the plot: its axis rects' and its colour scales'.
+std::vector<QCPAxis*> all_axes(QCustomPlot* plot) {
+  std::vector<QCPAxis*> out;
+  for (QCPAxisRect* r : plot->axisRects())
+    for (QCPAxis* a : r->axes()) out.push_back(a);
+  for (QCPLayoutElement* e : plot->plotLayout()->elements(true))
+    if (auto* cs = qobject_cast<QCPColorScale*>(e)) out.push_back(cs->axis());
+  return out;
+}
+
+QFont scaled(QFont f, double k) {
+  if (f.pointSizeF() > 0) f.setPointSizeF(f.pointSizeF() * k);
+  return f;
+}
+
+}  // namespace
+
+PaperFonts::PaperFonts(const std::vector<QCustomPlot*>& plots) : plots_(plots) {
+  // The screen style's sizes (8 pt ticks, 9 pt labels, 10 pt titles) to the paper's (7, 8, 8.5).
+  const double k = fig::paper_style().tick_pt / screen_style().tick_pt;
+  for (QCustomPlot* plot : plots) {
+    for (QCPAxis* a : all_axes(plot)) {
+      saved_.push_back({a, {a->tickLabelFont(), a->labelFont()}});
+      a->setTickLabelFont(scaled(a->tickLabelFont(), k));
+      a->setLabelFont(scaled(a->labelFont(), k));
+    }
+    for (QCPLayoutElement* e : plot->plotLayout()->elements(true))
+      if (auto* t = qobject_cast<QCPTextElement*>(e)) {
+        saved_.push_back({t, {t->font()}});
+        t->setFont(scaled(t->font(), k));
+      }
+  }
+}
+
+PaperFonts::~PaperFonts() {
+  for (auto& [obj, fonts] : saved_) {
+    if (auto* a = qobject_cast<QCPAxis*>(obj)) {
+      a->setTickLabelFont(fonts[0]);
+      a->setLabelFont(fonts[1]);
+    } else if (auto* t = qobject_cast<QCPTextElement*>(obj)) {
+      t->setFont(fonts[0]);
+    }
+  }
+  for (QCustomPlot* p : plots_) p->replot(QCustomPlot::rpQueuedReplot);
+}
+
 QSize exported_png_size(const FigureSize& size) {
   // Logical size in 1/96 inch units (what save_figure lays out), scaled to the dpi.
   const int w = int(size.width_in * 96 + 0.5), h = int(size.height_or(1.0) * 96 + 0.5);
   return QSize(int(w * (size.dpi / 96.0)), int(h * (size.dpi / 96.0)));
+}
+
+void layout_plot(QCustomPlot* plot, int width, int height) {
+  // Twice: the token axes pick which labels fit from the laid-out length, and the new labels
+  // change the margins at the next layout.
+  for (int pass = 0; pass < 2; ++pass) {
+    QImage scratch(std::max(1, width), std::max(1, height), QImage::Format_ARGB32);
+    QCPPainter painter(&scratch);
+    plot->toPainter(&painter, width, height);
+  }
+}
+
+int fitted_height(QCustomPlot* plot, int width) {
+  layout_plot(plot, width, 4 * width + 400);
+  int bottom = 0;
+  for (QCPLayoutElement* e : plot->plotLayout()->elements(true))
+    if (e && !qobject_cast<QCPLayout*>(e) && e->visible() && e->outerRect().height() > 0)
+      bottom = std::max(bottom, e->outerRect().bottom() + 1);
+  return bottom + 6;
 }
 
 void export_plot(QCustomPlot* plot, const QString& path, const FigureSize& size) {
@@ -54,32 +121,30 @@ void export_plot(QCustomPlot* plot, const QString& path, const FigureSize& size)
   plot->replot();
 }
 
-void export_panels(const std::vector<QCustomPlot*>& plots, const QString& path,
-                   const FigureSize& size) {
-  check_size(size);
-  if (plots.empty()) throw Error("nothing to export to '" + s(path) + "'");
+void export_panels(const std::vector<QCustomPlot*>& plots, const std::vector<QRect>& rects,
+                   const QString& path, int dpi) {
+  if (plots.empty() || rects.size() != plots.size())
+    throw Error("nothing to export to '" + s(path) + "'");
   const QString ext = QFileInfo(path).suffix().toLower();
   if (ext != "pdf" && ext != "svg" && ext != "png")
     throw Error("figure '" + s(path) + "': unknown format '." + s(ext) +
                 "' (use .pdf, .svg or .png)");
   const int n = int(plots.size());
-  const int W = int(size.width_in * 96 + 0.5), H = int(size.height_or(1.0 / n) * 96 + 0.5),
-            pw = W / n;
+  QRect all;
+  for (const QRect& r : rects) all = all.united(r);
+  const int W = all.right() + 1, H = all.bottom() + 1;
+  const FigureSize size{W / 96.0, H / 96.0, dpi};
+  check_size(size);
   QSaveFile file(path);
   if (!file.open(QIODevice::WriteOnly))
     throw Error("cannot write '" + s(path) + "': " + s(file.errorString()));
-  // One layout pass at the figure's size first: the token axes pick which labels fit from the
-  // laid-out length, and take effect at the next layout.
-  for (QCustomPlot* p : plots) {
-    QImage scratch(pw, H, QImage::Format_ARGB32);
-    QCPPainter painter(&scratch);
-    p->toPainter(&painter, pw, H);
-  }
+  for (int i = 0; i < n; ++i) layout_plot(plots[size_t(i)], rects[size_t(i)].width(), rects[size_t(i)].height());
   auto draw = [&](QCPPainter& painter) {
     for (int i = 0; i < n; ++i) {
+      const QRect& r = rects[size_t(i)];
       painter.save();
-      painter.translate(i * pw, 0);
-      plots[size_t(i)]->toPainter(&painter, pw, H);
+      painter.translate(r.topLeft());
+      plots[size_t(i)]->toPainter(&painter, r.width(), r.height());
       painter.restore();
     }
   };
@@ -88,14 +153,16 @@ void export_panels(const std::vector<QCustomPlot*>& plots, const QString& path,
     const double scale = size.dpi / 96.0;
     QImage img(int(W * scale), int(H * scale), QImage::Format_ARGB32);
     img.fill(Qt::white);
-    img.setDotsPerMeterX(int(size.dpi / 0.0254 + 0.5));
-    img.setDotsPerMeterY(int(size.dpi / 0.0254 + 0.5));
     {
       QCPPainter painter(&img);
       painter.setRenderHint(QPainter::Antialiasing);
       painter.scale(scale, scale);
       draw(painter);
     }
+    // The resolution only after painting: a painter on an image of 300 dpi would draw point-size
+    // fonts at 300 dpi on top of the scale, too large for the layout made at 96.
+    img.setDotsPerMeterX(int(size.dpi / 0.0254 + 0.5));
+    img.setDotsPerMeterY(int(size.dpi / 0.0254 + 0.5));
     ok = img.save(&file, "PNG");
   } else if (ext == "pdf") {
     QPdfWriter writer(&file);
@@ -108,6 +175,7 @@ void export_panels(const std::vector<QCustomPlot*>& plots, const QString& path,
     if (ok) {
       painter.setMode(QCPPainter::pmVectorized);
       painter.setMode(QCPPainter::pmNoCaching);
+      painter.setRenderHint(QPainter::LosslessImageRendering);  // no JPEG heatmaps
       draw(painter);
       ok = painter.end();
     }
@@ -149,13 +217,15 @@ void export_widget(QWidget* widget, const QString& path, const FigureSize& size)
     const double scale = size.dpi / 96.0;
     QImage img(int(W * scale), int(H * scale), QImage::Format_ARGB32);
     img.fill(Qt::white);
-    img.setDotsPerMeterX(int(size.dpi / 0.0254 + 0.5));
-    img.setDotsPerMeterY(int(size.dpi / 0.0254 + 0.5));
     {
       QPainter p(&img);
       p.scale(scale, scale);
       draw(p);
     }
+    // The resolution only after painting: a painter on an image of 300 dpi would draw point-size
+    // fonts at 300 dpi on top of the scale, too large for the layout made at 96.
+    img.setDotsPerMeterX(int(size.dpi / 0.0254 + 0.5));
+    img.setDotsPerMeterY(int(size.dpi / 0.0254 + 0.5));
     ok = img.save(&file, "PNG");
   } else if (ext == "pdf") {
     QPdfWriter writer(&file);

@@ -23,6 +23,7 @@
 #include "core/model/transformer.h"
 #include "core/tensor/error.h"
 #include "gui/attention_map_view.h"
+#include "gui/comparison_figure.h"
 #include "gui/figure_export.h"
 #include "gui/head_dashboard.h"
 #include "gui/head_grid_view.h"
@@ -535,29 +536,32 @@ void MainWindow::set_compare(bool on) {
   }
 }
 
-double MainWindow::export_aspect(QCustomPlot* plot) const {
+double MainWindow::export_height_in(QCustomPlot* plot, double width_in) const {
+  // A map keeps its cells square whatever the page: as high as the map and its panels need.
   if (plot == map_->plot() || plot == compare_->plot() || plot == diff_->plot())
-    return 1.0;  // square map
-  if (plot == grid_->plot()) return 0.8;
-  if (plot == model_view_->plot()) return 0.9;
-  if (plot == tokens_->plot()) return 0.55;
-  return 0.62;
+    return fitted_height(plot, int(width_in * 96 + 0.5)) / 96.0;
+  if (plot == grid_->plot()) return width_in * 0.8;
+  if (plot == model_view_->plot()) return width_in * 0.9;
+  if (plot == tokens_->plot()) return width_in * 0.55;
+  return width_in * 0.62;
 }
 
-void MainWindow::export_comparison(const QString& path) {
+ComparisonLayout MainWindow::export_comparison(const QString& path) {
   if (!compare_on_ || !compare_->has_head() || !diff_->has_head())
     throw Error(
         "no comparison to export: open a second head (Ctrl+click in the head grid) or a second "
         "model");
-  FigureSize size = export_size_;
-  if (size.height_in <= 0) size.height_in = size.width_in / 3 * 1.02;
-  export_panels({map_->plot(), compare_->plot(), diff_->plot()}, path, size);
+  const ComparisonLayout layout = export_comparison_figure(map_, compare_, diff_, path, export_size_);
   const QFileInfo info(path);
   export_csv(diff_->csv(), info.dir().filePath(info.completeBaseName() + ".csv"));
+  return layout;
 }
 
 void MainWindow::export_named_view(const QString& view, const QString& path) {
-  if (view == "compare") return export_comparison(path);
+  if (view == "compare") {
+    export_comparison(path);
+    return;
+  }
   if (view == "dashboard") {
     if (QFileInfo(path).suffix().toLower() == "csv") return export_csv(dashboard_->csv(), path);
     export_widget(dashboard_, path, export_size_);
@@ -581,9 +585,15 @@ void MainWindow::export_named_view(const QString& view, const QString& path) {
 
 void MainWindow::export_view(QCustomPlot* plot, const QString& csv, const QString& path) {
   if (QFileInfo(path).suffix().toLower() == "csv") return export_csv(csv, path);
+  const bool map = plot == map_->plot() || plot == compare_->plot() || plot == diff_->plot();
+  if (map)
+    for (AttentionMapView* v : {map_, compare_, diff_}) v->set_crosshair(-1, -1);  // not the hover
   FigureSize size = export_size_;
-  if (size.height_in <= 0) size.height_in = size.width_in * export_aspect(plot);
-  export_plot(plot, path, size);
+  {
+    PaperFonts fonts({plot});
+    if (size.height_in <= 0) size.height_in = export_height_in(plot, size.width_in);
+    export_plot(plot, path, size);
+  }
   const QFileInfo info(path);
   export_csv(csv, info.dir().filePath(info.completeBaseName() + ".csv"));
 }

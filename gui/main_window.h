@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "gui/attention_capture.h"
+#include "gui/comparison_figure.h"
 #include "gui/figure_export.h"
 #include "gui/head_metrics.h"
 #include "gui/model_loading.h"
@@ -57,7 +58,7 @@ class MainWindow : public QMainWindow {
   // export_size() whatever the window's size.
   void export_view(QCustomPlot* plot, const QString& csv, const QString& path);
   // A, B and A - B side by side in one figure at a fixed aspect (width x width / 3).
-  void export_comparison(const QString& path);
+  ComparisonLayout export_comparison(const QString& path);
   // By name (script_views(): map, compare, grid, model, tokens, dashboard); throws attnlab::Error.
   void export_named_view(const QString& view, const QString& path);
   void set_export_size(const FigureSize& size) { export_size_ = size; }
@@ -102,7 +103,7 @@ class MainWindow : public QMainWindow {
   void update_comparison();
   void write_default_prompt();     // the model's own text, when a model opens without a prompt
   void on_tab_changed(int index);  // side panels hide on the Train and Sweeps tabs
-  double export_aspect(QCustomPlot* plot) const;
+  double export_height_in(QCustomPlot* plot, double width_in) const;
   QString head_title(int layer, int head) const;
 
   JobRunner* jobs_;

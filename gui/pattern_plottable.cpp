@@ -80,6 +80,9 @@ void PatternPlottable::draw_cells(QCPPainter* painter, const QImage& img, const 
   painter->setRenderHint(QPainter::SmoothPixmapTransform, false);
   painter->save();
   painter->setClipRect(target, Qt::IntersectClip);
+  // Lossless: else Qt's PDF writer may store the image as JPEG, whose chroma subsampling smears
+  // colour across cells (bright cells came out pink).
+  painter->setRenderHint(QPainter::LosslessImageRendering, true);
   painter->drawImage(covered, part);
   painter->restore();
   painter->setRenderHint(QPainter::SmoothPixmapTransform, smooth);

@@ -1,6 +1,8 @@
 #include "experiments/figures/export.h"
 
 #include <QApplication>
+#include <QPageSize>
+#include <QPdfWriter>
 #include <QSvgGenerator>
 #include <cstdlib>
 #include <filesystem>
@@ -27,6 +29,29 @@ void ensure_qt_app() {
   new QApplication(argc, argv);  // lives for the rest of the process
 }
 
+namespace {
+
+// QCustomPlot::savePdf, with images kept lossless: Qt's PDF writer otherwise stores a heatmap
+// as JPEG when that is smaller, and JPEG's chroma subsampling smears colour across cells.
+bool save_pdf(QCustomPlot& plot, const QString& path, int w, int h, const QString& title) {
+  QPdfWriter writer(path);
+  writer.setCreator("attnlab");
+  writer.setTitle(title);
+  writer.setResolution(96);
+  writer.setPageSize(QPageSize(QSizeF(w / 96.0, h / 96.0), QPageSize::Inch));
+  writer.setPageMargins(QMarginsF(0, 0, 0, 0));
+  QCPPainter painter;
+  if (!painter.begin(&writer)) return false;
+  painter.setMode(QCPPainter::pmVectorized);
+  painter.setMode(QCPPainter::pmNoCaching);
+  painter.setMode(QCPPainter::pmNonCosmetic);  // hairlines stay visible when the PDF is scaled
+  painter.setRenderHint(QPainter::LosslessImageRendering);
+  plot.toPainter(&painter, w, h);
+  return painter.end();
+}
+
+}  // namespace
+
 void save_figure(QCustomPlot& plot, const std::string& path, const PaperStyle& s) {
   namespace fs = std::filesystem;
   std::string ext = fs::path(path).extension().string();
@@ -40,7 +65,7 @@ void save_figure(QCustomPlot& plot, const std::string& path, const PaperStyle& s
   QString q = QString::fromStdString(tmp.string());
   bool ok = false;
   if (ext == ".pdf") {
-    ok = plot.savePdf(q, w, h, QCP::epNoCosmetic, "attnlab", QString::fromStdString(target.stem().string()));
+    ok = save_pdf(plot, q, w, h, QString::fromStdString(target.stem().string()));
   } else if (ext == ".png") {
     ok = plot.savePng(q, w, h, s.dpi / 96.0, -1, s.dpi, QCP::ruDotsPerInch);
   } else if (ext == ".svg") {

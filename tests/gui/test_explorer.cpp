@@ -155,6 +155,8 @@ TEST_CASE("explorer: export PDF, SVG, PNG and the CSV behind the map", "[gui]") 
   REQUIRE(pdf.size() > 1000);
   CHECK(pdf.rfind("%PDF-", 0) == 0);
   CHECK(pdf.find("%%EOF") != std::string::npos);
+  // The map's cells are stored losslessly: JPEG's chroma subsampling smeared colour across cells.
+  CHECK(pdf.find("/DCTDecode") == std::string::npos);
   const std::string svg = read(dir / "map.svg");
   CHECK(svg.find("<svg") != std::string::npos);
   CHECK(svg.find("</svg>") != std::string::npos);
