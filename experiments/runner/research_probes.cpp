@@ -130,33 +130,69 @@ void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::js
   if (!(t.scalar("accepted_trials") > 0)) return;  // scores undefined: nothing to rank or ablate
   if (L * H < 2) return;                           // no other head to mask for comparison
 
-  // Heads by score, best first; the top k are ablated together, against k random others.
+  // The heads to mask: Wu's retrieval heads (score > 0.1) by default, or the top `ablate_k` by
+  // score. At most half the heads, so that as many others exist to compare with.
   std::vector<HeadRef> order;
   for (int l = 0; l < L; ++l)
     for (int h = 0; h < H; ++h) order.push_back({l, h});
   std::stable_sort(order.begin(), order.end(), [&](const HeadRef& a, const HeadRef& b) {
     return t.get("retrieval_score", a.layer, a.head) > t.get("retrieval_score", b.layer, b.head);
   });
-  // At most half the heads, so that k random others exist to compare with.
-  const int k = std::clamp(int(params.value("ablate_k", 2)), 1, std::max(1, L * H / 2));
-  const int draws = std::max(1, int(params.value("ablate_draws", 5)));
   add_scalar(out, run, step, "retrieval/top_score",
              t.get("retrieval_score", order[0].layer, order[0].head));
+  int k = 0;
+  if (params.contains("ablate_k")) {
+    k = int(params.value("ablate_k", 2));
+  } else {
+    while (k < L * H && t.get("retrieval_score", order[size_t(k)].layer, order[size_t(k)].head) > 0.1) ++k;
+    if (k == 0) return;  // no retrieval head: nothing to mask
+  }
+  k = std::clamp(k, 1, std::max(1, L * H / 2));
+  const int draws = std::max(1, int(params.value("ablate_draws", 5)));
   const std::vector<HeadRef> top(order.begin(), order.begin() + k);
-  std::vector<HeadRef> rest(order.begin() + k, order.end());
+  add_scalar(out, run, step, "retrieval/ablated_heads", k);
   const double top_acc = ablated_accuracy(model, task, top, run);
+  add_scalar(out, run, step, "retrieval/acc_top_ablated", top_acc);
+  add_scalar(out, run, step, "retrieval/top_drop", base - top_acc);
+
+  // Two controls, `draws` random sets each: Wu's, as many heads drawn from all the others; and
+  // one that matches the masked heads' layers (in a 2-layer model the first layer holds the
+  // heads every later one reads from, and a random draw that hits them tests those, not
+  // retrieval). The second is undefined where a layer has too few other heads.
+  std::vector<HeadRef> rest(order.begin() + k, order.end());
+  std::vector<std::vector<HeadRef>> rest_in_layer(static_cast<size_t>(L));
+  std::vector<int> top_in_layer(size_t(L), 0);
+  for (const HeadRef& r : rest) rest_in_layer[size_t(r.layer)].push_back(r);
+  for (const HeadRef& r : top) ++top_in_layer[size_t(r.layer)];
+  bool matchable = true;
+  for (int l = 0; l < L; ++l) matchable = matchable && int(rest_in_layer[size_t(l)].size()) >= top_in_layer[size_t(l)];
   Rng rng(uint64_t(params.value("ablate_seed", 0)) * 7919 + uint64_t(step));
-  double rand_acc = 0;
+  auto draw_from = [&](std::vector<HeadRef>& pool, int n, std::vector<HeadRef>& into) {
+    for (int i = 0; i < n; ++i) {
+      std::swap(pool[size_t(i)], pool[size_t(i + rng.below(int64_t(pool.size()) - i))]);
+      into.push_back(pool[size_t(i)]);
+    }
+  };
+  double rand_acc = 0, layer_acc = 0;
   for (int d = 0; d < draws; ++d) {
-    for (int i = 0; i < k; ++i)
-      std::swap(rest[size_t(i)], rest[size_t(i + rng.below(int64_t(rest.size()) - i))]);
-    rand_acc +=
-        ablated_accuracy(model, task, std::vector<HeadRef>(rest.begin(), rest.begin() + k), run);
+    std::vector<HeadRef> any;
+    draw_from(rest, k, any);
+    rand_acc += ablated_accuracy(model, task, any, run);
+    if (!matchable) continue;
+    std::vector<HeadRef> same;
+    for (int l = 0; l < L; ++l) draw_from(rest_in_layer[size_t(l)], top_in_layer[size_t(l)], same);
+    layer_acc += ablated_accuracy(model, task, same, run);
   }
   rand_acc /= draws;
-  add_scalar(out, run, step, "retrieval/acc_top_ablated", top_acc);
   add_scalar(out, run, step, "retrieval/acc_random_ablated", rand_acc);
   add_scalar(out, run, step, "retrieval/ablation_gap", rand_acc - top_acc);
+  add_scalar(out, run, step, "retrieval/random_drop", base - rand_acc);
+  if (matchable) {
+    layer_acc /= draws;
+    add_scalar(out, run, step, "retrieval/acc_random_same_layers", layer_acc);
+    add_scalar(out, run, step, "retrieval/same_layers_gap", layer_acc - top_acc);
+    add_scalar(out, run, step, "retrieval/same_layers_drop", base - layer_acc);
+  }
 }
 
 }  // namespace attnlab::exp

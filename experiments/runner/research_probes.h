@@ -7,9 +7,13 @@
 //   active_dormant  Guo et al. (R3) on bigram_backcopy: BOS mass of trigger vs other queries,
 //                   BOS value norm and score gap per head (analysis/active_dormant.h).
 //   retrieval       Wu et al. (R10) on a needle task: retrieval score per head, then the task's
-//                   accuracy with the top-k heads by score ablated (uniform attention, Wu's
-//                   masking) and with k random other heads ablated.
-//                   params: retrieval_trials (32), ablate_k (2), ablate_draws (5).
+//                   accuracy ("retrieval/acc") with the retrieval heads (score > 0.1; or the
+//                   top `ablate_k` by score) ablated together ("acc_top_ablated"; uniform
+//                   attention, Wu's masking), with as many random other heads ablated
+//                   ("acc_random_ablated", Wu's control) and with as many random other heads
+//                   from the same layers ("acc_random_same_layers"), each a mean over draws.
+//                   params: retrieval_trials (32), ablate_k (unset: the retrieval heads),
+//                   ablate_draws (5).
 //   sparsity        the sparse-attention recall engine (analysis/sparse/recall_analyzer.h) on the
 //                   first `rows` (4) rows of the probe batch: head metrics "sparsity/<label>.<stat>"
 //                   and scalars "sparsity/<label>.recall_mean" (mean over heads).
