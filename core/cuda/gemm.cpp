@@ -1,6 +1,7 @@
 #include "core/cuda/gemm.h"
 
 #include "core/cuda/check.h"
+#include "core/cuda/cublas_library.h"
 #include "core/cuda/ops.h"
 #include "core/cuda/plan.h"
 #include "core/tensor/error.h"
@@ -8,11 +9,11 @@
 namespace attnlab::cuda {
 
 Blas::Blas(cudaStream_t stream, Precision p) : s_(stream), p_(p) {
-  ATTNLAB_CUBLAS_CHECK(cublasCreate(&h_));
-  ATTNLAB_CUBLAS_CHECK(cublasSetStream(h_, stream));
+  ATTNLAB_CUBLAS_CHECK(cublas().create(&h_));
+  ATTNLAB_CUBLAS_CHECK(cublas().set_stream(h_, stream));
 }
 Blas::~Blas() {
-  if (h_) cublasDestroy(h_);
+  if (h_) cublas().destroy(h_);
 }
 
 namespace {
@@ -29,7 +30,7 @@ cublasOperation_t op(bool t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; }
 void gemm(const Blas& blas, bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
           const float* B, float beta, float* C) {
   const CublasGemmArgs g = rowmajor_gemm_args(trans_a, trans_b, M, N, K);
-  ATTNLAB_CUBLAS_CHECK(cublasGemmEx(blas.handle(), op(g.trans_first), op(g.trans_second), g.m, g.n, g.k,
+  ATTNLAB_CUBLAS_CHECK(cublas().gemm_ex(blas.handle(), op(g.trans_first), op(g.trans_second), g.m, g.n, g.k,
                                     &alpha, B, CUDA_R_32F, g.ld_first, A, CUDA_R_32F, g.ld_second, &beta, C,
                                     CUDA_R_32F, g.ldc, compute_type(blas.precision()), CUBLAS_GEMM_DEFAULT));
 }
@@ -39,7 +40,7 @@ void gemm_strided_batched(const Blas& blas, bool trans_a, bool trans_b, int M, i
                           float* C, int64_t stride_c, int batch) {
   if (batch <= 0) throw Error("gemm_strided_batched: batch must be positive");
   const CublasGemmArgs g = rowmajor_gemm_args(trans_a, trans_b, M, N, K);
-  ATTNLAB_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+  ATTNLAB_CUBLAS_CHECK(cublas().gemm_strided_batched_ex(
       blas.handle(), op(g.trans_first), op(g.trans_second), g.m, g.n, g.k, &alpha, B, CUDA_R_32F,
       g.ld_first, stride_b, A, CUDA_R_32F, g.ld_second, stride_a, &beta, C, CUDA_R_32F, g.ldc, stride_c,
       batch, compute_type(blas.precision()), CUBLAS_GEMM_DEFAULT));

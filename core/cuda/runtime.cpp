@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/cuda/check.h"
+#include "core/cuda/cublas_library.h"
 #include "core/tensor/error.h"
 
 namespace attnlab::cuda {
@@ -17,8 +18,8 @@ namespace attnlab::cuda {
 }
 
 [[noreturn]] void throw_cublas_error(cublasStatus_t st, const char* call, const char* file, int line) {
-  throw Error(std::string("cuBLAS error in ") + call + ": " + cublasGetStatusName(st) + " (" +
-              cublasGetStatusString(st) + ") at " + file + ":" + std::to_string(line));
+  throw Error(std::string("cuBLAS error in ") + call + ": " + cublas().status_name(st) + " (" +
+              cublas().status_string(st) + ") at " + file + ":" + std::to_string(line));
 }
 
 namespace {
