@@ -22,14 +22,15 @@
 //                   scalars "sparse/<phase>/<budget>/{dce,kl,dacc,acc,density}" and "sparse/acc_dense".
 //                   params: sparse_pattern ("topk"), sparse_budgets ("25%"), sparse_phases
 //                   ("prefill,decode"), sparse_heads ("all"), sparse_batches (2).
-//   hybrid_kv       RazorAttention / DuoAttention on a needle task: the top `protect_k` heads by
-//                   Wu's retrieval score keep full attention, every other head keeps only
-//                   sinks + window in its KV cache (window(size,sinks) under the kv schedule);
-//                   against `protect_k` random protected heads. Scalars "hybrid/acc_dense",
-//                   "hybrid/acc_retrieval", "hybrid/acc_random" (mean of draws), "hybrid/kv_saving",
-//                   "hybrid/retrieval_drop", "hybrid/random_drop".
-//                   params: protect_k (2), hybrid_window (4), hybrid_sinks (1), ablate_draws (5),
-//                   retrieval_trials (32), sparse_batches (2).
+//   hybrid_kv       RazorAttention / DuoAttention on a needle task: the retrieval heads (Wu's
+//                   score > 0.1; or the top `protect_k` by score) keep full attention, every
+//                   other head keeps only sinks + window in its KV cache (window(size,sinks)
+//                   under the kv schedule); against as many random protected heads. Scalars
+//                   "hybrid/acc_dense", "hybrid/protected_heads", and where some head is
+//                   protected "hybrid/acc_retrieval", "hybrid/acc_random" (mean of draws),
+//                   "hybrid/kv_saving", "hybrid/retrieval_drop", "hybrid/random_drop".
+//                   params: protect_k (unset: the retrieval heads), hybrid_window (4),
+//                   hybrid_sinks (1), ablate_draws (5), retrieval_trials (32), sparse_batches (2).
 #include <nlohmann/json.hpp>
 #include <string>
 

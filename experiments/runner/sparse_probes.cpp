@@ -120,7 +120,14 @@ void hybrid_kv_probe(Transformer& model, Task& task, const nlohmann::json& param
   };
   std::stable_sort(order.begin(), order.end(),
                    [&](const HeadRef& a, const HeadRef& b) { return score(a) > score(b); });
-  const int k = std::clamp(int(params.value("protect_k", 2)), 1, std::max(1, L * H - 1));
+  // Protected: Wu's retrieval heads (score > 0.1) by default, or the top `protect_k` by score.
+  int k = 0;
+  if (params.contains("protect_k")) {
+    k = int(params.value("protect_k", 2));
+  } else {
+    while (k < L * H && score(order[size_t(k)]) > popt.retrieval_threshold) ++k;
+  }
+  k = std::clamp(k, 0, std::max(1, L * H - 1));
   const int draws = std::max(1, int(params.value("ablate_draws", 5)));
   SparseEvalOptions opt;
   opt.pattern = "window(size=" + std::to_string(int(params.value("hybrid_window", 4))) +
@@ -138,6 +145,9 @@ void hybrid_kv_probe(Transformer& model, Task& task, const nlohmann::json& param
   };
   const std::vector<HeadRef> top(order.begin(), order.begin() + k);
   const SparseEvalResult rt = run_with(top);
+  add_scalar(out, run, step, "hybrid/acc_dense", rt.acc_dense);
+  add_scalar(out, run, step, "hybrid/protected_heads", k);
+  if (k == 0) return;  // no retrieval head to protect: the policy is undefined
   Rng rng(uint64_t(params.value("ablate_seed", 0)) * 7919 + uint64_t(step));
   std::vector<HeadRef> rest(order.begin() + k, order.end());
   double rand_acc = 0;
@@ -151,7 +161,6 @@ void hybrid_kv_probe(Transformer& model, Task& task, const nlohmann::json& param
   rand_acc /= draws;
   // KV kept: the protected heads all of it, the others their density.
   const double kept = (double(k) + double(L * H - k) * rt.density) / double(L * H);
-  add_scalar(out, run, step, "hybrid/acc_dense", rt.acc_dense);
   add_scalar(out, run, step, "hybrid/acc_retrieval", rt.acc_sparse);
   add_scalar(out, run, step, "hybrid/acc_random", rand_acc);
   add_scalar(out, run, step, "hybrid/retrieval_drop", rt.acc_dense - rt.acc_sparse);

@@ -225,3 +225,25 @@ TEST_CASE("retrieval probe on a trained needle model: masking its retrieval head
   // retrieval head reads from: reported, and in this 2-layer model not a clean control.
   CHECK(s.count("retrieval/acc_random_ablated"));
 }
+
+// The same model as a hybrid KV policy (RazorAttention, DuoAttention): its 4 retrieval heads keep
+// every key, the other 12 a sink and the 4 most recent keys after the prompt.
+TEST_CASE("hybrid_kv probe on a trained needle model: protecting the retrieval heads beats protecting random heads",
+          "[probes][hybrid_kv]") {
+  LoadedModel lm = load_checkpoint((test::source_dir() / "tests/data/needle_2l8h.safetensors").string());
+  Transformer model(lm.config);
+  model.load_weights(lm.weights);
+  auto task = make_study_task(
+      {{"name", "needle"}, {"params", {{"vocab", 64}, {"key_len", 2}, {"value_len", 4}, {"distractors", 0}}}}, 3, 32, 32);
+  nlohmann::json cfg = {{"names", {"hybrid_kv"}}, {"params", {{"hybrid_window", 4}, {"hybrid_sinks", 1}}}};
+  auto s = scalars(run_probes(model, *task, cfg, "run", 3000, false));
+  for (const auto& [k, v] : s) UNSCOPED_INFO(k << " = " << v);
+  REQUIRE(s["hybrid/acc_dense"] >= 0.95);
+  CHECK(s["hybrid/protected_heads"] == 4);
+  // Measured: 0.84 with the retrieval heads protected, 0.22 with random ones, 57 % of KV saved.
+  CHECK(s["hybrid/acc_retrieval"] >= 0.75);
+  CHECK(s["hybrid/acc_random"] <= 0.5);
+  CHECK(s["hybrid/random_drop"] - s["hybrid/retrieval_drop"] >= 0.3);
+  CHECK(s["hybrid/kv_saving"] > 0.5);
+  CHECK(s["hybrid/kv_saving"] < 1.0);
+}
