@@ -80,6 +80,21 @@ void CapturedForward::stream_rows(int layer, int head, const RowVisitor& visit) 
   model_->attention(layer).pattern(in, 0, head, visit);
 }
 
+void CapturedForward::stream_selections(int layer, int head, const std::vector<SparseSelector*>& selectors,
+                                        const SelectionVisitor& visit) const {
+  check_head(layer, head);
+  const Layer& l = layers_[layer];
+  AttnInputs in{l.shape, l.q.data(), l.k.data(), l.v.data(), l.x.empty() ? nullptr : l.x.data()};
+  KeyMask mask = KeyMask::from_spec(attention_spec(layer));
+  mask.prepare(T());
+  SelectionRun run;
+  run.attention = &model_->attention(layer);
+  run.inputs = &in;
+  run.h = head;
+  run.mask = &mask;
+  attnlab::stream_selections(run, selectors, visit);
+}
+
 std::string CapturedForward::attention_spec(int layer) const { return model_->attention(layer).spec(); }
 
 bool CapturedForward::normalized_rows(int layer) const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analysis/key_mask.h"
+#include "analysis/sparse/selection_stream.h"
 #include "core/model/transformer.h"
 
 namespace attnlab::gui {
@@ -46,6 +47,10 @@ class CapturedForward {
   HeadPattern pattern(int layer, int head) const;
   // Streams the rows of one head without materializing the map.
   void stream_rows(int layer, int head, const RowVisitor& visit) const;
+  // Streams one head's rows with each selector's key set per row: what the recall engine
+  // measures (analysis/sparse/selection_stream.h), on the captured prompt.
+  void stream_selections(int layer, int head, const std::vector<SparseSelector*>& selectors,
+                         const SelectionVisitor& visit) const;
   bool normalized_rows(int layer) const;
   std::string attention_spec(int layer) const;
 

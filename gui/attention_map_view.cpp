@@ -295,13 +295,32 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   readout_->setWordWrap(true);
   readout_->setStyleSheet("color: #444;");
+  // Sparse patterns (analysis/sparse/selector.h) whose kept keys the map outlines; any spec can
+  // be typed.
+  pattern_box_ = new QComboBox;
+  pattern_box_->setEditable(true);
+  pattern_box_->addItems({"no sparse pattern", "topk(k=8)", "window(size=8,sinks=1)",
+                          "vertical_slash(v=4,s=4,last_q=8)", "block_topk(k=2,block=4,score=oracle)",
+                          "quest(k=8,page=4)"});
+  pattern_box_->setToolTip("Outline the keys a sparse-attention pattern keeps in each row (type any "
+                           "spec, e.g. topk(k=16)); the head grid gains its recall per head");
+  pattern_box_->setMinimumContentsLength(18);
+  connect(pattern_box_, &QComboBox::textActivated, this, [this](const QString&) {
+    emit pattern_requested(pattern_spec());
+  });
+  pattern_label_ = new QLabel;
+  pattern_label_->setWordWrap(true);
+  pattern_label_->setStyleSheet("color: #444;");
+  pattern_label_->hide();
   auto* bar = new QHBoxLayout;
   bar->addWidget(scale_box_);
   bar->addWidget(fit);
+  bar->addWidget(pattern_box_, 1);
   bar->addStretch(1);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addLayout(bar);
+  layout->addWidget(pattern_label_);
   layout->addWidget(plot_, 1);
   layout->addWidget(readout_);
   clear();
@@ -559,7 +578,32 @@ void AttentionMapView::set_crosshair(int t, int j) {
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void AttentionMapView::set_key_overlay(std::vector<std::vector<int>> keys_per_row) {
+QString AttentionMapView::pattern_spec() const {
+  const QString text = pattern_box_->currentText().trimmed();
+  return pattern_box_->currentIndex() == 0 && text == pattern_box_->itemText(0) ? QString() : text;
+}
+
+void AttentionMapView::set_pattern_spec(const QString& spec) {
+  if (spec.isEmpty())
+    pattern_box_->setCurrentIndex(0);
+  else
+    pattern_box_->setCurrentText(spec);
+  emit pattern_requested(pattern_spec());
+}
+
+void AttentionMapView::set_pattern_summary(const QString& text) {
+  pattern_label_->setText(text);
+  pattern_label_->setVisible(!text.isEmpty());
+}
+
+void AttentionMapView::set_pattern_chooser_visible(bool on) {
+  pattern_box_->setVisible(on);
+  if (!on) set_pattern_summary({});
+}
+
+void AttentionMapView::set_key_overlay(std::vector<std::vector<int>> keys_per_row,
+                                       std::vector<double> kept_mass) {
+  kept_mass_ = std::move(kept_mass);
   overlay_->set_rows(std::move(keys_per_row));
   plot_->replot();
 }
@@ -658,7 +702,20 @@ QString AttentionMapView::describe_cell(int t, int j) const {
                            .arg(j)
                            .arg(tok(j))
                            .arg(diff_ ? " A − B" : "");
-  if (pattern_) return head + QString::number(double(pattern_->at(t, j)), 'g', 4);
+  if (pattern_) {
+    QString text = head + QString::number(double(pattern_->at(t, j)), 'g', 4);
+    const auto& rows = overlay_->rows();
+    if (size_t(t) < rows.size()) {
+      const bool kept = std::binary_search(rows[size_t(t)].begin(), rows[size_t(t)].end(), j);
+      text += kept ? " · kept by the sparse pattern" : " · dropped by the sparse pattern";
+      if (size_t(t) < kept_mass_.size())
+        text += QString(" (row %1 keeps %2 of its mass, drops %3)")
+                    .arg(t)
+                    .arg(kept_mass_[size_t(t)], 0, 'f', 3)
+                    .arg(1 - kept_mass_[size_t(t)], 0, 'f', 3);
+    }
+    return text;
+  }
   // Long context: exact where an exact tile covers the cell, else the pooled block's largest.
   auto tile = loader_->tile();
   auto overview = loader_->overview();

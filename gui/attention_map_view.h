@@ -87,7 +87,14 @@ class AttentionMapView : public QWidget {
   void set_crosshair(int t, int j);
   bool crosshair_shown() const;
   // Outlines the keys keys_per_row[t] in each query row t (sparse-pattern overlay); {} clears.
-  void set_key_overlay(std::vector<std::vector<int>> keys_per_row);
+  // kept_mass[t] (optional): the row's attention mass on those keys, shown on hover.
+  void set_key_overlay(std::vector<std::vector<int>> keys_per_row, std::vector<double> kept_mass = {});
+  // The sparse-pattern chooser above the map (only the main map offers it): its spec ("" for
+  // none), the line under it that sums up the selection, and whether it is shown.
+  QString pattern_spec() const;
+  void set_pattern_spec(const QString& spec);  // emits pattern_requested
+  void set_pattern_summary(const QString& text);
+  void set_pattern_chooser_visible(bool on);
   CellOutlines* overlay() const { return overlay_; }
   // The map's pixel rectangle inside plot() (square cells: width == height when fitted).
   QRect map_rect() const;
@@ -118,6 +125,7 @@ class AttentionMapView : public QWidget {
   void cell_hovered(int t, int j);  // -1, -1 when the pointer leaves the map
   void hovered(const QString& text);
   void failed(const QString& error);  // a long-context overview or tile could not be computed
+  void pattern_requested(const QString& spec);  // "" clears the overlay
 
  protected:
   bool eventFilter(QObject* obj, QEvent* ev) override;
@@ -139,6 +147,9 @@ class AttentionMapView : public QWidget {
   QCPLayoutGrid* square_grid_;
   QCPAxisRect* map_rect_;
   FigureParts parts_;
+  QComboBox* pattern_box_;
+  std::vector<double> kept_mass_;
+  QLabel* pattern_label_;
   QCPAxisRect* alpha_rect_;
   QCPAxisRect* entropy_rect_;
   QCPTextElement* title_;

@@ -24,6 +24,7 @@
 #include "core/tensor/error.h"
 #include "gui/attention_map_view.h"
 #include "gui/comparison_figure.h"
+#include "gui/sparse_overlay.h"
 #include "gui/figure_export.h"
 #include "gui/head_dashboard.h"
 #include "gui/head_grid_view.h"
@@ -53,6 +54,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   diff_ = new AttentionMapView;
   compare_->hide();
   diff_->hide();
+  compare_->set_pattern_chooser_visible(false);
+  diff_->set_pattern_chooser_visible(false);
+  connect(map_, &AttentionMapView::pattern_requested, this, &MainWindow::apply_sparse_pattern);
   maps_ = new QSplitter(Qt::Horizontal);
   // Equal widths for A, B and A - B: the splitter ignores each view's size hint (which follows
   // its labels) so the three maps come out the same size.
@@ -367,6 +371,7 @@ void MainWindow::run_prompt(const std::vector<int32_t>& tokens, const QStringLis
         compare_->set_tokens(labels_);
         diff_->set_tokens(labels_);
         grid_->set_grid(result->grid);
+        update_sparse_grid();  // a chosen pattern's recall, on the new prompt
         model_view_->set_source(capture_);
         tokens_->set_source(capture_, labels_);
         layer_ = std::min(layer_, capture_->n_layers() - 1);
@@ -488,6 +493,54 @@ void MainWindow::select_head(int layer, int head) {
   model_view_->mark_selected(layer, head);
   dashboard_->set_head(layer, head);
   tokens_->set_head(layer, head);
+  update_sparse_overlay();
+}
+
+void MainWindow::apply_sparse_pattern(const QString& spec) {
+  sparse_spec_ = spec;
+  update_sparse_overlay();
+  update_sparse_grid();
+}
+
+void MainWindow::update_sparse_overlay() {
+  if (sparse_spec_.isEmpty() || !capture_) {
+    map_->set_key_overlay({});
+    map_->set_pattern_summary({});
+    return;
+  }
+  if (capture_->T() > kMaterializedMapMaxT) {
+    map_->set_key_overlay({});
+    map_->set_pattern_summary("Sparse patterns are drawn up to " + QString::number(kMaterializedMapMaxT) +
+                              " tokens; measure longer prompts with attnlab analyze --probe sparsity");
+    return;
+  }
+  try {
+    KeySelection sel = select_keys(*capture_, layer_, head_, sparse_spec_.toStdString());
+    map_->set_pattern_summary(QString::fromStdString(describe_selection(sel)));
+    map_->set_key_overlay(std::move(sel.keys), std::move(sel.recall));
+  } catch (const std::exception& e) {
+    map_->set_key_overlay({});
+    map_->set_pattern_summary({});
+    sparse_spec_.clear();
+    show_error("Cannot apply the sparse pattern", e.what());
+  }
+}
+
+void MainWindow::update_sparse_grid() {
+  if (sparse_spec_.isEmpty() || !capture_ || capture_->T() > kMaterializedMapMaxT) return;
+  // Every head's recall: L x H selections, on a worker.
+  auto capture = capture_;
+  auto grid = std::make_shared<MetricGrid>(grid_->grid());
+  const std::string spec = sparse_spec_.toStdString();
+  jobs_->submit(
+      QString("Recall of %1 per head").arg(sparse_spec_),
+      [capture, grid, spec](JobControl& c) { add_recall_metric(*grid, *capture, spec, &c.cancel); },
+      [this, capture, grid](const QString& error, bool cancelled) {
+        if (cancelled || capture != capture_) return;
+        if (!error.isEmpty()) return show_error("Cannot measure the sparse pattern", error);
+        grid_->set_grid(*grid);
+        grid_->select_metric(QString::fromStdString(grid->metrics.back().name));
+      });
 }
 
 void MainWindow::compare_head(int layer, int head) {

@@ -101,6 +101,11 @@ class MainWindow : public QMainWindow {
   void show_head(AttentionMapView* view, JobRunner* runner, int layer, int head, bool second);
   // After A or B changed: one colour scale for both, the difference map, B in the token view.
   void update_comparison();
+  // The sparse pattern chosen above the map: its kept keys outlined on the shown head, and its
+  // recall per head added to the head grid (sparse_overlay.h).
+  void apply_sparse_pattern(const QString& spec);
+  void update_sparse_overlay();
+  void update_sparse_grid();
   void write_default_prompt();     // the model's own text, when a model opens without a prompt
   void on_tab_changed(int index);  // side panels hide on the Train and Sweeps tabs
   double export_height_in(QCustomPlot* plot, double width_in) const;
@@ -142,6 +147,7 @@ class MainWindow : public QMainWindow {
   // Recently drawn heads of the current captures (layer, head, log scale, second model), so flipping
   // between heads is instant.
   std::map<std::tuple<int, int, bool, bool>, std::shared_ptr<const PreparedMap>> pattern_cache_;
+  QString sparse_spec_;  // "" when no sparse pattern is chosen
 };
 
 }  // namespace attnlab::gui

@@ -24,6 +24,10 @@ void add_options(QCommandLineParser& p) {
       {"compare", "second model to compare with, same prompt and head", "MODEL2"},
       {"compare-head", "second head of the same model to compare with, e.g. L1H2", "LxHy"},
       {"metric", "metric that colours the head grid (a name or a unique part of one)", "NAME"},
+      {"pattern",
+       "sparse-attention pattern whose kept keys the map outlines, e.g. 'topk(k=8)'; the head grid "
+       "gains its recall per head",
+       "SPEC"},
       {"query", "query position shown in the token view (default: the last)", "T"},
       {"scan", "scan a text file or task with the head's dashboard (ranked by --metric)", "SOURCE"},
       {"scan-windows", "windows the dashboard scan reads", "N", "16"},
@@ -80,6 +84,7 @@ ScriptOptions parse_script_options(const QStringList& args) {
     throw Error(
         "--compare (a second model) and --compare-head (a second head) both set: choose one");
   o.metric = p.value("metric");
+  o.pattern = p.value("pattern");
   bool ok = true;
   if (p.isSet("query")) {
     o.query = p.value("query").toInt(&ok);

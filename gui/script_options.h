@@ -20,6 +20,7 @@ struct ScriptOptions {
   std::optional<HeadRef> compare_head;  // --compare-head L1H2 (a second head of the same model)
   QString compare_model;                // --compare MODEL2
   QString metric;                       // --metric (head grid colouring, dashboard ranking)
+  QString pattern;                      // --pattern (sparse pattern outlined on the map)
   QString scan;                         // --scan: the dashboard's source (a text file or a task)
   int scan_windows = 16;                // --scan-windows
   int query = -1;                       // --query (token view row; -1: the last)

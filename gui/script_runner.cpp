@@ -90,6 +90,10 @@ int run_script(MainWindow& w, const ScriptOptions& o, QTextStream& err) {
       w.set_compare(true);
       w.compare_head(a.layer, a.head);
     }
+    if (!o.pattern.isEmpty()) {
+      w.map_view()->set_pattern_spec(o.pattern);
+      check(w, "apply the sparse pattern");
+    }
     if (!o.metric.isEmpty()) select_metric(w, o.metric);
     if (!o.scan.isEmpty()) {
       w.dashboard()->set_source(o.scan);
