@@ -16,7 +16,24 @@ class FixedPattern : public Attention {
                bool normalized = true)
       : maps_(std::move(maps)), T_(T), spec_(std::move(spec)), normalized_(normalized) {}
   std::string spec() const override { return spec_; }
-  void forward(const AttnInputs&, float*) override { throw Error("FixedPattern: no forward"); }
+  // out[b, h, t] = sum_j maps[h][t][j] v[b, h, j] (layout [B, H, T, Dh]): a model built with this
+  // variant runs, so sparse replacement can be measured at the loss.
+  void forward(const AttnInputs& in, float* out) override {
+    const AttnShape& s = in.shape;
+    if (s.T != T_) throw Error("FixedPattern: built for T = " + std::to_string(T_));
+    for (int b = 0; b < s.B; ++b)
+      for (int h = 0; h < s.H; ++h) {
+        const int64_t off = (int64_t(b) * s.H + h) * s.head_size();
+        const float* v = in.v + off;
+        float* o = out + off;
+        for (int t = 0; t < T_; ++t)
+          for (int d = 0; d < s.Dh; ++d) {
+            float acc = 0;
+            for (int j = 0; j <= t; ++j) acc += maps_[size_t(h)][size_t(t) * T_ + j] * v[int64_t(j) * s.Dh + d];
+            o[int64_t(t) * s.Dh + d] = acc;
+          }
+      }
+  }
   void backward(const AttnInputs&, const float*, const AttnGrads&) override {
     throw Error("FixedPattern: no backward");
   }
