@@ -144,7 +144,9 @@ TEST_CASE("planted heads: replacing a head by its assigned family costs the leas
     }
     // At 16 keys every family holds a 4-key local head; the sink and vertical heads are lost by
     // some family (the plain window misses the sink, both windows miss the columns).
-    if (h > 0) CHECK(worst > 1e-4);
+    // Measured: the assigned family 3e-17 (rounding), the worst 1.4e-4 (sink head) and 3.9e-4
+    // (vertical head) with this small random model's logits.
+    if (h > 0) CHECK(worst > 1e-6);
   }
   // A full budget is dense: no loss at all.
   const Budget all = parse_budget("100%");
