@@ -184,6 +184,7 @@ std::vector<std::pair<std::string, double>> head_metric_values(const HeadSummary
       {"norm_entropy", s.norm_entropy},
       {"cover_mean", s.coverage_mean},
       {"cover_median", s.coverage_median},
+      {"span_growth", s.span_growth},
       {"gini", s.gini},
       {"gini_free", s.gini_free},
       {"hoyer", s.hoyer},

@@ -104,8 +104,13 @@ void HeadStats::add_visible(int t, float* full, float* v, int n) {
     for (size_t i = 0; i < opt_.taus.size(); ++i) below_[i].add(count_below_uniform(v, n, opt_.taus[i]), n);
     if (n >= 2) {
       nent_.add(ent / std::log(double(n)));
-      const double cov = double(coverage_k(v, n, opt_.cover_p, scratch_)) / n;
+      const int k = coverage_k(v, n, opt_.cover_p, scratch_);
+      const double cov = double(k) / n;
       cov_.add(cov);
+      if (n >= std::max(2, T_ / 8)) {
+        const double x = std::log(double(n)), y = std::log(double(k));
+        span_n_ += 1, span_x_ += x, span_y_ += y, span_xx_ += x * x, span_xy_ += x * y;
+      }
       cov_values_.push_back(float(cov));
       const GiniStats g = row_gini(v, n, gini_scratch_);
       gini_.add(g.gini);
@@ -147,6 +152,10 @@ void HeadStats::end_sequence() {
   alpha0_.add_sequence(col_sum_[0] / double(T_));
   alpha0_vis_.add_sequence(col_sum_[0] / std::max(1, mask_.queries_seeing(0, T_)));
   sink0_.add_sequence(col_sum_[0] / double(T_) > opt_.sink_eps ? 1.0 : 0.0);
+  const double sxx = span_xx_ - span_x_ * span_x_ / std::max(1.0, span_n_);
+  if (span_n_ >= 3 && sxx > 1e-9)
+    span_.add_sequence((span_xy_ - span_x_ * span_y_ / span_n_) / sxx);
+  span_n_ = span_x_ = span_y_ = span_xx_ = span_xy_ = 0;
   for (SequenceMean* m : {&sink_mass_, &sink_mass_raw_, &ent_, &nent_, &cov_, &gini_, &gini_free_, &hoyer_, &prev_, &row_mass_,
                           &empty_, &zeros_, &tl_dup_, &tl_ind_, &prefix_, &echo_})
     m->end_sequence();
@@ -180,6 +189,7 @@ HeadSummary HeadStats::summary() const {
   s.norm_entropy = take("norm_entropy", nent_);
   s.coverage_mean = take("cover_mean", cov_);
   s.coverage_median = pooled_median(cov_values_);
+  s.span_growth = take("span_growth", span_);
   s.gini = take("gini", gini_);
   s.gini_free = take("gini_free", gini_free_);
   s.hoyer = take("hoyer", hoyer_);

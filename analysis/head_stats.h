@@ -47,6 +47,12 @@ struct HeadSummary {
   double norm_entropy = 0;   // mean over rows with n_t >= 2 of Ent / log n_t (REFERENCE 4, 8.6)
   double coverage_mean = 0;  // mean over rows with n_t >= 2 of k_p / n_t (REFERENCE 5)
   double coverage_median = 0;  // its median over those rows, pooled over sequences (REFERENCE 5 [eng])
+  // Span growth (MoA's "expands vs fixed", SPARSE.md 1.4 [W]): per sequence, the least-squares
+  // slope of log k_p against log n_t over the non-empty rows with n_t >= max(2, T/8) (in a causal
+  // model row t is the last query at context t + 1, so this is k_0.9 over T in {T/8 .. T});
+  // mean over sequences. 0: a fixed span (local, sink heads); 1: the span grows with the context
+  // (uniform). NaN where n_t does not vary over those rows (a window mask fixes it) or < 3 rows.
+  double span_growth = 0;
   double gini = 0, gini_free = 0, hoyer = 0;  // means over rows with n_t >= 2 (REFERENCE 5)
   double zero_frac = 0;      // exactly-zero visible entries / visible entries (REFERENCE 5)
   std::vector<double> below_frac;  // per tau: visible entries < tau / n_t / visible entries
@@ -102,6 +108,8 @@ class HeadStats {
   bool normalized_ = true;
   std::vector<double> col_sum_;
   double seq_tl_dup_ = 0, seq_tl_ind_ = 0, seq_tl_den_ = 0;
+  // log n_t, log k_p sums of the current sequence's span-growth fit
+  double span_n_ = 0, span_x_ = 0, span_y_ = 0, span_xx_ = 0, span_xy_ = 0;
   std::vector<float> vis_, scratch_;
   std::vector<uint32_t> gini_scratch_;
   // totals
@@ -110,7 +118,7 @@ class HeadStats {
   std::vector<float> first_alpha_;
   SequenceMean alpha0_, alpha0_vis_, sink0_;
   SequenceMean sink_mass_, sink_mass_raw_, ent_, nent_, cov_, gini_, gini_free_, hoyer_, prev_, row_mass_, empty_;
-  SequenceMean zeros_, tl_dup_, tl_ind_, prefix_, echo_;
+  SequenceMean zeros_, tl_dup_, tl_ind_, prefix_, echo_, span_;
   std::vector<SequenceMean> below_;
   std::vector<float> cov_values_, row_mass_values_;
   int64_t rows_ = 0, sequences_ = 0;

@@ -160,7 +160,7 @@ TEST_CASE("every metric, interval and chance level under every mask matches floa
 
   const std::vector<std::string> metrics = {
       "alpha1", "alpha1_visible", "sink1_frac", "sink_mass", "sink_mass_raw", "entropy", "norm_entropy", "cover_mean",
-      "cover_median", "gini", "gini_free", "hoyer", "zero_frac", "below_0.1", "below_0.01", "prev_token",
+      "cover_median", "span_growth", "gini", "gini_free", "hoyer", "zero_frac", "below_0.1", "below_0.01", "prev_token",
       "prefix_matching", "echo", "tl_induction", "tl_duplicate", "row_mass", "empty_row_frac",
       "row_mass_p10", "row_mass_p50", "row_mass_p90"};
   for (size_t c = 0; c < cases.size(); ++c) {
@@ -198,4 +198,38 @@ TEST_CASE("closed-form chance of alpha_1: H_n / T under causal and window masks"
     CHECK(tab.chance("alpha1", 0, 0) == Approx(harmonic / T));
     CHECK(tab.get("alpha1", 0, 0) == Approx(harmonic / T));
   }
+}
+
+TEST_CASE("span growth: 1 when the span grows with the context, 0 when it is fixed, undefined under a window",
+          "[analysis][known]") {
+  const int T = 256;
+  auto growth = [&](const std::string& mask_spec, auto fill) {
+    HeadStats st;
+    std::vector<float> row(T);
+    st.begin_sequence(nullptr, T, KeyMask::from_spec(mask_spec), true);
+    for (int t = 0; t < T; ++t) {
+      std::fill(row.begin(), row.end(), 0.0f);
+      fill(t, row);
+      st.add_row(t, row.data());
+    }
+    st.end_sequence();
+    return st.summary().span_growth;
+  };
+  auto uniform = [](int t, std::vector<float>& r) {
+    for (int j = 0; j <= t; ++j) r[size_t(j)] = 1.0f / float(t + 1);
+  };
+  auto local4 = [](int t, std::vector<float>& r) {
+    const int lo = std::max(0, t - 3);
+    for (int j = lo; j <= t; ++j) r[size_t(j)] = 1.0f / float(t - lo + 1);
+  };
+  auto sink = [](int t, std::vector<float>& r) { r[0] = 1.0f; };
+  CHECK(growth("softmax", uniform) == Approx(1.0).margin(0.02));  // k_0.9 = ceil(0.9 n)
+  CHECK(growth("softmax", local4) == Approx(0.0).margin(1e-9));
+  CHECK(growth("softmax", sink) == Approx(0.0).margin(1e-9));
+  // Under window(size=16) every row from t = 15 on sees 16 keys: n_t does not vary over the rows
+  // the fit reads (t >= T/8), so there is nothing to fit.
+  CHECK(std::isnan(growth("softmax+window(size=16)", [](int t, std::vector<float>& r) {
+    const int lo = std::max(0, t - 15);
+    for (int j = lo; j <= t; ++j) r[size_t(j)] = 1.0f / float(t - lo + 1);
+  })));
 }

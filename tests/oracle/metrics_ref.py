@@ -61,7 +61,7 @@ def sequence_metrics(A, vis, tok, normalized):
     out["sink_mass"] = float(P[:, 0].mean())
     out["sink_mass_raw"] = float(R[:, 0].mean())
     out["prev_token"] = float(torch.stack([P[t, t - 1] for t in range(1, T)]).mean()) if T > 1 else None
-    ent, nent, cov, gini, gfree, hoy = [], [], [], [], [], []
+    ent, nent, cov, gini, gfree, hoy, span = [], [], [], [], [], [], []
     zeros = entries = 0
     below = [0, 0]
     for t in range(T):
@@ -81,6 +81,8 @@ def sequence_metrics(A, vis, tok, normalized):
         d = torch.sort(a, descending=True).values
         k = int((torch.cumsum(d, 0) <= P_COV + 1e-6).sum()) + 1  # ties within rounding count (row_metrics.h)
         cov.append(min(k, m) / m)
+        if m >= max(2, T // 8):  # span growth: log k_p against log n_t (head_stats.h)
+            span.append((math.log(m), math.log(min(k, m))))
         asc = torch.flip(d, [0])
         i = torch.arange(1, m + 1, dtype=torch.float64)
         g = float(((2 * i - m - 1) * asc).sum() / (m * asc.sum()))
@@ -88,6 +90,13 @@ def sequence_metrics(A, vis, tok, normalized):
         gfree.append(g * m / (m - 1))
         hoy.append((math.sqrt(m) - float(a.abs().sum() / a.norm())) / (math.sqrt(m) - 1))
     mean = lambda v: sum(v) / len(v) if v else None
+    out["span_growth"] = None
+    if len(span) >= 3:
+        xs = torch.tensor([x for x, _ in span], dtype=torch.float64)
+        ys = torch.tensor([y for _, y in span], dtype=torch.float64)
+        sxx = float(((xs - xs.mean()) ** 2).sum())
+        if sxx > 1e-9:
+            out["span_growth"] = float(((xs - xs.mean()) * (ys - ys.mean())).sum()) / sxx
     out.update(entropy=mean(ent), norm_entropy=mean(nent), cover_mean=mean(cov), gini=mean(gini),
                gini_free=mean(gfree), hoyer=mean(hoy), cover_list=cov)
     out["zero_frac"] = zeros / entries if entries else None
@@ -121,6 +130,7 @@ def sequence_metrics(A, vis, tok, normalized):
 
 
 SCALARS = ["alpha1", "alpha1_visible", "sink1_frac", "sink_mass", "sink_mass_raw", "entropy", "norm_entropy", "cover_mean",
+           "span_growth",
            "gini", "gini_free", "hoyer", "zero_frac", "below_0.1", "below_0.01", "prev_token", "prefix_matching",
            "echo", "tl_induction", "tl_duplicate", "row_mass", "empty_row_frac"]
 
