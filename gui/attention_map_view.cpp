@@ -211,7 +211,7 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
     alpha_x->setTicker(t);
   }
   alpha_y->setLabel("α_k");
-  alpha_y->ticker()->setTickCount(3);
+  alpha_y->ticker()->setTickCount(2);  // the panel is a fifth of the map: more ticks collide
   alpha_bars_ = new QCPBars(alpha_x, alpha_y);
   alpha_bars_->setWidthType(QCPBars::wtPlotCoords);
   alpha_bars_->setWidth(1.0);

@@ -32,7 +32,11 @@ HeadDashboard::HeadDashboard(QWidget* parent) : QWidget(parent) {
   for (const TaskInfo& t : task_catalog()) source_box_->addItem(QString::fromStdString(t.name));
   metric_box_ = new QComboBox;
   for (const std::string& m : row_metric_names()) metric_box_->addItem(QString::fromStdString(m));
-  metric_box_->setToolTip("Rows ranked by this metric, largest first");
+  metric_box_->setToolTip("Rows ranked by this metric");
+  order_box_ = new QComboBox;
+  order_box_->addItems({"largest first", "smallest first"});
+  order_box_->setToolTip("Smallest first: the most focused rows by entropy, the rows that ignore "
+                         "the first token by sink mass");
   windows_box_ = new QSpinBox;
   windows_box_->setRange(1, 100000);
   windows_box_->setValue(32);
@@ -73,6 +77,7 @@ HeadDashboard::HeadDashboard(QWidget* parent) : QWidget(parent) {
   row->addWidget(source_box_, 2);
   row->addWidget(new QLabel("Metric"));
   row->addWidget(metric_box_, 1);
+  row->addWidget(order_box_);
   row->addWidget(windows_box_);
   row->addWidget(top_box_);
   row->addWidget(scan_button_);
@@ -103,6 +108,7 @@ void HeadDashboard::set_head(int layer, int head) {
 }
 
 void HeadDashboard::set_metric(RowMetric m) { metric_box_->setCurrentIndex(int(m)); }
+void HeadDashboard::set_lowest_first(bool on) { order_box_->setCurrentIndex(on ? 1 : 0); }
 void HeadDashboard::set_source(const QString& source) { source_box_->setCurrentText(source); }
 void HeadDashboard::set_windows(int n) { windows_box_->setValue(n); }
 void HeadDashboard::cancel() { jobs_->cancel(); }
@@ -116,6 +122,7 @@ void HeadDashboard::start_scan() {
   if (!model_) return;
   const std::string source = source_box_->currentText().trimmed().toStdString();
   const RowMetric metric = RowMetric(metric_box_->currentIndex());
+  const bool lowest = order_box_->currentIndex() == 1;
   const int windows = windows_box_->value(), top = top_box_->value(), layer = layer_, head = head_;
   const int window = std::min(model_->config().context, 128);
   auto model = model_;
@@ -124,10 +131,11 @@ void HeadDashboard::start_scan() {
   const bool is_task =
       source.find('/') == std::string::npos && source.find(".txt") == std::string::npos;
   auto out = std::make_shared<DashboardScan>();
-  const QString what = QString("L%1 H%2 · %3 · %4")
+  const QString what = QString("L%1 H%2 · %3 (%4) · %5")
                            .arg(layer)
                            .arg(head)
                            .arg(metric_box_->currentText())
+                           .arg(order_box_->currentText())
                            .arg(QString::fromStdString(source));
   summary_->setText("Scanning " + what + "…");
   error_.clear();
@@ -140,7 +148,7 @@ void HeadDashboard::start_scan() {
                           source, [codec](const std::string& s) { return codec->encode(s); },
                           window, bos);
         *out = scan_head(model, layer, head, src, windows, metric, top, kContext, &c.cancel,
-                         c.progress);
+                         c.progress, lowest);
       },
       [this, out, what, model](const QString& error, bool cancelled) {
         if (model != model_) return;

@@ -30,6 +30,7 @@ class HeadDashboard : public QWidget {
                  int bos);
   void set_head(int layer, int head);
   void set_metric(RowMetric m);
+  void set_lowest_first(bool on);  // rank the smallest values first
   // A text file (path, or relative to the shared folder) or a task spec ("induction",
   // "mqar(kv=4)").
   void set_source(const QString& source);
@@ -55,6 +56,7 @@ class HeadDashboard : public QWidget {
   QLabel* header_;
   QComboBox* source_box_;
   QComboBox* metric_box_;
+  QComboBox* order_box_;
   QSpinBox* windows_box_;
   QSpinBox* top_box_;
   QPushButton* scan_button_;

@@ -40,13 +40,14 @@ bool row_metric(RowMetric m, const float* row, const int32_t* tokens, int t, dou
 DashboardScan scan_head(std::shared_ptr<Transformer> model, int layer, int head,
                         const WindowSource& source, int max_windows, RowMetric metric, int top_k,
                         int context, const std::atomic<bool>* cancel,
-                        const std::function<void(double)>& progress) {
+                        const std::function<void(double)>& progress, bool lowest) {
   if (!model) throw Error("dashboard: no model open");
   if (top_k < 1 || max_windows < 1)
     throw Error("dashboard: top_k and the number of windows must be >= 1");
   DashboardScan out;
-  // Best first; a worse hit than the k-th never enters.
-  auto better = [](const DashboardHit& a, const DashboardHit& b) { return a.score > b.score; };
+  // Most extreme first; a less extreme hit than the k-th never enters.
+  auto more = [lowest](double a, double b) { return lowest ? a < b : a > b; };
+  auto better = [&](const DashboardHit& a, const DashboardHit& b) { return more(a.score, b.score); };
   std::vector<int32_t> tokens;
   for (int w = 0; w < max_windows && source(tokens); ++w) {
     if (cancel && cancel->load()) throw Cancelled{};
@@ -56,7 +57,7 @@ DashboardScan scan_head(std::shared_ptr<Transformer> model, int layer, int head,
       double v;
       if (!row_metric(metric, row, tokens.data(), t, v)) return;
       ++out.rows;
-      if (int(out.hits.size()) == top_k && v <= out.hits.back().score) return;
+      if (int(out.hits.size()) == top_k && !more(v, out.hits.back().score)) return;
       DashboardHit h;
       h.window = w, h.t = t, h.score = v;
       h.first = std::max(0, t - context);

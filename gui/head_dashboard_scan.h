@@ -31,7 +31,7 @@ struct DashboardHit {
 };
 
 struct DashboardScan {
-  std::vector<DashboardHit> hits;  // best first
+  std::vector<DashboardHit> hits;  // most extreme first
   int windows = 0;
   int64_t rows = 0;  // rows scored
 };
@@ -40,11 +40,13 @@ struct DashboardScan {
 using WindowSource = std::function<bool(std::vector<int32_t>& tokens)>;
 
 // Scans up to `max_windows` windows. `context` tokens of each hit are kept before its query.
+// The top_k rows by the metric, largest first, or with `lowest` the smallest first (the most
+// focused rows by entropy, the rows that ignore the sink).
 // Polls `cancel` per window (throws Cancelled); `progress` gets the fraction of windows done.
 DashboardScan scan_head(std::shared_ptr<Transformer> model, int layer, int head,
                         const WindowSource& source, int max_windows, RowMetric metric, int top_k,
                         int context, const std::atomic<bool>* cancel = nullptr,
-                        const std::function<void(double)>& progress = {});
+                        const std::function<void(double)>& progress = {}, bool lowest = false);
 
 // Windows of `window` tokens (BOS first when bos >= 0) of a text file encoded by `encode`, read
 // in slices so the file is never tokenized whole. Throws attnlab::Error for a missing file.

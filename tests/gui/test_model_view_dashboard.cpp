@@ -158,6 +158,20 @@ TEST_CASE("dashboard: scanning stories text ranks rows by sink mass and shows th
   QApplication::processEvents();
   test::save_screenshot(w.grab().toImage(), "dashboard_sink");
 
+  // Smallest first: the rows that ignore the first token, ascending, each below every row of the
+  // largest-first list's tail it could have displaced.
+  const double largest_tail = s.hits.back().score;
+  d->set_lowest_first(true);
+  d->start_scan();
+  REQUIRE(d->wait_idle());
+  const DashboardScan& low = d->result();
+  REQUIRE(low.hits.size() == 12);
+  for (size_t i = 1; i < low.hits.size(); ++i) CHECK(low.hits[i - 1].score <= low.hits[i].score);
+  CHECK(low.hits.back().score <= largest_tail);
+  for (const DashboardHit& h : low.hits)
+    if (h.first == 0) CHECK(h.score == Approx(h.weights[0]).margin(1e-7));
+  d->set_lowest_first(false);
+
   // Induction on a task, then cancel a long scan.
   d->set_source("induction(vocab=64)");
   d->set_metric(RowMetric::kInduction);
