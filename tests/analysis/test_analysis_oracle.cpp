@@ -80,7 +80,7 @@ TEST_CASE("per-head statistics match PyTorch on materialized attention", "[analy
     for (const std::string m : {"alpha1", "sink1_frac", "sink_mass", "entropy", "norm_entropy", "cover_mean",
                                 "cover_median", "gini", "gini_free", "hoyer", "zero_frac", "below_0.1",
                                 "below_0.01", "prev_token", "tl_duplicate", "tl_induction", "prefix_matching",
-                                "echo", "value_norm1"}) {
+                                "echo", "value_norm1", "span_growth"}) {
       INFO("metric " << m);
       REQUIRE(ref.count("m." + m));
       std::vector<float> got;
@@ -132,7 +132,7 @@ TEST_CASE("stories260K: every head metric agrees with a float64 PyTorch forward 
   for (const std::string metric : {"alpha1", "sink1_frac", "sink_mass", "entropy", "norm_entropy", "cover_mean",
                                    "cover_median", "gini", "gini_free", "hoyer", "below_0.1", "below_0.01",
                                    "prev_token", "tl_duplicate", "tl_induction", "prefix_matching", "echo",
-                                   "value_norm1"}) {
+                                   "value_norm1", "span_growth"}) {
     // zero_frac is left out: under softmax an exact zero is float32 underflow (0.3 % of one peaked
     // head's entries here, none in float64), a property of the precision, not of the model.
     INFO("metric " << metric);

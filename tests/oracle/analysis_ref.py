@@ -84,7 +84,7 @@ def head_metrics(A, vis, tok, eps=0.3, p_cov=0.9):
     out["entropy"] = ent.mean()
     rows = n >= 2
     out["norm_entropy"] = (ent[rows] / torch.log(n[rows])).mean()
-    cov, gini, gfree, hoy = [], [], [], []
+    cov, gini, gfree, hoy, span = [], [], [], [], []
     zeros = below1 = below01 = entries = 0
     for t in range(T):
         a = A[t][vis[t]]
@@ -98,6 +98,8 @@ def head_metrics(A, vis, tok, eps=0.3, p_cov=0.9):
         d = torch.sort(a, descending=True).values
         k = int((torch.cumsum(d, 0) <= p_cov + 1e-6).sum()) + 1  # ties within rounding count (row_metrics.h)
         cov.append(min(k, m) / m)
+        if m >= max(2, T // 8):  # span growth: log k_p against log n_t (head_stats.h)
+            span.append((math.log(m), math.log(min(k, m))))
         asc = torch.flip(d, [0])
         i = torch.arange(1, m + 1, dtype=torch.float64)
         g = float(((2 * i - m - 1) * asc).sum() / (m * asc.sum()))
@@ -105,6 +107,13 @@ def head_metrics(A, vis, tok, eps=0.3, p_cov=0.9):
         gfree.append(g * m / (m - 1))
         hoy.append((math.sqrt(m) - float(a.abs().sum() / a.norm())) / (math.sqrt(m) - 1))
     out["cover_mean"] = sum(cov) / len(cov)
+    out["span_growth"] = (0.0, False)
+    if len(span) >= 3:
+        xs = torch.tensor([x for x, _ in span], dtype=torch.float64)
+        ys = torch.tensor([y for _, y in span], dtype=torch.float64)
+        sxx = float(((xs - xs.mean()) ** 2).sum())
+        if sxx > 1e-9:
+            out["span_growth"] = (float(((xs - xs.mean()) * (ys - ys.mean())).sum()) / sxx, True)
     out["cover_list"] = cov
     out["gini"] = sum(gini) / len(gini)
     out["gini_free"] = sum(gfree) / len(gfree)
@@ -149,7 +158,8 @@ def main():
     L, H = cfg["n_layers"], cfg["n_heads"]
     names = ["sink_mass", "entropy", "norm_entropy", "cover_mean", "gini", "gini_free",
              "hoyer", "zero_frac", "below_0.1", "below_0.01", "prev_token", "tl_duplicate", "tl_induction"]
-    out = {"m." + n: [] for n in names + ["cover_median", "alpha1", "sink1_frac", "prefix_matching", "echo", "value_norm1"]}
+    out = {"m." + n: [] for n in names + ["cover_median", "alpha1", "sink1_frac", "prefix_matching", "echo", "value_norm1",
+                                         "span_growth"]}
     alphas, vnorms = [], []
     sinks = 0.0
     for l in range(L):
@@ -169,7 +179,7 @@ def main():
             cov = sorted(c for x in per for c in x["cover_list"])
             m = len(cov)
             out["m.cover_median"].append(cov[m // 2] if m % 2 else 0.5 * (cov[m // 2 - 1] + cov[m // 2]))
-            for n in ["prefix_matching", "echo"]:
+            for n in ["prefix_matching", "echo", "span_growth"]:
                 vals = [x[n][0] for x in per if x[n][1]]
                 out["m." + n].append(sum(vals) / len(vals) if vals else 0.0)
             vn = v[:, h].norm(dim=-1).mean(0)
