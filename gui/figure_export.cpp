@@ -5,11 +5,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QFileInfo>
-#include <QPageSize>
-#include <QPainter>
-#include <QPdfWriter>
 #include <QSaveFile>
-#include <QSvgGenerator>
 #include <QWidget>
 
 #include "core/tensor/error.h"
@@ -19,6 +15,14 @@
 namespace attnlab::gui {
 namespace {
 std::string s(const QString& q) { return q.toStdString(); }
+
+// The format from the extension; an error naming the file for any but .pdf, .svg and .png.
+QString figure_format(const QString& path) {
+  const QString ext = QFileInfo(path).suffix().toLower();
+  if (ext != "pdf" && ext != "svg" && ext != "png")
+    throw Error("figure '" + s(path) + "': unknown format '." + s(ext) + "' (use .pdf, .svg or .png)");
+  return ext;
+}
 
 void check_size(const FigureSize& size) {
   if (!(size.width_in >= 1 && size.width_in <= 20) ||
@@ -125,21 +129,18 @@ void export_panels(const std::vector<QCustomPlot*>& plots, const std::vector<QRe
                    const QString& path, int dpi) {
   if (plots.empty() || rects.size() != plots.size())
     throw Error("nothing to export to '" + s(path) + "'");
-  const QString ext = QFileInfo(path).suffix().toLower();
-  if (ext != "pdf" && ext != "svg" && ext != "png")
-    throw Error("figure '" + s(path) + "': unknown format '." + s(ext) +
-                "' (use .pdf, .svg or .png)");
+  const QString ext = figure_format(path);
   const int n = int(plots.size());
   QRect all;
   for (const QRect& r : rects) all = all.united(r);
   const int W = all.right() + 1, H = all.bottom() + 1;
   const FigureSize size{W / 96.0, H / 96.0, dpi};
   check_size(size);
+  for (int i = 0; i < n; ++i) layout_plot(plots[size_t(i)], rects[size_t(i)].width(), rects[size_t(i)].height());
   QSaveFile file(path);
   if (!file.open(QIODevice::WriteOnly))
     throw Error("cannot write '" + s(path) + "': " + s(file.errorString()));
-  for (int i = 0; i < n; ++i) layout_plot(plots[size_t(i)], rects[size_t(i)].width(), rects[size_t(i)].height());
-  auto draw = [&](QCPPainter& painter) {
+  const bool ok = fig::paint_figure(file, s(ext), W, H, dpi, QFileInfo(path).completeBaseName(), [&](QCPPainter& painter) {
     for (int i = 0; i < n; ++i) {
       const QRect& r = rects[size_t(i)];
       painter.save();
@@ -147,109 +148,25 @@ void export_panels(const std::vector<QCustomPlot*>& plots, const std::vector<QRe
       plots[size_t(i)]->toPainter(&painter, r.width(), r.height());
       painter.restore();
     }
-  };
-  bool ok = true;
-  if (ext == "png") {
-    const double scale = size.dpi / 96.0;
-    QImage img(int(W * scale), int(H * scale), QImage::Format_ARGB32);
-    img.fill(Qt::white);
-    {
-      QCPPainter painter(&img);
-      painter.setRenderHint(QPainter::Antialiasing);
-      painter.scale(scale, scale);
-      draw(painter);
-    }
-    // The resolution only after painting: a painter on an image of 300 dpi would draw point-size
-    // fonts at 300 dpi on top of the scale, too large for the layout made at 96.
-    img.setDotsPerMeterX(int(size.dpi / 0.0254 + 0.5));
-    img.setDotsPerMeterY(int(size.dpi / 0.0254 + 0.5));
-    ok = img.save(&file, "PNG");
-  } else if (ext == "pdf") {
-    QPdfWriter writer(&file);
-    writer.setResolution(96);
-    writer.setPageSize(QPageSize(QSizeF(W / 96.0, H / 96.0), QPageSize::Inch));
-    writer.setPageMargins(QMarginsF(0, 0, 0, 0));
-    writer.setCreator("attnlab");
-    QCPPainter painter;
-    ok = painter.begin(&writer);
-    if (ok) {
-      painter.setMode(QCPPainter::pmVectorized);
-      painter.setMode(QCPPainter::pmNoCaching);
-      painter.setRenderHint(QPainter::LosslessImageRendering);  // no JPEG heatmaps
-      draw(painter);
-      ok = painter.end();
-    }
-  } else {
-    QSvgGenerator gen;
-    gen.setOutputDevice(&file);
-    gen.setSize(QSize(W, H));
-    gen.setViewBox(QRect(0, 0, W, H));
-    gen.setResolution(96);
-    QCPPainter painter;
-    ok = painter.begin(&gen);
-    if (ok) {
-      draw(painter);
-      ok = painter.end();
-    }
-  }
+  });
   for (QCustomPlot* p : plots) p->replot();  // toPainter laid them out at the figure's size
   if (!ok || !file.commit()) throw Error("could not write figure '" + s(path) + "'");
 }
 
 void export_widget(QWidget* widget, const QString& path, const FigureSize& size) {
   check_size(size);
-  const QString ext = QFileInfo(path).suffix().toLower();
-  if (ext != "pdf" && ext != "svg" && ext != "png")
-    throw Error("figure '" + s(path) + "': unknown format '." + s(ext) +
-                "' (use .pdf, .svg or .png)");
+  const QString ext = figure_format(path);
   const int W = int(size.width_in * 96 + 0.5);
   const double k = double(W) / std::max(1, widget->width());
   const int H = int(widget->height() * k + 0.5);
   QSaveFile file(path);
   if (!file.open(QIODevice::WriteOnly))
     throw Error("cannot write '" + s(path) + "': " + s(file.errorString()));
-  bool ok = true;
-  auto draw = [&](QPainter& p) {
-    p.scale(k, k);
-    widget->render(&p);
-  };
-  if (ext == "png") {
-    const double scale = size.dpi / 96.0;
-    QImage img(int(W * scale), int(H * scale), QImage::Format_ARGB32);
-    img.fill(Qt::white);
-    {
-      QPainter p(&img);
-      p.scale(scale, scale);
-      draw(p);
-    }
-    // The resolution only after painting: a painter on an image of 300 dpi would draw point-size
-    // fonts at 300 dpi on top of the scale, too large for the layout made at 96.
-    img.setDotsPerMeterX(int(size.dpi / 0.0254 + 0.5));
-    img.setDotsPerMeterY(int(size.dpi / 0.0254 + 0.5));
-    ok = img.save(&file, "PNG");
-  } else if (ext == "pdf") {
-    QPdfWriter writer(&file);
-    writer.setResolution(96);
-    writer.setPageSize(QPageSize(QSizeF(W / 96.0, H / 96.0), QPageSize::Inch));
-    writer.setPageMargins(QMarginsF(0, 0, 0, 0));
-    QPainter p;
-    ok = p.begin(&writer);
-    if (ok) {
-      draw(p);
-      ok = p.end();
-    }
-  } else {
-    QSvgGenerator gen;
-    gen.setOutputDevice(&file);
-    gen.setSize(QSize(W, H));
-    gen.setViewBox(QRect(0, 0, W, H));
-    QPainter p;
-    ok = p.begin(&gen);
-    if (ok) {
-      draw(p);
-      ok = p.end();
-    }
-  }
+  const bool ok = fig::paint_figure(file, s(ext), W, H, size.dpi, QFileInfo(path).completeBaseName(),
+                                    [&](QCPPainter& p) {
+                                      p.scale(k, k);
+                                      widget->render(&p);
+                                    });
   if (!ok || !file.commit()) throw Error("could not write figure '" + s(path) + "'");
 }
 

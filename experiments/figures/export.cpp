@@ -1,6 +1,7 @@
 #include "experiments/figures/export.h"
 
 #include <QApplication>
+#include <QFile>
 #include <QPageSize>
 #include <QPdfWriter>
 #include <QSvgGenerator>
@@ -29,28 +30,56 @@ void ensure_qt_app() {
   new QApplication(argc, argv);  // lives for the rest of the process
 }
 
-namespace {
-
-// QCustomPlot::savePdf, with images kept lossless: Qt's PDF writer otherwise stores a heatmap
-// as JPEG when that is smaller, and JPEG's chroma subsampling smears colour across cells.
-bool save_pdf(QCustomPlot& plot, const QString& path, int w, int h, const QString& title) {
-  QPdfWriter writer(path);
-  writer.setCreator("attnlab");
-  writer.setTitle(title);
-  writer.setResolution(96);
-  writer.setPageSize(QPageSize(QSizeF(w / 96.0, h / 96.0), QPageSize::Inch));
-  writer.setPageMargins(QMarginsF(0, 0, 0, 0));
+bool paint_figure(QIODevice& device, const std::string& format, int w, int h, int dpi,
+                  const QString& title, const std::function<void(QCPPainter&)>& draw) {
+  if (format == "png") {
+    const double scale = dpi / 96.0;
+    QImage img(int(w * scale + 0.5), int(h * scale + 0.5), QImage::Format_ARGB32);
+    img.fill(Qt::white);
+    {
+      QCPPainter painter(&img);
+      painter.setRenderHint(QPainter::Antialiasing);
+      painter.scale(scale, scale);
+      draw(painter);
+    }
+    // The resolution only after painting: a painter on a 300 dpi image would draw point-size
+    // fonts at 300 dpi on top of the scale, too large for the layout made at 96.
+    img.setDotsPerMeterX(int(dpi / 0.0254 + 0.5));
+    img.setDotsPerMeterY(int(dpi / 0.0254 + 0.5));
+    return img.save(&device, "PNG");
+  }
   QCPPainter painter;
-  if (!painter.begin(&writer)) return false;
-  painter.setMode(QCPPainter::pmVectorized);
-  painter.setMode(QCPPainter::pmNoCaching);
-  painter.setMode(QCPPainter::pmNonCosmetic);  // hairlines stay visible when the PDF is scaled
-  painter.setRenderHint(QPainter::LosslessImageRendering);
-  plot.toPainter(&painter, w, h);
-  return painter.end();
+  if (format == "pdf") {
+    QPdfWriter writer(&device);
+    writer.setCreator("attnlab");
+    writer.setTitle(title);
+    writer.setResolution(96);
+    writer.setPageSize(QPageSize(QSizeF(w / 96.0, h / 96.0), QPageSize::Inch));
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0));
+    if (!painter.begin(&writer)) return false;
+    painter.setMode(QCPPainter::pmVectorized);
+    painter.setMode(QCPPainter::pmNoCaching);
+    painter.setMode(QCPPainter::pmNonCosmetic);  // hairlines stay visible when the PDF is scaled
+    // Else Qt's PDF writer stores a heatmap as JPEG when that is smaller, and JPEG's chroma
+    // subsampling smears colour across cells.
+    painter.setRenderHint(QPainter::LosslessImageRendering);
+    draw(painter);
+    return painter.end();
+  }
+  if (format == "svg") {
+    QSvgGenerator gen;
+    gen.setOutputDevice(&device);
+    gen.setSize(QSize(w, h));
+    gen.setViewBox(QRect(0, 0, w, h));
+    gen.setResolution(96);
+    gen.setTitle(title);
+    if (!painter.begin(&gen)) return false;
+    draw(painter);
+    return painter.end();
+  }
+  throw Error("figure format '" + format + "': use pdf, svg or png");
 }
 
-}  // namespace
 
 void save_figure(QCustomPlot& plot, const std::string& path, const PaperStyle& s) {
   namespace fs = std::filesystem;
@@ -59,31 +88,17 @@ void save_figure(QCustomPlot& plot, const std::string& path, const PaperStyle& s
   int w = int(s.width_in * 96 + 0.5), h = int(s.height_in * 96 + 0.5);
   plot.resize(w, h);
   plot.replot(QCustomPlot::rpImmediateRefresh);
+  if (ext != ".pdf" && ext != ".png" && ext != ".svg")
+    throw Error("figure '" + path + "': unknown format '" + ext + "' (use .pdf, .svg or .png)");
   fs::path target(path);
   if (!target.parent_path().empty()) fs::create_directories(target.parent_path());
   fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp" + ext);
   QString q = QString::fromStdString(tmp.string());
-  bool ok = false;
-  if (ext == ".pdf") {
-    ok = save_pdf(plot, q, w, h, QString::fromStdString(target.stem().string()));
-  } else if (ext == ".png") {
-    ok = plot.savePng(q, w, h, s.dpi / 96.0, -1, s.dpi, QCP::ruDotsPerInch);
-  } else if (ext == ".svg") {
-    QSvgGenerator gen;
-    gen.setFileName(q);
-    gen.setSize(QSize(w, h));
-    gen.setViewBox(QRect(0, 0, w, h));
-    gen.setResolution(96);
-    gen.setTitle(QString::fromStdString(target.stem().string()));
-    QCPPainter painter;
-    ok = painter.begin(&gen);
-    if (ok) {
-      plot.toPainter(&painter, w, h);
-      ok = painter.end();
-    }
-  } else {
-    throw Error("figure '" + path + "': unknown format '" + ext + "' (use .pdf, .svg or .png)");
-  }
+  QFile file(q);
+  bool ok = file.open(QIODevice::WriteOnly) &&
+            paint_figure(file, ext.substr(1), w, h, s.dpi, QString::fromStdString(target.stem().string()),
+                         [&](QCPPainter& painter) { plot.toPainter(&painter, w, h); });
+  file.close();
   std::error_code ec;
   if (!ok || !fs::exists(tmp) || fs::file_size(tmp) == 0) {
     fs::remove(tmp, ec);
