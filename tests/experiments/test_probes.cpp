@@ -193,16 +193,27 @@ TEST_CASE("retrieval probe: scores, ablation accuracies, and an error off the ne
 
 // A trained needle model (tests/data/needle_2l8h.safetensors, made by
 // scripts/make-needle-fixture.sh: 2 layers x 8 heads, d 128, needle(vocab=64, key_len=2,
-// value_len=4) at T = 32, 3000 steps, seed 3). Wu et al.'s finding on it, through the probe the
-// sweeps run: it retrieves; a few heads are retrieval heads; masking them together (uniform
+// value_len=4) at T = 32, 3000 steps, seed 3) and its task.
+struct TrainedNeedle {
+  std::unique_ptr<Transformer> model;
+  std::unique_ptr<Task> task;
+  TrainedNeedle() {
+    LoadedModel lm = load_checkpoint((test::source_dir() / "tests/data/needle_2l8h.safetensors").string());
+    model = std::make_unique<Transformer>(lm.config);
+    model->load_weights(lm.weights);
+    task = make_study_task(
+        {{"name", "needle"}, {"params", {{"vocab", 64}, {"key_len", 2}, {"value_len", 4}, {"distractors", 0}}}}, 3, 32,
+        32);
+  }
+};
+
+// Wu et al.'s finding on the trained needle model, through the probe the sweeps run: it retrieves; a few heads are retrieval heads; masking them together (uniform
 // attention) costs far more accuracy than masking as many random other heads of the same layers.
 TEST_CASE("retrieval probe on a trained needle model: masking its retrieval heads breaks retrieval, masking others does not",
           "[probes][retrieval]") {
-  LoadedModel lm = load_checkpoint((test::source_dir() / "tests/data/needle_2l8h.safetensors").string());
-  Transformer model(lm.config);
-  model.load_weights(lm.weights);
-  auto task = make_study_task(
-      {{"name", "needle"}, {"params", {{"vocab", 64}, {"key_len", 2}, {"value_len", 4}, {"distractors", 0}}}}, 3, 32, 32);
+  TrainedNeedle n;
+  Transformer& model = *n.model;
+  Task* task = n.task.get();
   nlohmann::json cfg = {{"names", {"retrieval"}}, {"params", {{"retrieval_trials", 32}, {"ablate_draws", 5}}}};
   ProbeResult r = run_probes(model, *task, cfg, "run", 3000, false);
   auto s = scalars(r);
@@ -230,11 +241,9 @@ TEST_CASE("retrieval probe on a trained needle model: masking its retrieval head
 // every key, the other 12 a sink and the 4 most recent keys after the prompt.
 TEST_CASE("hybrid_kv probe on a trained needle model: protecting the retrieval heads beats protecting random heads",
           "[probes][hybrid_kv]") {
-  LoadedModel lm = load_checkpoint((test::source_dir() / "tests/data/needle_2l8h.safetensors").string());
-  Transformer model(lm.config);
-  model.load_weights(lm.weights);
-  auto task = make_study_task(
-      {{"name", "needle"}, {"params", {{"vocab", 64}, {"key_len", 2}, {"value_len", 4}, {"distractors", 0}}}}, 3, 32, 32);
+  TrainedNeedle n;
+  Transformer& model = *n.model;
+  Task* task = n.task.get();
   nlohmann::json cfg = {{"names", {"hybrid_kv"}}, {"params", {{"hybrid_window", 4}, {"hybrid_sinks", 1}}}};
   auto s = scalars(run_probes(model, *task, cfg, "run", 3000, false));
   for (const auto& [k, v] : s) UNSCOPED_INFO(k << " = " << v);
