@@ -23,6 +23,15 @@ namespace {
 // analyze(**options): the CLI's flag names with underscores, plus the ProbeOptions fields the CLI
 // leaves at their defaults. One setter per name, so the error for an unknown one can list them.
 using Setter = std::function<void(exp::AnalyzeRequest&, const pyb::handle&)>;
+
+// A string as given, or a list of strings joined by `sep`.
+std::string joined(const pyb::handle& v, const char* sep) {
+  if (pyb::isinstance<pyb::str>(v)) return v.cast<std::string>();
+  std::string out;
+  for (const auto& x : v.cast<std::vector<std::string>>()) out += (out.empty() ? "" : sep) + x;
+  return out;
+}
+
 const std::map<std::string, Setter>& option_setters() {
   using R = exp::AnalyzeRequest;
   using V = const pyb::handle&;
@@ -70,6 +79,10 @@ const std::map<std::string, Setter>& option_setters() {
       {"max_new", [](R& r, V v) { r.opt.max_new = v.cast<int>(); }},
       {"retrieval_threshold", [](R& r, V v) { r.opt.retrieval_threshold = v.cast<double>(); }},
       {"retrieval_trials", [](R& r, V v) { r.opt.retrieval_trials = v.cast<int>(); }},
+      // The sparsity probe: patterns joined by ';' (or a list), budgets by ',' (or a list).
+      {"patterns", [](R& r, V v) { r.opt.sparse_patterns = joined(v, ";"); }},
+      {"budgets", [](R& r, V v) { r.opt.sparse_budgets = joined(v, ","); }},
+      {"classify", [](R& r, V v) { r.opt.sparse_classify = v.cast<std::string>(); }},
   };
   return setters;
 }

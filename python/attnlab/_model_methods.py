@@ -17,10 +17,12 @@ def run_with_cache(self, tokens, layers=None, heads=None, names=None):
 def analyze(self, probe="sink", prompt=None, ablate=None, ablate_mode="zero", source=None, device="cpu",
             **options):
     """The probes of `attnlab analyze` (same code, same numbers) as a HeadTable.
-    probe: sink | induction | retrieval | census | all (or a comma list); prompt: analyse this text
+    probe: sink | induction | retrieval | census | sparsity | all (or a comma list); prompt: analyse this text
     instead; ablate: heads to knock out, "L0H1,L2H3" or [(0, 1), (2, 3)], with ablate_mode zero |
     mean | uniform. options are the CLI's flags with underscores: n, T, eps, bos, corpus, haystack,
-    depths, question_style, retrieval_task, needle, answer, question, seed, ..."""
+    depths, question_style, retrieval_task, needle, answer, question, seed, ...; for the sparsity
+    probe patterns ("topk(k=16);window(size=12,sinks=4)" or a list), budgets ("25%,64" or a list)
+    and classify (a budget: the per-head pattern class)."""
     if ablate is not None and not isinstance(ablate, str):
         ablate = ",".join(f"L{l}H{h}" for l, h in ablate)
     table, notes = _attnlab._analyze(self, probe, prompt, ablate or "", ablate_mode, source or "", device, options)

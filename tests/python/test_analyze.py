@@ -29,8 +29,12 @@ def cli_table(cli, model_path, tmp_path, *args):
         (["--probe", "all", "--n", "4", "--T", "32", "--haystack", "100", "--depths", "0.5", "--corpus",
           "corpora/tinyshakespeare/input.txt"],
          dict(probe="all", n=4, T=32, haystack=[100], depths=[0.5], corpus="corpora/tinyshakespeare/input.txt")),
+        (["--probe", "sparsity", "--n", "3", "--T", "48", "--patterns", "topk(k=8);window(size=6,sinks=2)",
+          "--budgets", "25%,8", "--classify", "8"],
+         dict(probe="sparsity", n=3, T=48, patterns=["topk(k=8)", "window(size=6,sinks=2)"], budgets="25%,8",
+              classify="8")),
     ],
-    ids=["sink", "sink-random-nobos", "induction", "prompt", "ablate-mean", "all-probes"],
+    ids=["sink", "sink-random-nobos", "induction", "prompt", "ablate-mean", "all-probes", "sparsity"],
 )
 def test_same_numbers_as_cli(stories, stories_gguf, cli, tmp_path, cli_args, kwargs):
     want = cli_table(cli, stories_gguf, tmp_path, *cli_args)
