@@ -42,19 +42,35 @@ def _to_toml(config, prefix=""):
 
 class TrainResult:
     """model: the trained model (loaded back from model_path, as `attnlab train` leaves it);
-    log: a DataFrame with step, loss, lr, grad_norm, tokens_per_s, eval_loss (NaN between evals)."""
+    log: a DataFrame with step, loss, lr, grad_norm, tokens_per_s, eval_loss (NaN between evals).
+    Both are built on first use: importing pandas and reloading the model cost about half a second,
+    which a script that only trains should not pay (bench/python_overhead.sh)."""
 
     def __init__(self, raw):
-        import pandas as pd
-
         self.model_path = raw["model_path"]
         self.steps = raw["steps"]
         self.config = raw["config"]
-        self.log = pd.DataFrame(raw["log"])
-        self.model = _attnlab.load(self.model_path)
+        self._raw_log = raw["log"]
+        self._log = None
+        self._model = None
+
+    @property
+    def log(self):
+        if self._log is None:
+            import pandas as pd
+
+            self._log = pd.DataFrame(self._raw_log)
+        return self._log
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = _attnlab.load(self.model_path)
+        return self._model
 
     def __repr__(self):
-        last = float(self.log["loss"].iloc[-1]) if len(self.log) else float("nan")
+        losses = self._raw_log["loss"]
+        last = float(losses[-1]) if len(losses) else float("nan")
         return f"<TrainResult {self.steps} steps, last loss {last:.4f}, {self.model_path}>"
 
 
