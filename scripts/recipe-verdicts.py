@@ -60,10 +60,13 @@ elif (recipes / "REPORT.md").exists():
         if not section.endswith("\n"):
             section += "\n"
         old = re.search(rf"^## {re.escape(rid)}: .*?(?=^## |\Z)", combined, flags=re.M | re.S)
-        if not old:
-            continue  # a recipe the combined report does not hold yet: run --all to add it
-        combined = combined[:old.start()] + section + ("\n" if old.end() < len(combined) else "") + combined[old.end():]
-        combined = re.sub(rf"^{re.escape(rid)} +[A-Z].*$", lambda m: line, combined, count=1, flags=re.M)
+        if old:
+            combined = combined[:old.start()] + section + ("\n" if old.end() < len(combined) else "") + combined[old.end():]
+            combined = re.sub(rf"^{re.escape(rid)} +[A-Z].*$", lambda m: line, combined, count=1, flags=re.M)
+        else:  # a recipe the combined report does not hold yet: its line ends the summary, its section the report
+            end = combined.index("```", combined.index("```") + 3)
+            combined = combined[:end] + line + "\n" + combined[end:]
+            combined = combined.rstrip("\n") + "\n\n" + section
         new_rows = (out / name / "checks.csv").read_text().splitlines(keepends=True)[1:]
         rows = [r for r in rows if not r.startswith(rid + ",")] + new_rows
         print(f"{recipes / 'REPORT.md'}: {rid} replaced")
