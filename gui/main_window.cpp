@@ -531,15 +531,18 @@ void MainWindow::update_sparse_grid() {
   // Every head's recall: L x H selections, on a worker.
   auto capture = capture_;
   auto grid = std::make_shared<MetricGrid>(grid_->grid());
+  auto metric = std::make_shared<std::string>();
   const std::string spec = sparse_spec_.toStdString();
   jobs_->submit(
       QString("Recall of %1 per head").arg(sparse_spec_),
-      [capture, grid, spec](JobControl& c) { add_recall_metric(*grid, *capture, spec, &c.cancel); },
-      [this, capture, grid](const QString& error, bool cancelled) {
+      [capture, grid, metric, spec](JobControl& c) { *metric = add_recall_metric(*grid, *capture, spec, &c.cancel); },
+      [this, capture, grid, metric](const QString& error, bool cancelled) {
         if (cancelled || capture != capture_) return;
         if (!error.isEmpty()) return show_error("Cannot measure the sparse pattern", error);
         grid_->set_grid(*grid);
-        grid_->select_metric(QString::fromStdString(grid->metrics.back().name));
+        const QString name = QString::fromStdString(*metric);
+        grid_->select_metric(name);
+        status_label_->setText("The head grid shows " + name + " per head");
       });
 }
 

@@ -25,7 +25,7 @@ KeySelection select_keys(const CapturedForward& run, int layer, int head, const 
   out.recall.assign(size_t(T), 0.0);
   KeyMask mask = KeyMask::from_spec(run.attention_spec(layer));
   mask.prepare(T);
-  double kept = 0, visible = 0;
+  double kept = 0, visible = 0, uniform = 0;
   int fails = 0;
   run.stream_selections(layer, head, {sel.get()},
                         [&](int t, const float* row, const std::vector<std::vector<int>>& keys) {
@@ -33,8 +33,10 @@ KeySelection select_keys(const CapturedForward& run, int layer, int head, const 
                           for (int j : keys[0]) r += row[j];
                           out.keys[size_t(t)] = keys[0];
                           out.recall[size_t(t)] = r;
+                          const int n = mask.visible_count(t);
                           kept += double(keys[0].size());
-                          visible += mask.visible_count(t);
+                          visible += n;
+                          if (n > 0) uniform += double(keys[0].size()) / n;
                           fails += r < 0.9;
                         });
   double sum = 0;
@@ -42,10 +44,11 @@ KeySelection select_keys(const CapturedForward& run, int layer, int head, const 
   out.mean_recall = T > 0 ? sum / T : std::nan("");
   out.density = visible > 0 ? kept / visible : std::nan("");
   out.fail = T > 0 ? double(fails) / T : std::nan("");
+  out.uniform_recall = T > 0 ? uniform / T : std::nan("");
   return out;
 }
 
-void add_recall_metric(MetricGrid& grid, const CapturedForward& run, const std::string& spec,
+std::string add_recall_metric(MetricGrid& grid, const CapturedForward& run, const std::string& spec,
                        const std::atomic<bool>* cancel) {
   std::vector<double> values(size_t(grid.n_layers) * grid.n_heads);
   std::vector<double> chance(size_t(grid.n_layers));
@@ -55,16 +58,16 @@ void add_recall_metric(MetricGrid& grid, const CapturedForward& run, const std::
       if (cancel && cancel->load()) throw Cancelled{};
       const KeySelection s = select_keys(run, l, h, spec);
       values[size_t(l) * grid.n_heads + h] = s.mean_recall;
-      // Uniform rows keep exactly the kept share of the keys (mean over the layer's heads, whose
-      // selections may differ where a pattern estimates from the head's own rows).
-      chance[size_t(l)] += s.density / grid.n_heads;
+      // The grid keeps one chance level per layer: the mean over its heads, whose set sizes may
+      // differ where a pattern estimates them from the head's own rows.
+      chance[size_t(l)] += s.uniform_recall / grid.n_heads;
       label = s.label;
     }
   MetricInfo info{
       "recall: " + label,
       "Mean over query rows of R_t, the head's attention mass on the keys " + label +
-          " keeps (shared/SPARSE.md 1.1; docs/sparse.md). Chance: the pattern's density, "
-          "what uniform attention over the visible keys would keep.",
+          " keeps (shared/SPARSE.md 1.1; docs/sparse.md). Chance: the mean over rows of |S_t| / "
+          "n_t, what uniform attention over the visible keys would keep.",
       0, 1};
   int m = grid.index_of(info.name);
   if (m < 0) {
@@ -76,6 +79,7 @@ void add_recall_metric(MetricGrid& grid, const CapturedForward& run, const std::
     grid.values[size_t(m)] = values;
     grid.chance[size_t(m)] = chance;
   }
+  return info.name;
 }
 
 std::string describe_selection(const KeySelection& s) {

@@ -19,6 +19,9 @@ struct KeySelection {
   std::vector<double> recall;          // [t]: R_t, the row's attention mass on the kept keys
   double mean_recall = 0;              // over rows
   double density = 0;                  // kept keys / visible keys, over all rows
+  // Mean over rows of |S_t| / n_t: what uniform attention over the visible keys keeps in each
+  // row with sets of these sizes, the chance level of mean_recall.
+  double uniform_recall = 0;
   double fail = 0;                     // share of rows with R_t < 0.9
 };
 
@@ -26,9 +29,10 @@ struct KeySelection {
 // calibration input: `attnlab analyze --probe sparsity` measures it).
 KeySelection select_keys(const CapturedForward& run, int layer, int head, const std::string& spec);
 
-// Appends "recall: <label>" (each head's mean R_t; the chance level is the pattern's density,
-// what uniform rows give) to `grid`, or replaces it when present. `cancel` is polled per head.
-void add_recall_metric(MetricGrid& grid, const CapturedForward& run, const std::string& spec,
+// Appends "recall: <label>" (each head's mean R_t, with KeySelection::uniform_recall as its
+// chance level) to `grid`, or replaces it when present. `cancel` is polled per head.
+// Returns the metric's name.
+std::string add_recall_metric(MetricGrid& grid, const CapturedForward& run, const std::string& spec,
                        const std::atomic<bool>* cancel = nullptr);
 
 // One line for the map's read-out: "topk(k=8): keeps 24 % of visible keys; recall 0.91 ...".

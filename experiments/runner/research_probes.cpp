@@ -130,7 +130,7 @@ void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::js
   if (!(t.scalar("accepted_trials") > 0)) return;  // scores undefined: nothing to rank or ablate
   if (L * H < 2) return;                           // no other head to mask for comparison
 
-  // The heads to mask: Wu's retrieval heads (score > 0.1) by default, or the top `ablate_k` by
+  // The heads to mask: Wu's retrieval heads (score > 0.1, the probe's threshold) by default, or the top `ablate_k` by
   // score. At most half the heads, so that as many others exist to compare with.
   std::vector<HeadRef> order;
   for (int l = 0; l < L; ++l)
@@ -144,7 +144,9 @@ void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::js
   if (params.contains("ablate_k")) {
     k = int(params.value("ablate_k", 2));
   } else {
-    while (k < L * H && t.get("retrieval_score", order[size_t(k)].layer, order[size_t(k)].head) > 0.1) ++k;
+    while (k < L * H && t.get("retrieval_score", order[size_t(k)].layer, order[size_t(k)].head) >
+                            opt.retrieval_threshold)
+      ++k;
     if (k == 0) return;  // no retrieval head: nothing to mask
   }
   k = std::clamp(k, 1, std::max(1, L * H / 2));

@@ -55,15 +55,15 @@ TEST_CASE("sparse overlay: kept keys outlined, kept and dropped mass, recall per
       CHECK(hover.contains(QString::number(kept, 'f', 3)));
     }
   }
-  // The grid's new metric: this head's mean kept mass; chance = the pattern's density.
+  // The grid's new metric: this head's mean kept mass; chance = the mean kept share of keys.
   HeadGridView* g = w.grid_view();
   CHECK(g->metric() == "recall: topk(k=4)");
   const int metric = g->grid().index_of("recall: topk(k=4)");
   REQUIRE(metric >= 0);
   CHECK(g->grid().at(metric, 2, 3) == Approx(kept_sum / p.T).margin(1e-5));
-  double visible = 0, selected = 0;
-  for (int t = 0; t < p.T; ++t) visible += t + 1, selected += std::min(4, t + 1);
-  CHECK(g->grid().chance_at(metric, 2) == Approx(selected / visible).margin(1e-9));
+  double uniform = 0;  // mean over rows of |S_t| / n_t
+  for (int t = 0; t < p.T; ++t) uniform += double(std::min(4, t + 1)) / (t + 1);
+  CHECK(g->grid().chance_at(metric, 2) == Approx(uniform / p.T).margin(1e-9));
   for (int l = 0; l < g->grid().n_layers; ++l)
     for (int h = 0; h < g->grid().n_heads; ++h) {
       CHECK(g->grid().at(metric, l, h) >=
