@@ -18,14 +18,7 @@ THREADS=${THREADS:-$(nproc)}
 TORCH_MAX_T=${TORCH_MAX_T:-4096}
 MODEL_DIR=${MODEL_DIR:-/tmp/attnlab_bench_gpt2_12l}
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
-MAX_T=0
-for T in $LENGTHS; do ((T > MAX_T)) && MAX_T=$T; done
-if [[ ! -f $MODEL_DIR/model.safetensors ]]; then
-  build/experiments/attnlab train --preset gpt2-bench \
-    --model "{\"d_model\":768,\"n_layers\":12,\"n_heads\":12,\"n_kv_heads\":12,\"d_ff\":3072,\"context\":$MAX_T}" \
-    --steps 1 --batch 1 --len 16 --warmup 0 --eval-every 0 --out "$MODEL_DIR" > /dev/null
-fi
-MODEL=$MODEL_DIR/model.safetensors
+source bench/gpt2_bench_model.sh  # MODEL
 echo "threads $THREADS, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(auto)}, $PAIRS pairs per length, model $MODEL"
 /usr/bin/python3 bench/sgemm_rate.py "$THREADS"
 CORPUS=../shared/corpora/tinyshakespeare/input.txt

@@ -14,14 +14,7 @@ PAIRS=${PAIRS:-5}
 THREADS=${THREADS:-$(nproc)}
 MODEL_DIR=${MODEL_DIR:-/tmp/attnlab_bench_gpt2_12l}
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS
-MAX_T=0
-for T in $LENGTHS; do ((T > MAX_T)) && MAX_T=$T; done
-if [[ ! -f $MODEL_DIR/model.safetensors ]]; then
-  build/experiments/attnlab train --preset gpt2-bench \
-    --model "{\"d_model\":768,\"n_layers\":12,\"n_heads\":12,\"n_kv_heads\":12,\"d_ff\":3072,\"context\":$MAX_T}" \
-    --steps 1 --batch 1 --len 16 --warmup 0 --eval-every 0 --out "$MODEL_DIR" > /dev/null
-fi
-MODEL=$MODEL_DIR/model.safetensors
+source bench/gpt2_bench_model.sh  # MODEL
 PATTERNS='topk(k=64);block_topk(k=4,block=64,score=mean);vertical_slash(v=32,s=32);window(size=60,sinks=4);quest(k=64,page=16);channel_topk(k=64,group=4)'
 BUDGETS='64,256,10%,25%'
 echo "threads $THREADS, $PAIRS pairs per length, model $MODEL"
