@@ -85,14 +85,19 @@ void CapturedForward::stream_selections(int layer, int head, const std::vector<S
   check_head(layer, head);
   const Layer& l = layers_[layer];
   AttnInputs in{l.shape, l.q.data(), l.k.data(), l.v.data(), l.x.empty() ? nullptr : l.x.data()};
-  KeyMask mask = KeyMask::from_spec(attention_spec(layer));
-  mask.prepare(T());
+  const KeyMask m = mask(layer);
   SelectionRun run;
   run.attention = &model_->attention(layer);
   run.inputs = &in;
   run.h = head;
-  run.mask = &mask;
+  run.mask = &m;
   attnlab::stream_selections(run, selectors, visit);
+}
+
+KeyMask CapturedForward::mask(int layer) const {
+  KeyMask m = KeyMask::from_spec(attention_spec(layer));
+  m.prepare(T());
+  return m;
 }
 
 std::string CapturedForward::attention_spec(int layer) const { return model_->attention(layer).spec(); }
@@ -107,8 +112,7 @@ HeadPattern CapturedForward::pattern(int layer, int head) const {
   p.head = head;
   p.T = T();
   p.w.assign(size_t(p.T) * p.T, 0.0f);
-  p.mask = KeyMask::from_spec(attention_spec(layer));
-  p.mask.prepare(p.T);
+  p.mask = mask(layer);
   stream_rows(layer, head, [&](int t, const float* row) {
     std::copy(row, row + t + 1, p.w.begin() + size_t(t) * p.T);
   });

@@ -53,6 +53,8 @@ class CapturedForward {
                          const SelectionVisitor& visit) const;
   bool normalized_rows(int layer) const;
   std::string attention_spec(int layer) const;
+  // The layer's mask terms (from its spec), prepared for this prompt's T.
+  KeyMask mask(int layer) const;
 
  private:
   struct Layer {

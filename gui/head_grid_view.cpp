@@ -174,16 +174,12 @@ void HeadGridView::redraw() {
 }
 
 void HeadGridView::mark_selected(int layer, int head) {
-  selection_->topLeft->setCoords(head - 0.5, layer - 0.5);
-  selection_->bottomRight->setCoords(head + 0.5, layer + 0.5);
-  selection_->setVisible(layer >= 0);
+  mark_layer_head(selection_, layer, head);
   plot_->replot();
 }
 
 void HeadGridView::mark_compare(int layer, int head) {
-  compare_mark_->topLeft->setCoords(head - 0.42, layer - 0.42);
-  compare_mark_->bottomRight->setCoords(head + 0.42, layer + 0.42);
-  compare_mark_->setVisible(layer >= 0);
+  mark_layer_head(compare_mark_, layer, head, 0.08);  // inside the selection's outline
   plot_->replot();
 }
 

@@ -70,7 +70,7 @@ MetricGrid compute_metric_grid(const CapturedForward& run, const std::atomic<boo
   g.chance.assign(defs.size(), std::vector<double>(size_t(g.n_layers), std::nan("")));
   const int T = run.T();
   for (int l = 0; l < g.n_layers; ++l) {
-    const KeyMask mask = KeyMask::from_spec(run.attention_spec(l));
+    const KeyMask mask = run.mask(l);
     const bool normalized = run.normalized_rows(l);
     HeadStats uniform;
     uniform.begin_sequence(run.tokens().data(), T, mask, true);

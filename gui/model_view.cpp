@@ -211,9 +211,7 @@ void ModelView::show_thumbnails(ModelThumbnails t) {
 }
 
 void ModelView::mark_selected(int layer, int head) {
-  selection_->topLeft->setCoords(head - 0.5, layer - 0.5);
-  selection_->bottomRight->setCoords(head + 0.5, layer + 0.5);
-  selection_->setVisible(layer >= 0);
+  mark_layer_head(selection_, layer, head);
   plot_->replot();
 }
 

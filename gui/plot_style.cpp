@@ -71,6 +71,13 @@ bool layer_head_at(const QCustomPlot* plot, const QPointF& pos, int n_layers, in
   return layer >= 0 && head >= 0 && layer < n_layers && head < n_heads;
 }
 
+void mark_layer_head(QCPItemRect* mark, int layer, int head, double inset) {
+  const double half = 0.5 - inset;
+  mark->topLeft->setCoords(head - half, layer - half);
+  mark->bottomRight->setCoords(head + half, layer + half);
+  mark->setVisible(layer >= 0);
+}
+
 QPoint layer_head_center(const QCustomPlot* plot, int layer, int head) {
   return QPoint(int(plot->xAxis->coordToPixel(head)), int(plot->yAxis->coordToPixel(layer)));
 }

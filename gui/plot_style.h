@@ -35,5 +35,7 @@ LayerHeadPlot setup_layer_head_plot(QCustomPlot* plot, const QString& title);
 bool layer_head_at(const QCustomPlot* plot, const QPointF& pos, int n_layers, int n_heads, int& layer,
                    int& head);
 QPoint layer_head_center(const QCustomPlot* plot, int layer, int head);
+// Puts `mark` around cell (layer, head), inset by `inset` cells on each side; hidden for layer < 0.
+void mark_layer_head(QCPItemRect* mark, int layer, int head, double inset = 0.0);
 
 }  // namespace attnlab::gui

@@ -23,8 +23,7 @@ KeySelection select_keys(const CapturedForward& run, int layer, int head, const 
   const int T = run.T();
   out.keys.resize(size_t(T));
   out.recall.assign(size_t(T), 0.0);
-  KeyMask mask = KeyMask::from_spec(run.attention_spec(layer));
-  mask.prepare(T);
+  const KeyMask mask = run.mask(layer);
   double kept = 0, visible = 0, uniform = 0;
   int fails = 0;
   run.stream_selections(layer, head, {sel.get()},
