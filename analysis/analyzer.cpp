@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 
 #include "core/attention/attention.h"
@@ -70,27 +71,36 @@ void AttentionAnalyzer::on_attention(const LayerAttentionView& view) {
     chance.begin_sequence(tokens_ ? tokens_ + int64_t(b) * s.T : nullptr, s.T, mask, true);
     for (int t = 0; t < s.T; ++t) chance.add_uniform_row(t);
     chance.end_sequence();
+    // Each head's statistics are its own, so heads run in parallel (pattern() is const).
+    std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic)
     for (int h = 0; h < H_; ++h) {
-      const size_t k = size_t(view.layer) * H_ + h;
-      HeadStats& hs = heads_[k];
-      hs.begin_sequence(tokens_ ? tokens_ + int64_t(b) * s.T : nullptr, s.T, mask, normalized);
-      view.attention->pattern(in, b, h, [&](int t, const float* row) { hs.add_row(t, row); });
-      hs.end_sequence();
-      // Value-state norms ||v_t|| (Guo et al. value drain, REFERENCE 1.4).
-      std::vector<double>& vs = vnorm_sum_[k];
-      std::vector<int64_t>& vn = vnorm_n_[k];
-      if (vs.size() < size_t(s.T)) {
-        vs.resize(size_t(s.T), 0.0);
-        vn.resize(size_t(s.T), 0);
-      }
-      const float* v = in.v + (int64_t(b) * s.H + h) * s.head_size();
-      for (int t = 0; t < s.T; ++t) {
-        double n2 = 0;
-        for (int d = 0; d < s.Dh; ++d) n2 += double(v[int64_t(t) * s.Dh + d]) * v[int64_t(t) * s.Dh + d];
-        vs[size_t(t)] += std::sqrt(n2);
-        ++vn[size_t(t)];
+      try {
+        const size_t k = size_t(view.layer) * H_ + h;
+        HeadStats& hs = heads_[k];
+        hs.begin_sequence(tokens_ ? tokens_ + int64_t(b) * s.T : nullptr, s.T, mask, normalized);
+        view.attention->pattern(in, b, h, [&](int t, const float* row) { hs.add_row(t, row); });
+        hs.end_sequence();
+        // Value-state norms ||v_t|| (Guo et al. value drain, REFERENCE 1.4).
+        std::vector<double>& vs = vnorm_sum_[k];
+        std::vector<int64_t>& vn = vnorm_n_[k];
+        if (vs.size() < size_t(s.T)) {
+          vs.resize(size_t(s.T), 0.0);
+          vn.resize(size_t(s.T), 0);
+        }
+        const float* v = in.v + (int64_t(b) * s.H + h) * s.head_size();
+        for (int t = 0; t < s.T; ++t) {
+          double n2 = 0;
+          for (int d = 0; d < s.Dh; ++d) n2 += double(v[int64_t(t) * s.Dh + d]) * v[int64_t(t) * s.Dh + d];
+          vs[size_t(t)] += std::sqrt(n2);
+          ++vn[size_t(t)];
+        }
+      } catch (...) {
+#pragma omp critical(analyzer_failure)
+        if (!failure) failure = std::current_exception();
       }
     }
+    if (failure) std::rethrow_exception(failure);
   }
 }
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+
+#include <omp.h>
 
 #include "analysis/sparse/selection_stream.h"
 #include "core/tensor/error.h"
@@ -21,25 +24,31 @@ std::string position_bucket_name(int bucket) {
 
 SparsityAnalyzer::SparsityAnalyzer(int n_layers, int n_heads, const std::vector<std::string>& specs,
                                    const std::vector<Budget>& budgets)
-    : L_(n_layers), H_(n_heads) {
+    : L_(n_layers), H_(n_heads), specs_(specs), budgets_(budgets) {
   if (n_layers < 1 || n_heads < 1)
     throw Error("SparsityAnalyzer: needs at least one layer and head");
   if (specs.empty())
     throw Error("SparsityAnalyzer: no sparse pattern given; patterns are: " + pattern_help());
-  for (const std::string& s : specs) {
-    if (budgets.empty()) selectors_.push_back(make_selector(s));
-    for (const Budget& b : budgets) selectors_.push_back(make_selector(s, &b));
-  }
-  for (const auto& s : selectors_) {
+  selectors_.push_back(make_selectors());
+  for (const auto& s : selectors_[0]) {
     if (std::find(labels_.begin(), labels_.end(), s->label()) != labels_.end())
       throw Error("sparse pattern " + s->label() + " is listed twice");
     labels_.push_back(s->label());
   }
-  agg_.resize(size_t(L_) * H_ * selectors_.size());
+  agg_.resize(size_t(L_) * H_ * labels_.size());
+}
+
+SparsityAnalyzer::SelectorSet SparsityAnalyzer::make_selectors() const {
+  SelectorSet set;
+  for (const std::string& s : specs_) {
+    if (budgets_.empty()) set.push_back(make_selector(s));
+    for (const Budget& b : budgets_) set.push_back(make_selector(s, &b));
+  }
+  return set;
 }
 
 bool SparsityAnalyzer::needs_calibration() const {
-  for (const auto& s : selectors_)
+  for (const auto& s : selectors_[0])
     if (s->needs_channels()) return true;
   return false;
 }
@@ -81,33 +90,49 @@ void SparsityAnalyzer::on_attention(const LayerAttentionView& view) {
     throw Error("channel_topk needs a channel calibration (set_calibration) from other inputs");
   KeyMask mask = KeyMask::from_spec(view.attention->spec());
   mask.prepare(s.T);
-  std::vector<SparseSelector*> sels;
-  for (auto& p : selectors_) sels.push_back(p.get());
-  RowRanker ranker;
-  std::vector<RowRecall> rec(sels.size());
-  for (int b = 0; b < s.B; ++b)
-    for (int h = 0; h < H_; ++h) {
-      SelectionRun run;
-      run.attention = view.attention;
-      run.inputs = &in;
-      run.b = b;
-      run.h = h;
-      run.mask = &mask;
-      if (calibration_ && needs_calibration())
-        run.channels = &calibration_->channels(view.layer, h);
-      const float* v = in.v + (int64_t(b) * s.H + h) * s.head_size();
+  // Heads are independent and each one's aggregates are its own, so they are measured in
+  // parallel; a row sink sees rows in order, so it keeps one thread.
+  const int threads = sink_ ? 1 : std::max(1, omp_get_max_threads());
+  while (int(selectors_.size()) < threads) selectors_.push_back(make_selectors());
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+  for (int h = 0; h < H_; ++h) {
+    try {
+      std::vector<SparseSelector*> sels;
+      for (auto& p : selectors_[size_t(omp_get_thread_num())]) sels.push_back(p.get());
       Agg* agg = &agg_[(size_t(view.layer) * H_ + h) * sels.size()];
-      stream_selections(run, sels,
-                        [&](int t, const float* row, const std::vector<std::vector<int>>& keys) {
-                          ranker.set(t, row, mask, v, s.Dh);
-                          for (size_t i = 0; i < keys.size(); ++i) {
-                            const RowRecall r = ranker.measure(keys[i]);
-                            agg[i].add(r);
-                            if (sink_) sink_(view.layer, b, h, i, r);
-                          }
-                        });
-      for (size_t i = 0; i < sels.size(); ++i) agg[i].recall.end_sequence();
+      RowRanker ranker;
+      std::vector<double> v;
+      for (int b = 0; b < s.B; ++b) {
+        SelectionRun run;
+        run.attention = view.attention;
+        run.inputs = &in;
+        run.b = b;
+        run.h = h;
+        run.mask = &mask;
+        if (calibration_ && needs_calibration())
+          run.channels = &calibration_->channels(view.layer, h);
+        const float* vf = in.v + (int64_t(b) * s.H + h) * s.head_size();
+        v.assign(vf, vf + s.head_size());
+        stream_selections(
+            run, sels, [&](int t, const float* row, const std::vector<std::vector<int>>& keys) {
+              size_t largest = 0;
+              for (const std::vector<int>& k : keys) largest = std::max(largest, k.size());
+              ranker.set(t, row, mask, v.data(), s.Dh, int(largest));
+              for (size_t i = 0; i < keys.size(); ++i) {
+                const RowRecall r = ranker.measure(keys[i]);
+                agg[i].add(r);
+                if (sink_) sink_(view.layer, b, h, i, r);
+              }
+            });
+        for (size_t i = 0; i < sels.size(); ++i) agg[i].recall.end_sequence();
+      }
+    } catch (...) {
+#pragma omp critical(sparsity_failure)
+      if (!failure) failure = std::current_exception();
     }
+  }
+  if (failure) std::rethrow_exception(failure);
 }
 
 HeadTable SparsityAnalyzer::table() const {

@@ -52,8 +52,14 @@ class SparsityAnalyzer : public ForwardObserver {
     std::vector<int64_t> b_rows, b_fails;
     void add(const RowRecall& r);
   };
+  using SelectorSet = std::vector<std::unique_ptr<SparseSelector>>;
+  SelectorSet make_selectors() const;
   int L_, H_;
-  std::vector<std::unique_ptr<SparseSelector>> selectors_;
+  std::vector<std::string> specs_;
+  std::vector<Budget> budgets_;
+  // Selectors keep per-head state, so each thread measuring heads owns one set; set 0 is built
+  // by the constructor (labels, needs_calibration), the others on the first parallel forward.
+  std::vector<SelectorSet> selectors_;
   std::vector<std::string> labels_;
   std::vector<Agg> agg_;  // [(L*H) * patterns]
   const ChannelCalibration* calibration_ = nullptr;

@@ -6,7 +6,9 @@
 //   / R*_t (1 when both are 0) set_recall  |S intersect TopK_t(|S|)| / |S| (1 for an empty S)
 //   out_error   ||o^S - o|| / ||o||, o = sum_j A_tj v_j, o^S = sum_{j in S} A_tj v_j / R_t
 //               (o^S = 0 when R_t = 0; 0 when o = o^S = 0)
-// RowRanker sorts the row once; every selection of that row is then measured in O(|S| Dh).
+// RowRanker ranks the row once, only as deep as the largest selection of that row needs (a
+// partial order, not a sort of all n_t keys); every selection is then measured in O(|S| Dh).
+#include <cstdint>
 #include <vector>
 
 #include "analysis/key_mask.h"
@@ -21,18 +23,22 @@ struct RowRecall {
 
 class RowRanker {
  public:
-  // row: A_t (length t + 1, hidden keys 0); v: the head's values [T, Dh].
-  void set(int t, const float* row, const KeyMask& mask, const float* v, int Dh);
-  // keys: S_t, visible keys of this row, no repeats.
+  // row: A_t (length t + 1, hidden keys exactly 0); v: the head's values [T, Dh] in double
+  // (converted once per head, so that every row's sums stay in double); max_selected: the
+  // largest |S_t| that measure() will be given for this row.
+  void set(int t, const float* row, const KeyMask& mask, const double* v, int Dh, int max_selected);
+  // keys: S_t, visible keys of this row, no repeats, |S_t| <= max_selected.
   RowRecall measure(const std::vector<int>& keys) const;
-  int n_visible() const { return int(prefix_.size()) - 1; }
+  int n_visible() const { return n_visible_; }
 
  private:
-  int t_ = 0, Dh_ = 0;
+  int t_ = 0, Dh_ = 0, n_visible_ = 0, ranked_ = 0;
   const float* row_ = nullptr;
-  const float* v_ = nullptr;
-  std::vector<int> order_, rank_;
-  std::vector<double> prefix_, out_;
+  const double* v_ = nullptr;
+  std::vector<uint64_t> order_;  // rank_key(A_tj, j) of the visible keys
+  std::vector<int> rank_;        // rank of key j among the row's top `ranked_`, or -1
+  std::vector<double> prefix_, out_, row_d_;
+  mutable std::vector<double> o_;
   double out_norm_ = 0;
 };
 

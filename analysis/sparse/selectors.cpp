@@ -1,4 +1,5 @@
 // The patterns of selector.h. Each class cites the public code it follows (shared/SPARSE.md 4).
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -286,13 +287,15 @@ class Quest : public SparseSelector {
   void begin_head(const HeadView& v) override {
     v_ = v;
     const int np = (v.T + page_ - 1) / page_;
-    lo_.assign(size_t(np) * v.Dh, kInf);
-    hi_.assign(size_t(np) * v.Dh, -kInf);
+    // [Dh, pages]: a query's bounds for every page come from one pass down the channels, each
+    // step vectorized over pages (the per-page sum still runs over channels in order).
+    lo_.setConstant(v.Dh, np, kInf);
+    hi_.setConstant(v.Dh, np, -kInf);
     for (int j = 0; j < v.T; ++j)
       for (int d = 0; d < v.Dh; ++d) {
         const double x = v.k[int64_t(j) * v.Dh + d];
-        double& l = lo_[size_t(j / page_) * v.Dh + d];
-        double& h = hi_[size_t(j / page_) * v.Dh + d];
+        double& l = lo_(d, j / page_);
+        double& h = hi_(d, j / page_);
         l = std::min(l, x);
         h = std::max(h, x);
       }
@@ -322,30 +325,33 @@ class Quest : public SparseSelector {
         break;
     }
     pages = std::max(pages, 1);
-    const float* q = v_.q + int64_t(t) * v_.Dh;
+    bounds(v_.q + int64_t(t) * v_.Dh, cur);
     top_by_score(
-        cand_, pages - 1, [&](int p) { return bound(q, p); }, top_);
-    std::vector<char> keep(size_t(cur) + 1, 0);
-    keep[size_t(cur)] = 1;
-    for (int p : top_) keep[size_t(p)] = 1;
+        cand_, pages - 1, [&](int p) { return u_[p]; }, top_);
+    keep_.assign(size_t(cur) + 1, 0);
+    keep_[size_t(cur)] = 1;
+    for (int p : top_) keep_[size_t(p)] = 1;
     keys.clear();
     for (int j = 0; j <= t; ++j)
-      if (keep[size_t(j / page_)] && v_.mask->visible(t, j)) keys.push_back(j);
-  }
-
-  // U(q, page p); public for the bound test through the selector's behaviour only.
-  double bound(const float* q, int p) const {
-    double u = 0;
-    for (int d = 0; d < v_.Dh; ++d)
-      u += std::max(q[d] * lo_[size_t(p) * v_.Dh + d], q[d] * hi_[size_t(p) * v_.Dh + d]);
-    return u;
+      if (keep_[size_t(j / page_)] && v_.mask->visible(t, j)) keys.push_back(j);
   }
 
  private:
+  // u_[p] = U(q, page p) = sum_d max(q_d m_pd, q_d M_pd) for pages p < n.
+  void bounds(const float* q, int n) {
+    u_.setZero(std::max(n, 1));
+    for (int d = 0; d < v_.Dh; ++d) {
+      const double qd = q[d];
+      u_.head(n) += (qd * lo_.row(d).head(n).array()).max(qd * hi_.row(d).head(n).array());
+    }
+  }
+
   int page_;
   Budget b_;
   std::string label_;
-  std::vector<double> lo_, hi_;
+  Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> lo_, hi_;
+  Eigen::ArrayXd u_;
+  std::vector<char> keep_;
   std::vector<int> cand_, top_;
 };
 
@@ -365,18 +371,23 @@ class ChannelTopK : public SparseSelector {
     if (!v.channels || int(v.channels->size()) != v.Dh)
       throw Error("channel_topk needs a channel calibration of this head (" + std::to_string(v.Dh) +
                   " channels)");
-    chan_.assign(v.channels->begin(), v.channels->begin() + std::max(1, v.Dh / group_));
+    const int C = std::max(1, v.Dh / group_);
+    chan_.assign(v.channels->begin(), v.channels->begin() + C);
+    // The calibrated channels of every key, one contiguous column per channel, so that a
+    // query's scores against all keys are C vectorized steps (each key's sum still in channel
+    // order).
+    kc_.resize(v.T, C);
+    for (int j = 0; j < v.T; ++j)
+      for (int c = 0; c < C; ++c) kc_(j, c) = v.k[int64_t(j) * v.Dh + chan_[size_t(c)]];
   }
   void select(int t, const float*, std::vector<int>& keys) override {
     visible_keys(*v_.mask, t, cand_);
     const float* q = v_.q + int64_t(t) * v_.Dh;
+    score_.setZero(t + 1);
+    for (int c = 0; c < int(chan_.size()); ++c)
+      score_ += double(q[chan_[size_t(c)]]) * kc_.col(c).head(t + 1);
     top_by_score(
-        cand_, b_.row_keys(int(cand_.size()), kDefaultBlock),
-        [&](int j) {
-          double s = 0;
-          for (int c : chan_) s += double(q[c]) * v_.k[int64_t(j) * v_.Dh + c];
-          return s;
-        },
+        cand_, b_.row_keys(int(cand_.size()), kDefaultBlock), [&](int j) { return score_[j]; },
         keys);
   }
 
@@ -385,6 +396,8 @@ class ChannelTopK : public SparseSelector {
   Budget b_;
   std::string label_;
   std::vector<int> chan_, cand_;
+  Eigen::ArrayXXd kc_;  // [T, channels]
+  Eigen::ArrayXd score_;
 };
 
 Budget tokens_budget(int k) { return Budget{Budget::tokens, double(k)}; }
