@@ -13,16 +13,23 @@ namespace attnlab::exp {
 
 namespace {
 
-// Runs the analysis engine (analysis/analyzer.h) over the first rows of the task's fixed probe
-// batch: every metric is computed once, there, whatever probe asks for it.
-HeadTable analyse_probe_batch(Transformer& model, Task& task, const nlohmann::json& probes_cfg,
+// attn_stats: the few per-head series worth logging at every probe step, under short names.
+const std::vector<std::pair<const char*, const char*>> kAttnStats = {
+    {"sink_alpha1", "alpha1"},  // Gu et al. alpha_1 (proxy-normalized for unnormalized variants)
+    {"entropy", "norm_entropy"},
+    {"prev_token", "prev_token"},
+    {"prefix_match", "prefix_matching"}};
+
+}  // namespace
+
+HeadTable analyse_probe_batch(Transformer& model, Task& task, const nlohmann::json& params,
                               const std::string& probe) {
   task.seek(0);
   Batch batch;
   task.next(batch);
   if (batch.in_dim > 0) throw Error("probe " + probe + " needs a token task");
   const ModelConfig& mc = model.config();
-  int rows = std::min(batch.B, int(probes_cfg.at("params").value("rows", 4)));
+  int rows = std::min(batch.B, int(params.value("rows", 4)));
   AttentionAnalyzer an(mc.n_layers, mc.n_heads);
   an.set_tokens(batch.tokens.data(), rows, batch.T);
   model.add_observer(&an);
@@ -35,15 +42,6 @@ HeadTable analyse_probe_batch(Transformer& model, Task& task, const nlohmann::js
   model.remove_observer(&an);
   return an.table();
 }
-
-// attn_stats: the few per-head series worth logging at every probe step, under short names.
-const std::vector<std::pair<const char*, const char*>> kAttnStats = {
-    {"sink_alpha1", "alpha1"},  // Gu et al. alpha_1 (proxy-normalized for unnormalized variants)
-    {"entropy", "norm_entropy"},
-    {"prev_token", "prev_token"},
-    {"prefix_match", "prefix_matching"}};
-
-}  // namespace
 
 std::vector<ScalarRow> score_task(Transformer& model, Task& task, const std::string& run,
                                   int64_t step) {
@@ -67,7 +65,7 @@ ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& pro
     std::string name = name_j.get<std::string>();
     if (name == "analyzer") {
       // The full HeadTable, every metric and model scalar under the prefix "analyzer/".
-      HeadTable t = analyse_probe_batch(model, task, probes_cfg, name);
+      HeadTable t = analyse_probe_batch(model, task, probes_cfg.at("params"), name);
       for (const std::string& m : t.metrics())
         for (int l = 0; l < t.n_layers(); ++l)
           for (int h = 0; h < t.n_heads(); ++h) {
@@ -104,8 +102,12 @@ ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& pro
       retrieval_ablation_probe(model, task, params, run, step, final_tables, res);
       continue;
     }
+    if (name == "induction_ablation") {
+      induction_ablation_probe(model, task, params, run, step, res);
+      continue;
+    }
     if (name != "attn_stats") throw Error("probe '" + name + "' is not available in this build");
-    HeadTable t = analyse_probe_batch(model, task, probes_cfg, name);
+    HeadTable t = analyse_probe_batch(model, task, probes_cfg.at("params"), name);
     double eps = probes_cfg.at("params").value("sink_eps", 0.3);
     int sinks = 0;
     double ent_sum = 0, best_prefix = 0;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/head_table.h"
 #include "core/model/transformer.h"
 #include "datasets/task.h"
 #include "experiments/store/store.h"
@@ -21,6 +22,11 @@ struct ProbeResult {
 // that use the training task; it is re-seeked, so pass a task the trainer does not read.
 ProbeResult run_probes(Transformer& model, Task& task, const nlohmann::json& probes_cfg,
                        const std::string& run, int64_t step, bool final_tables);
+
+// Runs the analysis engine (analysis/analyzer.h) over the first `rows` (params, default 4) rows
+// of the task's fixed probe batch: every metric is computed once, there, whatever probe asks.
+HeadTable analyse_probe_batch(Transformer& model, Task& task, const nlohmann::json& params,
+                              const std::string& probe);
 
 // Task metrics (accuracy, ...) of the model on batch 0 of `task`, as scalars "task/<name>".
 std::vector<ScalarRow> score_task(Transformer& model, Task& task, const std::string& run, int64_t step);

@@ -109,65 +109,62 @@ double ablated_accuracy(Transformer& model, Task& task, const std::vector<HeadRe
 
 }  // namespace
 
-void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::json& params,
-                              const std::string& run, int64_t step, bool final_tables,
-                              ProbeResult& out) {
-  if (task.name() != "needle")
-    throw Error("probe retrieval needs the needle task, not " + task.name());
-  ProbeOptions opt;
-  opt.retrieval_task = task.describe();
-  opt.retrieval_trials = params.value("retrieval_trials", 32);
-  const HeadTable t = retrieval_probe(model, VocabInfo::from_config(model.config()), opt);
-  add_table_heads(t, run, step, out);
+namespace {
+
+// The causal test shared by the retrieval and induction probes. Writes "<prefix>/acc" (the
+// task's accuracy, nothing masked); then, where `rankable` and the model has two heads or more,
+// masks the heads whose `score` in `t` exceeds `threshold` (or the top `ablate_k` by score; at
+// most half the heads) together with uniform attention, and compares with two controls, each a
+// mean over `ablate_draws` random sets of as many heads: drawn from all other heads (Wu et al.'s
+// control), and drawn from the other heads of the same layers (in a 2-layer model the first
+// layer holds the heads every later one reads from, and a random draw that hits them tests
+// those). The second is undefined where a layer has too few other heads.
+void ablate_with_controls(Transformer& model, Task& task, const HeadTable& t,
+                          const std::string& score, double threshold, bool rankable,
+                          const nlohmann::json& params, const std::string& prefix,
+                          const std::string& run, int64_t step, ProbeResult& out) {
   const ModelConfig& mc = model.config();
   const int L = mc.n_layers, H = mc.n_heads;
-  add_scalar(out, run, step, "retrieval/heads", t.scalar("retrieval_heads"));
-  add_scalar(out, run, step, "retrieval/heads_pct", t.scalar("retrieval_heads_pct"));
-  add_scalar(out, run, step, "retrieval/answer_recall", t.scalar("answer_recall"));
-  if (final_tables) out.tables.emplace_back("retrieval", t.to_json().dump());
+  auto put = [&](const std::string& name, double v) {
+    add_scalar(out, run, step, prefix + "/" + name, v);
+  };
   const double base = ablated_accuracy(model, task, {}, run);
-  add_scalar(out, run, step, "retrieval/acc", base);
-  if (!(t.scalar("accepted_trials") > 0)) return;  // scores undefined: nothing to rank or ablate
-  if (L * H < 2) return;                           // no other head to mask for comparison
+  put("acc", base);
+  if (!rankable || L * H < 2) return;
 
-  // The heads to mask: Wu's retrieval heads (score > 0.1, the probe's threshold) by default, or the top `ablate_k` by
-  // score. At most half the heads, so that as many others exist to compare with.
   std::vector<HeadRef> order;
   for (int l = 0; l < L; ++l)
     for (int h = 0; h < H; ++h) order.push_back({l, h});
-  std::stable_sort(order.begin(), order.end(), [&](const HeadRef& a, const HeadRef& b) {
-    return t.get("retrieval_score", a.layer, a.head) > t.get("retrieval_score", b.layer, b.head);
-  });
-  add_scalar(out, run, step, "retrieval/top_score",
-             t.get("retrieval_score", order[0].layer, order[0].head));
+  auto value = [&](const HeadRef& r) {
+    const double v = t.get(score, r.layer, r.head);
+    return std::isnan(v) ? -std::numeric_limits<double>::infinity() : v;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](const HeadRef& a, const HeadRef& b) { return value(a) > value(b); });
+  put("top_score", value(order[0]));
   int k = 0;
   if (params.contains("ablate_k")) {
     k = int(params.value("ablate_k", 2));
   } else {
-    while (k < L * H && t.get("retrieval_score", order[size_t(k)].layer, order[size_t(k)].head) >
-                            opt.retrieval_threshold)
-      ++k;
-    if (k == 0) return;  // no retrieval head: nothing to mask
+    while (k < L * H && value(order[size_t(k)]) > threshold) ++k;
+    if (k == 0) return;  // no head above the threshold: nothing to mask
   }
   k = std::clamp(k, 1, std::max(1, L * H / 2));
   const int draws = std::max(1, int(params.value("ablate_draws", 5)));
   const std::vector<HeadRef> top(order.begin(), order.begin() + k);
-  add_scalar(out, run, step, "retrieval/ablated_heads", k);
+  put("ablated_heads", k);
   const double top_acc = ablated_accuracy(model, task, top, run);
-  add_scalar(out, run, step, "retrieval/acc_top_ablated", top_acc);
-  add_scalar(out, run, step, "retrieval/top_drop", base - top_acc);
+  put("acc_top_ablated", top_acc);
+  put("top_drop", base - top_acc);
 
-  // Two controls, `draws` random sets each: Wu's, as many heads drawn from all the others; and
-  // one that matches the masked heads' layers (in a 2-layer model the first layer holds the
-  // heads every later one reads from, and a random draw that hits them tests those, not
-  // retrieval). The second is undefined where a layer has too few other heads.
   std::vector<HeadRef> rest(order.begin() + k, order.end());
   std::vector<std::vector<HeadRef>> rest_in_layer(static_cast<size_t>(L));
   std::vector<int> top_in_layer(size_t(L), 0);
   for (const HeadRef& r : rest) rest_in_layer[size_t(r.layer)].push_back(r);
   for (const HeadRef& r : top) ++top_in_layer[size_t(r.layer)];
   bool matchable = true;
-  for (int l = 0; l < L; ++l) matchable = matchable && int(rest_in_layer[size_t(l)].size()) >= top_in_layer[size_t(l)];
+  for (int l = 0; l < L; ++l)
+    matchable = matchable && int(rest_in_layer[size_t(l)].size()) >= top_in_layer[size_t(l)];
   Rng rng(uint64_t(params.value("ablate_seed", 0)) * 7919 + uint64_t(step));
   auto draw_from = [&](std::vector<HeadRef>& pool, int n, std::vector<HeadRef>& into) {
     for (int i = 0; i < n; ++i) {
@@ -176,8 +173,8 @@ void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::js
     }
   };
   double rand_acc = 0, layer_acc = 0;
-  // A layer with exactly as many other heads as it needs gives the same set every draw (the
-  // trained test model's only one): evaluated once, the draws still taken for the RNG's sake.
+  // A layer with exactly as many other heads as it needs gives the same set every draw:
+  // evaluated once, the draws still taken for the RNG's sake.
   std::vector<HeadRef> last_same;
   double last_same_acc = 0;
   auto by_index = [](const HeadRef& a, const HeadRef& b) {
@@ -198,15 +195,44 @@ void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::js
     layer_acc += last_same_acc;
   }
   rand_acc /= draws;
-  add_scalar(out, run, step, "retrieval/acc_random_ablated", rand_acc);
-  add_scalar(out, run, step, "retrieval/ablation_gap", rand_acc - top_acc);
-  add_scalar(out, run, step, "retrieval/random_drop", base - rand_acc);
+  put("acc_random_ablated", rand_acc);
+  put("ablation_gap", rand_acc - top_acc);
+  put("random_drop", base - rand_acc);
   if (matchable) {
     layer_acc /= draws;
-    add_scalar(out, run, step, "retrieval/acc_random_same_layers", layer_acc);
-    add_scalar(out, run, step, "retrieval/same_layers_gap", layer_acc - top_acc);
-    add_scalar(out, run, step, "retrieval/same_layers_drop", base - layer_acc);
+    put("acc_random_same_layers", layer_acc);
+    put("same_layers_gap", layer_acc - top_acc);
+    put("same_layers_drop", base - layer_acc);
   }
+}
+
+}  // namespace
+
+void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::json& params,
+                              const std::string& run, int64_t step, bool final_tables,
+                              ProbeResult& out) {
+  if (task.name() != "needle")
+    throw Error("probe retrieval needs the needle task, not " + task.name());
+  ProbeOptions opt;
+  opt.retrieval_task = task.describe();
+  opt.retrieval_trials = params.value("retrieval_trials", 32);
+  const HeadTable t = retrieval_probe(model, VocabInfo::from_config(model.config()), opt);
+  add_table_heads(t, run, step, out);
+  add_scalar(out, run, step, "retrieval/heads", t.scalar("retrieval_heads"));
+  add_scalar(out, run, step, "retrieval/heads_pct", t.scalar("retrieval_heads_pct"));
+  add_scalar(out, run, step, "retrieval/answer_recall", t.scalar("answer_recall"));
+  if (final_tables) out.tables.emplace_back("retrieval", t.to_json().dump());
+  // Scores are undefined when no trial was accepted: nothing to rank or mask then.
+  ablate_with_controls(model, task, t, "retrieval_score", opt.retrieval_threshold,
+                       t.scalar("accepted_trials") > 0, params, "retrieval", run, step, out);
+}
+
+void induction_ablation_probe(Transformer& model, Task& task, const nlohmann::json& params,
+                              const std::string& run, int64_t step, ProbeResult& out) {
+  const HeadTable t = analyse_probe_batch(model, task, params, "induction_ablation");
+  ablate_with_controls(model, task, t, "prefix_matching",
+                       params.value("induction_threshold", 0.3), true, params, "induction", run,
+                       step, out);
 }
 
 }  // namespace attnlab::exp

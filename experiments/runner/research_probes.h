@@ -14,6 +14,13 @@
 //                   from the same layers ("acc_random_same_layers"), each a mean over draws.
 //                   params: retrieval_trials (32), ablate_k (unset: the retrieval heads),
 //                   ablate_draws (5).
+//   induction_ablation  Olsson et al. (R8): prefix matching per head on the probe batch (the
+//                   analysis engine's, as attn_stats), then the task's accuracy with the induction
+//                   heads (prefix matching > `induction_threshold`, 0.3; or the top `ablate_k`)
+//                   masked together, against the same two random controls as retrieval:
+//                   scalars "induction/acc", "induction/acc_top_ablated", "induction/top_drop",
+//                   "induction/acc_random_ablated", "induction/acc_random_same_layers", ...
+//                   params: induction_threshold, ablate_k, ablate_draws (5), rows (4).
 //   sparsity        the sparse-attention recall engine (analysis/sparse/recall_analyzer.h) on the
 //                   first `rows` (4) rows of the probe batch: head metrics "sparsity/<label>.<stat>"
 //                   and scalars "sparsity/<label>.recall_mean" (mean over heads).
@@ -45,6 +52,9 @@ void active_dormant_probe(Transformer& model, Task& task, const nlohmann::json& 
 void retrieval_ablation_probe(Transformer& model, Task& task, const nlohmann::json& params,
                               const std::string& run, int64_t step, bool final_tables,
                               ProbeResult& out);
+
+void induction_ablation_probe(Transformer& model, Task& task, const nlohmann::json& params,
+                              const std::string& run, int64_t step, ProbeResult& out);
 
 void sparsity_sweep_probe(Transformer& model, Task& task, const nlohmann::json& params,
                           const std::string& run, int64_t step, bool final_tables, ProbeResult& out);

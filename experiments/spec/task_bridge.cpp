@@ -30,7 +30,7 @@ std::unique_ptr<Task> make_study_task(const nlohmann::json& task, uint64_t seed,
 // attn_stats: the engine's cheap per-head row statistics; analyzer: analysis/'s full HeadTable;
 // streaming, active_dormant, retrieval: one published finding each (runner/research_probes.h).
 std::vector<std::string> known_probes() {
-  return {"attn_stats", "analyzer", "streaming", "active_dormant", "retrieval", "sparsity", "sparse_eval", "hybrid_kv"};
+  return {"attn_stats", "analyzer", "streaming", "active_dormant", "retrieval", "sparsity", "sparse_eval", "hybrid_kv", "induction_ablation"};
 }
 
 }  // namespace attnlab::exp

@@ -256,3 +256,42 @@ TEST_CASE("hybrid_kv probe on a trained needle model: protecting the retrieval h
   CHECK(s["hybrid/kv_saving"] > 0.5);
   CHECK(s["hybrid/kv_saving"] < 1.0);
 }
+
+// Olsson et al.'s ablation on a trained 2-layer attention-only model (recipe R8's configuration,
+// seed 0, scripts/make-induction-fixture.sh), through the probe the sweeps run, on periods never
+// trained on. Its circuit: all 4 second-layer heads are induction heads (prefix matching 0.71 -
+// 0.93), the first layer's heads previous-token heads. Masking the induction heads breaks
+// copying; masking 4 random other heads (the previous-token heads they read from) hurts too,
+// but less; no same-layer control exists.
+TEST_CASE("induction_ablation probe on a trained 2-layer model: masking its induction heads breaks in-context copying",
+          "[probes][induction]") {
+  LoadedModel lm = load_checkpoint((test::source_dir() / "tests/data/induction_2l4h.safetensors").string());
+  Transformer model(lm.config);
+  model.load_weights(lm.weights);
+  const nlohmann::json spec = {{"name", "induction"},
+                               {"params",
+                                {{"vocab", 64},
+                                 {"block", 8},
+                                 {"block_max", 24},
+                                 {"val_every", 4},
+                                 {"len", 64},
+                                 {"mask_repeats", true}}}};
+  auto task = make_study_task(spec, 2000003, 32, 64, true);
+  nlohmann::json cfg = {{"names", {"induction_ablation"}}, {"params", {{"ablate_draws", 5}}}};
+  auto s = scalars(run_probes(model, *task, cfg, "run", 800, false));
+  for (const auto& [k, v] : s) UNSCOPED_INFO(k << " = " << v);
+  REQUIRE(s["induction/acc"] >= 0.9);
+  CHECK(s["induction/top_score"] > 0.6);
+  REQUIRE(s.count("induction/acc_top_ablated"));
+  CHECK(s["induction/ablated_heads"] == 4);
+  CHECK(s["induction/acc_top_ablated"] <= s["induction/acc"] - 0.5);
+  CHECK(s["induction/ablation_gap"] >= 0.1);
+  CHECK_FALSE(s.count("induction/acc_random_same_layers"));
+
+  // The same probe on the untrained model: no head clears the threshold, so nothing is masked.
+  Transformer fresh(lm.config);
+  auto f = scalars(run_probes(fresh, *task, cfg, "run", 0, false));
+  CHECK(f["induction/acc"] < 0.3);
+  CHECK(f["induction/top_score"] < 0.3);
+  CHECK_FALSE(f.count("induction/acc_top_ablated"));
+}
