@@ -1,5 +1,6 @@
 #include "analysis/sparse/decode_hook.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -12,31 +13,55 @@ namespace attnlab {
 namespace {
 
 struct HookState {
-  int prefill = 0, H = 0;
+  int prefill = 0, H = 0, context = 0;
+  bool compress = false;                             // the kv schedule
   std::vector<char> chosen;                          // [L*H]
   std::vector<std::unique_ptr<SparseSelector>> sel;  // [L*H], null where not chosen
   std::vector<std::vector<float>> q;                 // [L*H]: query rows seen, row t at t * Dh
-  std::vector<KeyMask> masks;                        // [L]
+  // [L*H]: the last lookback() prefill rows, each `context` long (vertical_slash's estimate).
+  std::vector<std::vector<std::vector<float>>> est;
+  std::vector<std::vector<int>> kv_keys;  // [L*H]: the compressed cache (kv schedule)
+  std::vector<KeyMask> masks;             // [L]
   const ChannelCalibration* calibration = nullptr;
   std::vector<float> row;
   std::vector<int> keys;
 };
 
+// Row t as the decoder sees it: the softmax over the candidates' scores, 0 elsewhere.
+void decoder_row(const KeySelectQuery& q, int length, std::vector<float>& row) {
+  row.assign(size_t(length), 0.0f);
+  double m = -INFINITY, z = 0;
+  for (int c = 0; c < q.n; ++c) m = std::max(m, double(q.scores[c]));
+  for (int c = 0; c < q.n; ++c)
+    if (std::isfinite(q.scores[c])) z += std::exp(double(q.scores[c]) - m);
+  for (int c = 0; c < q.n; ++c)
+    if (std::isfinite(q.scores[c]))
+      row[size_t(q.keys[c])] = float(std::exp(double(q.scores[c]) - m) / z);
+}
+
 }  // namespace
 
-KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, int prefill,
-                               const std::vector<HeadRef>& heads,
+KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, SparsePhase phase,
+                               int prefill, const std::vector<HeadRef>& heads,
                                const std::vector<std::string>& layer_specs, int n_heads,
                                int context, const ChannelCalibration* calibration) {
   if (prefill < 1) throw Error("sparse decode: the prefill length must be >= 1");
+  if (phase == SparsePhase::prefill)
+    throw Error(
+        "sparse decode: the prefill schedule is dense while decoding; use the decode or kv "
+        "schedule (or the one-pass SparseReplacement)");
   auto st = std::make_shared<HookState>();
   const int L = int(layer_specs.size());
   st->prefill = prefill;
   st->H = n_heads;
+  st->context = context;
+  st->compress = phase == SparsePhase::kv;
   st->calibration = calibration;
   st->chosen.assign(size_t(L) * n_heads, 0);
   st->sel.resize(size_t(L) * n_heads);
   st->q.resize(size_t(L) * n_heads);
+  st->est.resize(size_t(L) * n_heads);
+  st->kv_keys.resize(size_t(L) * n_heads);
   for (const std::string& s : layer_specs) {
     st->masks.push_back(KeyMask::from_spec(s));
     st->masks.back().prepare(context);
@@ -47,29 +72,36 @@ KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, in
     const size_t i = size_t(r.layer) * n_heads + r.head;
     st->chosen[i] = 1;
     st->sel[i] = make_selector(spec, budget);
-    if (st->sel[i]->lookback() > 0)
-      throw Error("sparse decode: " + st->sel[i]->label() +
-                  " estimates from the prefill's attention rows, which the KV cache does not keep");
+    if (st->compress && (st->sel[i]->query_block(false) > 1 || st->sel[i]->lookback() > 0))
+      throw Error("sparse decode: the kv schedule runs per-row patterns only; " +
+                  st->sel[i]->label() +
+                  " pools queries or rows that the KV cache does not keep");
+    st->est[i].assign(size_t(std::min(st->sel[i]->lookback(), prefill)),
+                      std::vector<float>(size_t(context), 0.0f));
     if (st->sel[i]->needs_channels() && !calibration)
       throw Error("sparse decode: channel_topk needs a calibration");
   }
   return [st](const KeySelectQuery& q, std::vector<int>& keep) {
     const size_t i = size_t(q.layer) * st->H + q.h;
-    if (q.t < st->prefill || i >= st->chosen.size() || !st->chosen[i] || q.b != 0) {
-      keep.insert(keep.end(), q.keys, q.keys + q.n);
-      if (!(q.t < st->prefill || i >= st->chosen.size() || !st->chosen[i]))
-        throw Error("sparse decode: batch size 1 only");
+    const bool chosen = i < st->chosen.size() && st->chosen[i];
+    auto keep_all = [&] { keep.insert(keep.end(), q.keys, q.keys + q.n); };
+    if (!chosen) return keep_all();
+    if (q.b != 0) throw Error("sparse decode: batch size 1 only");
+    std::vector<std::vector<float>>& est = st->est[i];
+    const int est_from = st->prefill - int(est.size());
+    if (q.t < st->prefill && q.t >= est_from)
+      decoder_row(q, st->context, est[size_t(q.t - est_from)]);
+    if (st->compress && q.t >= st->prefill) {
+      // Keys dropped at the end of the prefill stay dropped.
+      const std::vector<int>& kept = st->kv_keys[i];
+      for (int c = 0; c < q.n; ++c)
+        if (q.keys[c] >= st->prefill || std::binary_search(kept.begin(), kept.end(), q.keys[c]))
+          keep.push_back(q.keys[c]);
       return;
     }
-    // The row as the decoder sees it: softmax over the candidates' scores.
-    st->row.assign(size_t(q.t) + 1, 0.0f);
-    double m = -INFINITY, z = 0;
-    for (int c = 0; c < q.n; ++c) m = std::max(m, double(q.scores[c]));
-    for (int c = 0; c < q.n; ++c)
-      if (std::isfinite(q.scores[c])) z += std::exp(double(q.scores[c]) - m);
-    for (int c = 0; c < q.n; ++c)
-      if (std::isfinite(q.scores[c]))
-        st->row[size_t(q.keys[c])] = float(std::exp(double(q.scores[c]) - m) / z);
+    const bool select_row = st->compress ? q.t == st->prefill - 1 : q.t >= st->prefill;
+    if (!select_row) return keep_all();
+    decoder_row(q, q.t + 1, st->row);
     std::vector<float>& qb = st->q[i];
     qb.resize(size_t(q.t + 1) * q.Dh, 0.0f);
     std::copy(q.q, q.q + q.Dh, qb.begin() + int64_t(q.t) * q.Dh);
@@ -81,12 +113,19 @@ KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, in
     v.mask = &st->masks.at(size_t(q.layer));
     v.limit = st->prefill;
     v.causal = true;
+    v.est_rows = &est;
     if (st->calibration) v.channels = &st->calibration->channels(q.layer, q.h);
     SparseSelector& s = *st->sel[i];
     s.begin_head(v);
     const float* r = st->row.data();
     s.begin_chunk(q.t, 1, &r);
     s.select(q.t, r, st->keys);
+    if (st->compress) {
+      // The selection is the cache kept from here on; the prefill's own last row stays dense.
+      st->kv_keys[i] = st->keys;
+      std::sort(st->kv_keys[i].begin(), st->kv_keys[i].end());
+      return keep_all();
+    }
     keep.insert(keep.end(), st->keys.begin(), st->keys.end());
   };
 }

@@ -185,21 +185,36 @@ TEST_CASE("sparse replacement: bad input is a clear error", "[analysis][sparse][
   CHECK_THROWS_WITH(sparse_eval(*m, *task, opt), Catch::Contains("one budget"));
 }
 
-TEST_CASE("decode schedule in one pass equals a real KV-cached decode with the same selector",
+TEST_CASE("decode and kv schedules in one pass equal a real KV-cached decode with the same selector",
           "[analysis][sparse][replace][kvcache]") {
   auto m = model();
   const int T = 36, Tp = 20, V = 16;
   const auto x = tokens(1, T, 7);
   const std::vector<std::string> specs = {m->attention(0).spec(), m->attention(1).spec()};
-  for (const std::string spec :
-       {"topk(k=5)", "block_topk(k=2,block=4,score=mean)", "block_topk(k=2,block=4,score=oracle)",
-        "quest(k=8,page=4)", "window(size=4,sinks=1)"}) {
-    INFO(spec);
+  const std::vector<std::pair<std::string, SparsePhase>> cases = {
+      {"topk(k=5)", SparsePhase::decode},
+      {"block_topk(k=2,block=4,score=mean)", SparsePhase::decode},
+      {"block_topk(k=2,block=4,score=oracle)", SparsePhase::decode},
+      {"quest(k=8,page=4)", SparsePhase::decode},
+      {"window(size=4,sinks=1)", SparsePhase::decode},
+      // The estimate from the last 6 prefill rows, recorded by the hook as the prefill passes.
+      {"vertical_slash(v=3,s=3,last_q=6,force_v=1,force_s=1)", SparsePhase::decode},
+      // The cache compressed at the end of the prefill, then decoded with what it kept.
+      {"topk(k=6)", SparsePhase::kv},
+      {"window(size=4,sinks=1)", SparsePhase::kv},
+      {"quest(k=8,page=4)", SparsePhase::kv},
+  };
+  for (const auto& [spec, phase] : cases) {
+    INFO(spec << " " << sparse_phase_name(phase));
     const std::vector<HeadRef> heads = parse_head_selection("L0H1,L1H0,L1H2", 2, 4);
-    SparseReplacement rep(spec, nullptr, SparsePhase::decode, Tp, heads, 2, 4);
+    SparseReplacement rep(spec, nullptr, phase, Tp, heads, 2, 4);
     const std::vector<float> one_pass = logits_with(*m, &rep, x, 1, T);
+    const std::vector<float> dense = logits_with(*m, nullptr, x, 1, T);
+    CHECK(max_abs_diff(one_pass.data() + Tp * V, dense.data() + Tp * V, size_t(T - Tp) * V) >
+          1e-4);  // the pattern bites
     KVCache cache(m->config());
-    cache.set_selector(sparse_decode_hook(spec, nullptr, Tp, heads, specs, 4, m->config().context));
+    cache.set_selector(
+        sparse_decode_hook(spec, nullptr, phase, Tp, heads, specs, 4, m->config().context));
     const Tensor prompt = m->forward_cached(x.data(), 1, Tp, cache);
     CHECK(max_abs_diff(prompt.ptr(), one_pass.data(), size_t(Tp) * V) < 1e-5);
     for (int t = Tp; t < T; ++t) {
@@ -208,7 +223,14 @@ TEST_CASE("decode schedule in one pass equals a real KV-cached decode with the s
       CHECK(max_abs_diff(step.ptr(), one_pass.data() + int64_t(t) * V, size_t(V)) < 1e-5);
     }
   }
-  CHECK_THROWS_WITH(sparse_decode_hook("vertical_slash", nullptr, Tp,
-                                       parse_head_selection("all", 2, 4), specs, 4, 48),
-                    Catch::Contains("KV cache does not keep"));
+  const auto all = parse_head_selection("all", 2, 4);
+  CHECK_THROWS_WITH(
+      sparse_decode_hook("vertical_slash", nullptr, SparsePhase::kv, Tp, all, specs, 4, 48),
+      Catch::Contains("per-row patterns only"));
+  CHECK_THROWS_WITH(sparse_decode_hook("block_topk(block=4)", nullptr, SparsePhase::kv, Tp, all,
+                                       specs, 4, 48),
+                    Catch::Contains("per-row patterns only"));
+  CHECK_THROWS_WITH(
+      sparse_decode_hook("topk", nullptr, SparsePhase::prefill, Tp, all, specs, 4, 48),
+      Catch::Contains("decode or kv"));
 }
