@@ -1,7 +1,9 @@
 #include "core/io/checkpoint.h"
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/io/safetensors.h"
 #include "core/tensor/error.h"
@@ -29,18 +31,22 @@ bool is_attnlab_checkpoint(const std::string& path) {
 
 namespace {
 
-uint64_t tensor_values(const SafetensorsFile& f) {
+uint64_t tensor_values(const SafetensorsHeader& h) {
   uint64_t n = 0;
-  for (const auto& [name, t] : f.tensors) n += t.data.size();  // all in memory: no overflow
+  for (const auto& [name, e] : h.entries) {
+    uint64_t k = 1;
+    for (int64_t d : e.shape) k *= uint64_t(d);
+    n += k;  // the header's sizes were checked against the file: no overflow
+  }
   return n;
 }
 
 }  // namespace
 
 LoadedAttnlabCheckpoint load_attnlab_checkpoint(const std::string& path) {
-  SafetensorsFile f = read_safetensors(path);
-  auto it = f.metadata.find("attnlab.config");
-  if (it == f.metadata.end())
+  const SafetensorsHeader h = read_safetensors_header(path);
+  auto it = h.metadata.find("attnlab.config");
+  if (it == h.metadata.end())
     throw Error(path + ": not an attnlab checkpoint (no 'attnlab.config' in the metadata)");
   const std::string where = path + ": attnlab.config";
   nlohmann::json j;
@@ -56,23 +62,30 @@ LoadedAttnlabCheckpoint load_attnlab_checkpoint(const std::string& path) {
     throw Error(where + ": " + e.what());
   }
   // The Transformer is allocated from the config before the file's tensors are matched with it.
-  validate_config_sizes_for_file(cfg, where, tensor_values(f));
+  validate_config_sizes_for_file(cfg, where, tensor_values(h));
   LoadedAttnlabCheckpoint out;
   out.model = std::make_unique<Transformer>(cfg);
-  std::map<std::string, Tensor> weights;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open");
+  // Tensor by tensor into the model's parameters, so the weights are never in memory twice.
+  std::set<std::string> params;
   for (const Param& p : out.model->params()) {
-    auto w = f.tensors.find(p.name);
-    if (w == f.tensors.end()) throw Error(path + ": missing tensor '" + p.name + "'");
-    weights[p.name] = std::move(w->second);
-    f.tensors.erase(w);
+    if (!h.entries.count(p.name)) throw Error(path + ": missing tensor '" + p.name + "'");
+    params.insert(p.name);
   }
-  try {
-    out.model->load_weights(weights);
-  } catch (const Error& e) {
-    throw Error(path + ": " + e.what());
+  for (const auto& entry : h.entries) {
+    Tensor t = read_safetensors_tensor(in, path, h, entry.first);
+    if (!params.count(entry.first)) {
+      out.extras.tensors.emplace(entry.first, std::move(t));
+      continue;
+    }
+    try {
+      out.model->load_weight(entry.first, std::move(t));
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
+    }
   }
-  out.extras.tensors = std::move(f.tensors);
-  for (auto& [k, v] : f.metadata)
+  for (const auto& [k, v] : h.metadata)
     if (k != "attnlab.config" && k != "format") out.extras.metadata[k] = v;
   return out;
 }

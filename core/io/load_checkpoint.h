@@ -6,9 +6,11 @@
 //   *.safetensors beside a config.json  the Hugging Face folder it sits in
 //   file starting with "GGUF"           GGUF (gguf_model.h)
 //   llama2.c header + matching size     llama2.c (llama2c.h)
+#include <memory>
 #include <string>
 
 #include "core/io/loaded_model.h"
+#include "core/model/transformer.h"
 
 namespace attnlab {
 
@@ -23,5 +25,9 @@ struct LoadOptions {
 std::string detect_checkpoint_format(const std::string& path);
 
 LoadedModel load_checkpoint(const std::string& path, const LoadOptions& options = {});
+
+// An attnlab checkpoint whose weights stay in the model its reader built (`model`; the returned
+// weights are empty): open_model's way to never hold the weights twice.
+LoadedModel load_attnlab_model(const std::string& path, std::unique_ptr<Transformer>& model);
 
 }  // namespace attnlab

@@ -5,8 +5,16 @@
 namespace attnlab {
 
 OpenedModel open_model(const std::string& path, const LoadOptions& options) {
-  LoadedModel lm = load_checkpoint(path, options);
+  // An attnlab checkpoint is read straight into the model its reader builds; every other format
+  // arrives as named weights and is copied into a new model (for a moment, twice the weights).
+  std::unique_ptr<Transformer> built;
+  LoadedModel lm = detect_checkpoint_format(path) == "attnlab" ? load_attnlab_model(path, built)
+                                                               : load_checkpoint(path, options);
   if (options.context > 0 && options.context != lm.config.context) {
+    if (built) {
+      lm.weights = built->take_weights();
+      built.reset();
+    }
     const int file_context = lm.config.context;
     if (lm.config.pos == PosEncoding::learned) {
       // Learned positions exist only up to the file's context; a shorter one keeps their start.
@@ -26,8 +34,12 @@ OpenedModel open_model(const std::string& path, const LoadOptions& options) {
   }
   OpenedModel out;
   try {
-    out.model = std::make_unique<Transformer>(lm.config);
-    out.model->load_weights(lm.weights);
+    if (built) {
+      out.model = std::move(built);
+    } else {
+      out.model = std::make_unique<Transformer>(lm.config);
+      out.model->load_weights(lm.weights);
+    }
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }

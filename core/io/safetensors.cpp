@@ -146,28 +146,32 @@ SafetensorsHeader read_safetensors_header(const std::string& path) {
   return h;
 }
 
+Tensor read_safetensors_tensor(std::istream& in, const std::string& path, const SafetensorsHeader& h,
+                               const std::string& name) {
+  auto it = h.entries.find(name);
+  if (it == h.entries.end()) fail(path, "no tensor '" + name + "'");
+  const SafetensorsEntry& e = it->second;
+  Tensor t(e.shape);
+  const size_t bytes = static_cast<size_t>(e.end - e.begin);
+  in.seekg(static_cast<std::streamoff>(h.data_start + e.begin));
+  if (e.dtype == "F32") {
+    in.read(reinterpret_cast<char*>(t.ptr()), static_cast<std::streamsize>(bytes));
+  } else {
+    std::vector<unsigned char> buf(bytes);
+    in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(bytes));
+    convert(e.dtype, buf.data(), t.ptr(), static_cast<size_t>(t.numel()));
+  }
+  if (!in) fail(path, "tensor '" + name + "': read failed");
+  return t;
+}
+
 SafetensorsFile read_safetensors(const std::string& path) {
   SafetensorsHeader h = read_safetensors_header(path);
   SafetensorsFile out;
   out.metadata = h.metadata;
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open");
-  std::vector<unsigned char> buf;
-  for (const auto& [name, e] : h.entries) {
-    Tensor t(e.shape);
-    size_t bytes = static_cast<size_t>(e.end - e.begin);
-    if (e.dtype == "F32") {
-      in.seekg(static_cast<std::streamoff>(h.data_start + e.begin));
-      in.read(reinterpret_cast<char*>(t.ptr()), static_cast<std::streamsize>(bytes));
-    } else {
-      buf.resize(bytes);
-      in.seekg(static_cast<std::streamoff>(h.data_start + e.begin));
-      in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(bytes));
-      convert(e.dtype, buf.data(), t.ptr(), static_cast<size_t>(t.numel()));
-    }
-    if (!in) fail(path, "tensor '" + name + "': read failed");
-    out.tensors.emplace(name, std::move(t));
-  }
+  for (const auto& entry : h.entries) out.tensors.emplace(entry.first, read_safetensors_tensor(in, path, h, entry.first));
   return out;
 }
 

@@ -3,6 +3,7 @@
 // a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {str: str}}, then raw data.
 // We read F32/F16/BF16/F64 into float tensors and write F32. Sharded checkpoints are a folder with
 // model.safetensors.index.json whose "weight_map" sends each tensor name to a shard file.
+#include <istream>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ struct SafetensorsHeader {
 // file and, where there is one, the tensor.
 SafetensorsHeader read_safetensors_header(const std::string& path);
 SafetensorsFile read_safetensors(const std::string& path);
+// One tensor of a parsed header, read from `in` (an open binary stream of the same file) and
+// converted to float32: lets a loader hold one tensor at a time instead of the whole file.
+Tensor read_safetensors_tensor(std::istream& in, const std::string& path, const SafetensorsHeader& h,
+                               const std::string& name);
 
 // Reads a sharded checkpoint from its index file (model.safetensors.index.json). Every tensor the
 // weight_map names must be in its shard; a shard's extra tensors are an error too.

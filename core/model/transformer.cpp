@@ -345,14 +345,22 @@ void Transformer::zero_grad() {
   for (const Param& p : params()) p.grad->zero();
 }
 
+namespace {
+
+void check_weight_shape(const Param& p, const Tensor& t) {
+  if (t.shape != p.value->shape)
+    throw Error("weights: tensor '" + p.name + "' has shape " + t.shape_str() + ", the model expects " +
+                p.value->shape_str());
+}
+
+}  // namespace
+
 void Transformer::load_weights(const std::map<std::string, Tensor>& weights) {
   std::vector<Param> ps = params();
   for (const Param& p : ps) {
     auto it = weights.find(p.name);
     if (it == weights.end()) throw Error("weights: missing tensor '" + p.name + "'");
-    if (it->second.shape != p.value->shape)
-      throw Error("weights: tensor '" + p.name + "' has shape " + it->second.shape_str() +
-                  ", the model expects " + p.value->shape_str());
+    check_weight_shape(p, it->second);
   }
   for (const auto& entry : weights) {
     // Not a structured binding: clang before 16 cannot capture one in a lambda (the fuzz build).
@@ -364,9 +372,25 @@ void Transformer::load_weights(const std::map<std::string, Tensor>& weights) {
   for (const Param& p : ps) p.value->data = weights.at(p.name).data;
 }
 
+void Transformer::load_weight(const std::string& name, Tensor&& t) {
+  for (const Param& p : params())
+    if (p.name == name) {
+      check_weight_shape(p, t);
+      p.value->data = std::move(t.data);
+      return;
+    }
+  throw Error("weights: unexpected tensor '" + name + "' (not a parameter of this model)");
+}
+
 std::map<std::string, Tensor> Transformer::weights() {
   std::map<std::string, Tensor> w;
   for (const Param& p : params()) w[p.name] = *p.value;
+  return w;
+}
+
+std::map<std::string, Tensor> Transformer::take_weights() {
+  std::map<std::string, Tensor> w;
+  for (const Param& p : params()) w[p.name] = std::move(*p.value);
   return w;
 }
 

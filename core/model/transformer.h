@@ -91,7 +91,12 @@ class Transformer {
   // Copies named weights into the parameters. Every parameter must be present with the right
   // shape; unknown names are an error too. Messages name the tensor.
   void load_weights(const std::map<std::string, Tensor>& weights);
+  // Moves one named tensor into its parameter, checked as load_weights checks it: a loader can
+  // fill the model tensor by tensor and never hold the weights twice.
+  void load_weight(const std::string& name, Tensor&& t);
   std::map<std::string, Tensor> weights();  // copies, keyed by parameter name
+  // Moves the parameters out (the model is empty afterwards and only fit to be destroyed).
+  std::map<std::string, Tensor> take_weights();
 
  private:
   void run_trunk(bool keep_activations);  // x0_ (+ positions) -> blocks -> final norm

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/checkpoint.h"
+#include "core/io/open_model.h"
 #include "core/io/safetensors.h"
 #include "core/tensor/error.h"
 #include "tests/test_support.h"
@@ -95,4 +96,51 @@ TEST_CASE("truncated and corrupted checkpoints give clear errors", "[errors][che
   std::string bad_shape = (dir / "bad_shape.safetensors").string();
   write_safetensors(bad_shape, w_shape, meta);
   CHECK_THROWS_WITH(load_attnlab_checkpoint(bad_shape), Contains("final_norm.weight"));
+}
+
+TEST_CASE("open_model reads an attnlab checkpoint straight into its model, --context included",
+          "[checkpoint]") {
+  auto dir = test::temp_dir("open_attnlab");
+  ModelConfig c = preset_config("tiny");
+  c.pos = PosEncoding::learned;
+  Transformer m(c);
+  m.init_weights(3);
+  const std::string path = (dir / "m.safetensors").string();
+  CheckpointExtras extras;
+  extras.tensors["optimizer.step"] = Tensor({1}, 7.0f);
+  save_checkpoint(path, m, extras);
+  const auto want = m.weights();
+
+  OpenedModel direct = open_model(path);
+  CHECK(direct.format == "attnlab");
+  for (const auto& [name, t] : direct.model->weights()) CHECK(t.data == want.at(name).data);
+  // load_checkpoint keeps its named weights (moved out of the reader's model, not copied).
+  LoadedModel lm = load_checkpoint(path);
+  CHECK(lm.weights.size() == want.size());
+  CHECK(lm.weights.at("pos_emb.weight").data == want.at("pos_emb.weight").data);
+  // The extra tensors of a training state stay out of the model.
+  CHECK(load_attnlab_checkpoint(path).extras.tensors.at("optimizer.step").data[0] == 7.0f);
+
+  LoadOptions shorter;
+  shorter.context = 16;
+  OpenedModel cut = open_model(path, shorter);
+  CHECK(cut.model->config().context == 16);
+  const auto& pos = want.at("pos_emb.weight");
+  const std::vector<float> first16(pos.data.begin(), pos.data.begin() + 16 * c.d_model);
+  CHECK(cut.model->weights().at("pos_emb.weight").data == first16);
+  LoadOptions longer;
+  longer.context = 128;
+  CHECK_THROWS_WITH(open_model(path, longer), Contains("exceeds the 64 learned positions"));
+}
+
+TEST_CASE("load_weight checks the name and shape of the one tensor it moves in",
+          "[errors][checkpoint]") {
+  Transformer m(preset_config("tiny"));
+  CHECK_THROWS_WITH(m.load_weight("no.such.weight", Tensor({3})),
+                    Contains("unexpected tensor 'no.such.weight'"));
+  CHECK_THROWS_WITH(m.load_weight("final_norm.weight", Tensor({3})), Contains("has shape"));
+  Tensor ok({m.config().d_model}, 2.5f);
+  m.load_weight("final_norm.weight", std::move(ok));
+  CHECK(m.weights().at("final_norm.weight").data ==
+        std::vector<float>(size_t(m.config().d_model), 2.5f));
 }
