@@ -16,16 +16,32 @@ namespace {
 // Copies of a few rows (a decoding step) are not worth waking threads for.
 constexpr int64_t kParallelFloats = 1 << 15;
 
-// [B, T, nh, Dh] (rows of a linear output) -> [B, H, T, Dh], repeating each of the nh heads
-// H/nh times: grouped-query attention gives query head h the kv head h / (H/nh), as in HF.
-void split_heads(float* dst, const float* src, int B, int T, int nh, int H, int Dh) {
+// The projections run over at most this many rows at a time, so their [rows, H x Dh] buffer
+// stays small at long T (an inference forward at T = 16K would otherwise hold two more T x d
+// buffers); a training batch of up to this many rows keeps its one GEMM per projection.
+constexpr int kProjectionRows = 4096;
+
+// Rows r0 .. r0 + n of the flattened [B, T] in `src`, [n, nh, Dh] (a linear output), into
+// [B, H, T, Dh], repeating each of the nh heads H/nh times: grouped-query attention gives query
+// head h the kv head h / (H/nh), as in HF.
+void split_heads(float* dst, const float* src, int T, int nh, int H, int Dh, int r0, int n) {
   const int rep = H / nh;
-#pragma omp parallel for collapse(2) if (int64_t(B) * H * T * Dh > kParallelFloats)
-  for (int b = 0; b < B; ++b)
+#pragma omp parallel for if (int64_t(n) * H * Dh > kParallelFloats)
+  for (int i = 0; i < n; ++i) {
+    const int64_t b = (r0 + i) / T, t = (r0 + i) % T;
     for (int h = 0; h < H; ++h)
-      for (int t = 0; t < T; ++t)
-        std::memcpy(dst + ((int64_t(b) * H + h) * T + t) * Dh,
-                    src + ((int64_t(b) * T + t) * nh + h / rep) * Dh, sizeof(float) * Dh);
+      std::memcpy(dst + ((b * H + h) * T + t) * Dh, src + (int64_t(i) * nh + h / rep) * Dh, sizeof(float) * Dh);
+  }
+}
+
+// The reverse for the output projection: rows r0 .. r0 + n of [B, H, T, Dh] into [n, H x Dh].
+void merge_rows(float* dst, const float* heads, int T, int H, int Dh, int r0, int n) {
+#pragma omp parallel for if (int64_t(n) * H * Dh > kParallelFloats)
+  for (int i = 0; i < n; ++i) {
+    const int64_t b = (r0 + i) / T, t = (r0 + i) % T;
+    for (int h = 0; h < H; ++h)
+      std::memcpy(dst + (int64_t(i) * H + h) * Dh, heads + ((b * H + h) * T + t) * Dh, sizeof(float) * Dh);
+  }
 }
 
 // The adjoint of split_heads: sums the gradients of the repeated heads.
@@ -93,30 +109,33 @@ void Block::append_params(std::vector<Param>& ps) {
 
 void Block::project_qkv(Acts& a, const float* xn, int B, int T, int kv_heads) {
   // One projection buffer in turn for q, k and v: each is dead once split into heads.
-  const int N = B * T;
-  a.lin.resize({N, H_ * Dh_});
+  const int N = B * T, rows = std::min(N, kProjectionRows);
+  a.lin.resize({rows, H_ * Dh_});
   a.q.resize({B, H_, T, Dh_});
   a.k.resize({B, kv_heads, T, Dh_});
   a.v.resize({B, kv_heads, T, Dh_});
-  wq_.forward(a.lin.ptr(), xn, N);
-  split_heads(a.q.ptr(), a.lin.ptr(), B, T, H_, H_, Dh_);
-  wk_.forward(a.lin.ptr(), xn, N);
-  split_heads(a.k.ptr(), a.lin.ptr(), B, T, Hkv_, kv_heads, Dh_);
-  wv_.forward(a.lin.ptr(), xn, N);
-  split_heads(a.v.ptr(), a.lin.ptr(), B, T, Hkv_, kv_heads, Dh_);
+  for (int r0 = 0; r0 < N; r0 += rows) {
+    const int n = std::min(rows, N - r0);
+    const float* x = xn + int64_t(r0) * D_;
+    wq_.forward(a.lin.ptr(), x, n);
+    split_heads(a.q.ptr(), a.lin.ptr(), T, H_, H_, Dh_, r0, n);
+    wk_.forward(a.lin.ptr(), x, n);
+    split_heads(a.k.ptr(), a.lin.ptr(), T, Hkv_, kv_heads, Dh_, r0, n);
+    wv_.forward(a.lin.ptr(), x, n);
+    split_heads(a.v.ptr(), a.lin.ptr(), T, Hkv_, kv_heads, Dh_, r0, n);
+  }
 }
 
-void Block::output_projection(const float* heads, Tensor& merged, float* out, int B, int T) {
+void Block::output_projection(const float* heads, Tensor& merged, float* out, int B, int T, bool keep) {
   const int N = B * T;
-  // [B, H, T, Dh] -> [B, T, H, Dh]
-  merged.resize({N, H_ * Dh_});
-#pragma omp parallel for collapse(2) if (int64_t(N) * H_ * Dh_ > kParallelFloats)
-  for (int b = 0; b < B; ++b)
-    for (int h = 0; h < H_; ++h)
-      for (int t = 0; t < T; ++t)
-        std::memcpy(merged.ptr() + ((int64_t(b) * T + t) * H_ + h) * Dh_,
-                    heads + ((int64_t(b) * H_ + h) * T + t) * Dh_, sizeof(float) * Dh_);
-  wo_.forward(out, merged.ptr(), N);
+  // Training keeps every merged row for W_O's backward; inference merges a chunk at a time.
+  const int rows = keep ? N : std::min(N, kProjectionRows);
+  merged.resize({rows, H_ * Dh_});
+  for (int r0 = 0; r0 < N; r0 += rows) {
+    const int n = std::min(rows, N - r0);
+    merge_rows(merged.ptr(), heads, T, H_, Dh_, r0, n);
+    wo_.forward(out + int64_t(r0) * D_, merged.ptr(), n);
+  }
 }
 
 void Block::attention_forward(Acts& a, float* out) {
@@ -137,7 +156,7 @@ void Block::attention_forward(Acts& a, float* out) {
     o->on_attention({layer_, attn_.get(), &in});
     o->on_head_outputs(layer_, in.shape, heads.ptr());
   }
-  output_projection(heads.ptr(), keep_ ? a.merged : a.lin, out, B_, T_);
+  output_projection(heads.ptr(), keep_ ? a.merged : a.lin, out, B_, T_, keep_);
 }
 
 void Block::attention_backward(const float* dout, float* dxn) {
@@ -304,7 +323,7 @@ void Block::forward_cached(const float* x, float* y, int B, int n, int first, KV
   in.select = select;
   a.tmp.resize({B, H_, n, Dh_});
   attn_->forward_cached(in, a.tmp.ptr());
-  output_projection(a.tmp.ptr(), a.lin, y, B, n);
+  output_projection(a.tmp.ptr(), a.lin, y, B, n, false);
   finish(x, y, y, N, a, false);
 }
 

@@ -53,8 +53,9 @@ class Block {
   // a.q [B, H, T, Dh], a.k and a.v [B, kv_heads, T, Dh] (kv_heads = H repeats GQA's kv heads,
   // Hkv keeps them apart) from xn [B*T, D].
   void project_qkv(Acts& a, const float* xn, int B, int T, int kv_heads);
-  // heads [B, H, T, Dh] -> out [N, D] through W_O (merging into `merged`).
-  void output_projection(const float* heads, Tensor& merged, float* out, int B, int T);
+  // heads [B, H, T, Dh] -> out [N, D] through W_O (merging into `merged`, all N rows when
+  // `keep` for the backward, else a chunk at a time).
+  void output_projection(const float* heads, Tensor& merged, float* out, int B, int T, bool keep);
   void attention_forward(Acts& a, float* out);  // reads a.xn1; out [N, D], before the residual
   void attention_backward(const float* dout, float* dxn);  // dxn overwritten
   // Residual and MLP after attention: mid holds the attention output on entry and x + it on
