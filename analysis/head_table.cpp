@@ -1,6 +1,7 @@
 #include "analysis/head_table.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -37,6 +38,21 @@ nlohmann::json nums(const std::vector<double>& v) {
   nlohmann::json a = nlohmann::json::array();
   for (double x : v) a.push_back(num(x));
   return a;
+}
+// The same as nums(v).dump(), written straight to `os` (shortest round-trip digits).
+void write_nums(std::ostream& os, const std::vector<double>& v) {
+  char buf[32];
+  os << '[';
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) os << ',';
+    if (!std::isfinite(v[i])) {
+      os << "null";
+      continue;
+    }
+    const auto r = std::to_chars(buf, buf + sizeof buf, v[i]);
+    os.write(buf, r.ptr - buf);
+  }
+  os << ']';
 }
 std::vector<double> from_nums(const nlohmann::json& a) {
   std::vector<double> v;
@@ -244,7 +260,7 @@ void HeadTable::merge(const HeadTable& other, const std::string& prefix) {
   for (const auto& [k, v] : other.meta_) set_meta(prefix + k, v);
 }
 
-nlohmann::json HeadTable::to_json() const {
+nlohmann::json HeadTable::summary_json() const {
   using nlohmann::json;
   json j;
   j["n_layers"] = L_;
@@ -263,23 +279,26 @@ nlohmann::json HeadTable::to_json() const {
     hm.push_back(e);
   }
   j["head_metrics"] = hm;  // values (and ci95 half-widths, chance levels) indexed layer * n_heads + head
-  json hv = json::array();
-  for (const NamedVectors& n : head_vectors_) {
-    json vs = json::array();
-    for (const auto& v : n.vectors) vs.push_back(nums(v));
-    hv.push_back({{"name", n.name}, {"vectors", vs}});
-  }
-  j["head_vectors"] = hv;
   json lv = json::array();
   for (const Named& m : layer_values_) lv.push_back({{"name", m.name}, {"values", nums(m.values)}});
   j["layer_values"] = lv;  // index layer + 1 (index 0: embeddings)
-  json lvec = json::array();
-  for (const NamedVectors& n : layer_vectors_) {
-    json vs = json::array();
-    for (const auto& v : n.vectors) vs.push_back(nums(v));
-    lvec.push_back({{"name", n.name}, {"vectors", vs}});
-  }
-  j["layer_vectors"] = lvec;
+  return j;
+}
+
+nlohmann::json HeadTable::to_json() const {
+  using nlohmann::json;
+  json j = summary_json();
+  auto vectors = [](const std::vector<NamedVectors>& named) {
+    json out = json::array();
+    for (const NamedVectors& n : named) {
+      json vs = json::array();
+      for (const auto& v : n.vectors) vs.push_back(nums(v));
+      out.push_back({{"name", n.name}, {"vectors", vs}});
+    }
+    return out;
+  };
+  j["head_vectors"] = vectors(head_vectors_);
+  j["layer_vectors"] = vectors(layer_vectors_);
   return j;
 }
 
@@ -322,8 +341,30 @@ HeadTable HeadTable::from_json(const nlohmann::json& j) {
 }
 
 void HeadTable::write_json(const std::string& path) const {
-  const std::string text = to_json().dump(1);
-  write_file_atomic(path, [&](std::ostream& os) { os << text << "\n"; });
+  // The same document as to_json(), but the per-position vectors (T values per head) go straight
+  // to the file: as a JSON tree they were the largest allocation of a long analysis (about
+  // 0.9 GB at T = 16K for 144 heads).
+  std::string head = summary_json().dump(1);
+  head.resize(head.rfind('}'));  // reopen the object
+  while (!head.empty() && head.back() == '\n') head.pop_back();
+  write_file_atomic(path, [&](std::ostream& os) {
+    os << head;
+    auto vectors = [&](const char* key, const std::vector<NamedVectors>& named) {
+      os << ",\n \"" << key << "\": [";
+      for (size_t i = 0; i < named.size(); ++i) {
+        os << (i ? ",\n  {\"name\": " : "\n  {\"name\": ") << nlohmann::json(named[i].name).dump() << ", \"vectors\": [";
+        for (size_t k = 0; k < named[i].vectors.size(); ++k) {
+          if (k) os << ",\n   ";
+          write_nums(os, named[i].vectors[k]);
+        }
+        os << "]}";
+      }
+      os << "]";
+    };
+    vectors("head_vectors", head_vectors_);
+    vectors("layer_vectors", layer_vectors_);
+    os << "\n}\n";
+  });
 }
 
 void HeadTable::write_csv(const std::string& path) const {

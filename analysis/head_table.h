@@ -59,6 +59,8 @@ class HeadTable {
   void merge(const HeadTable& other, const std::string& prefix);
 
   nlohmann::json to_json() const;
+  // to_json() without the head and layer vectors (the per-position data, T values per head).
+  nlohmann::json summary_json() const;
   static HeadTable from_json(const nlohmann::json& j);
 
   void write_json(const std::string& path) const;  // atomically

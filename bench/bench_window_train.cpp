@@ -4,8 +4,12 @@
 // of a small model whose cost is dominated by attention at these lengths; each T interleaves
 // causal and window steps over `pairs` pairs. Full causal stops at max_full (its weights are
 // T^2/2 floats per head).
-// Then the same for the attention kernel alone (2 heads of 64, forward + backward).
-// Usage: bench_window_train [pairs=5] [window=256] [max_T=16384] [max_full=8192] [part=0|1|2]
+// Then the same for the attention kernel alone (2 heads of 64, forward + backward), and the
+// linear family's model step against T (issue 17: chunked parallel forms, cost linear in T),
+// each T's median beside the growth from the T before (2.0x per doubling is linear).
+// Usage: bench_window_train [pairs=5] [window=256] [max_T=16384] [max_full=8192] [part=0|1|2|3]
+//   (part 0: all, 1: model, 2: kernel, 3: linear family)
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -83,10 +87,10 @@ struct KernelCase {
 int main(int argc, char** argv) {
   auto arg = [&](int i, int def) { return argc > i ? std::atoi(argv[i]) : def; };
   const int pairs = arg(1, 5), w = arg(2, 256), max_T = arg(3, 16384), max_full = arg(4, 8192);
-  const int part = arg(5, 0);  // 0: both, 1: the model only, 2: the kernel only
+  const int part = arg(5, 0);  // 0: all, 1: the model only, 2: the kernel only, 3: linear family
   const std::string win = "window(size=" + std::to_string(w) + ")";
   std::printf("one training step, 1 layer, d_model 128, 2 heads; softmax vs %s\n", win.c_str());
-  for (int T = 1024; part != 2 && T <= max_T; T *= 2) {
+  for (int T = 1024; (part == 0 || part == 1) && T <= max_T; T *= 2) {
     Batch b = random_batch(T);
     auto wm = make_model(win, T);
     step(*wm, b);  // warm-up: first-touch of the buffers
@@ -103,8 +107,8 @@ int main(int argc, char** argv) {
                   bench::median(s), max_full);
     }
   }
-  std::printf("attention kernel alone (forward + backward), 2 heads of 64\n");
-  for (int T = 1024; part != 1 && T <= max_T; T *= 2) {
+  if (part == 0 || part == 2) std::printf("attention kernel alone (forward + backward), 2 heads of 64\n");
+  for (int T = 1024; (part == 0 || part == 2) && T <= max_T; T *= 2) {
     KernelCase wk(win, 2, T, 64);
     wk.run();
     const std::string label = "kernel T=" + std::to_string(T);
@@ -117,6 +121,25 @@ int main(int argc, char** argv) {
       std::vector<double> s;
       for (int p = 0; p < pairs; ++p) s.push_back(bench::seconds([&] { wk.run(); }));
       std::printf("%s: window median %.3f s\n", label.c_str(), bench::median(s));
+    }
+  }
+  if (part == 0 || part == 3)
+    std::printf("linear family, one training step of the same model (median of %d), growth per doubling of T\n", pairs);
+  for (const char* spec : {"linear", "retnet", "gla", "deltanet"}) {
+    if (part != 0 && part != 3) break;
+    double prev = 0;
+    for (int T = 1024; T <= max_T; T *= 2) {
+      Batch b = random_batch(T);
+      auto m = make_model(spec, T);
+      step(*m, b);
+      std::vector<double> s;
+      for (int p = 0; p < pairs; ++p) s.push_back(bench::seconds([&] { step(*m, b); }));
+      const double med = bench::median(s);
+      std::printf("%-9s T=%-5d median %.3f s (range %.3f-%.3f)", spec, T, med, *std::min_element(s.begin(), s.end()),
+                  *std::max_element(s.begin(), s.end()));
+      if (prev > 0) std::printf("  x%.2f", med / prev);
+      std::printf("\n");
+      prev = med;
     }
   }
   return 0;

@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 #include <cstdlib>
 #include <cstring>
+#include <strings.h>
 
 #include "core/tensor/error.h"
 
@@ -52,17 +53,31 @@ const OpenBlas& openblas() {
   return lib;
 }
 
-// OpenBLAS when it loads. Chosen by measurement on the 2-core development machine, whose
-// environment holds OpenBLAS to its AVX2 (Haswell) kernels: at 2 threads OpenBLAS ran 1024^3 at
-// 38-48 GFLOP/s against Eigen's 31-40 (the machine shared and loaded), at 1 thread Eigen's
-// AVX-512 kernels were ahead (61 vs 46); with its own kernel choice (Cooperlake) OpenBLAS is
-// ahead at any thread count (190 vs 135 GFLOP/s on one idle core).
+// OpenBLAS kernels that use AVX-512 (OpenBLAS's core names).
+bool avx512_core(const std::string& core) {
+  for (const char* c : {"skylakex", "cooperlake", "sapphirerapids"})
+    if (strcasecmp(core.c_str(), c) == 0) return true;
+  return false;
+}
+
+// Chosen by measurement on the 2-core development machine (AVX-512). OpenBLAS with its own
+// kernel choice (Cooperlake) beats Eigen at any thread count (190 vs 135 GFLOP/s on one idle
+// core). But that machine's environment pins OpenBLAS to its AVX2 Haswell kernels
+// (OPENBLAS_CORETYPE=Haswell), and then Eigen built with AVX-512 wins: 1024^3 SGEMM 258-269
+// against 197-203 GFLOP/s on 2 threads, model training 3.14x PyTorch against 2.84x, the forward
+// 1.61x against 1.43x (bench/bench_train.sh, 5 pairs each). So: OpenBLAS when it loads, unless
+// its kernels are narrower than Eigen's; ATTNLAB_GEMM=openblas|eigen overrides.
 GemmBackend choose_backend() {
   const char* env = std::getenv("ATTNLAB_GEMM");
   if (env && std::strcmp(env, "eigen") == 0) return GemmBackend::eigen;
   if (env && *env && std::strcmp(env, "openblas") != 0)
     throw Error(std::string("ATTNLAB_GEMM=") + env + ": expected openblas or eigen");
-  return openblas().sgemm ? GemmBackend::openblas : GemmBackend::eigen;
+  if (!openblas().sgemm) return GemmBackend::eigen;
+#if defined(__AVX512F__)
+  const bool forced = env && *env;
+  if (!forced && !avx512_core(openblas().core)) return GemmBackend::eigen;
+#endif
+  return GemmBackend::openblas;
 }
 
 using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;

@@ -7,7 +7,9 @@
 // - OpenBLAS, the OpenMP build (libopenblas0-openmp), loaded at the first call. It shares the
 //   project's OpenMP threads: it uses omp_get_max_threads() outside a parallel region and one
 //   thread inside one, so it never oversubscribes the cores.
-// - Eigen, when OpenBLAS is not installed or ATTNLAB_GEMM=eigen is set.
+// - Eigen, when OpenBLAS is not installed, when OpenBLAS runs AVX2 kernels where Eigen was built
+//   with AVX-512 (an environment pinning OPENBLAS_CORETYPE; measured in gemm.cpp), or when
+//   ATTNLAB_GEMM=eigen is set (ATTNLAB_GEMM=openblas forces OpenBLAS).
 // Each is deterministic for a given thread count: the work splits over rows and columns of C,
 // never over K, so every element sums its K products in a fixed order.
 #include <string>

@@ -131,6 +131,19 @@ TEST_CASE("HeadTable: JSON round trip, CSV, printing, bad lookups", "[analysis][
   t.write_json((dir / "t.json").string());
   std::ifstream jf(dir / "t.json");
   CHECK(HeadTable::from_json(nlohmann::json::parse(jf)).get("entropy", 0, 0) == 1.5);
+  // write_json streams the vectors: the file is the same document as to_json(), digits that
+  // read back to the same doubles, NaN as null.
+  t.set_head_vector("alpha", 0, 1, {1.0 / 3.0, std::nan(""), 1e-300, 2.0});
+  t.set_layer_vector("resid_norm", 0, {5.5, 0.1});
+  t.write_json((dir / "t2.json").string());
+  std::ifstream jf2(dir / "t2.json");
+  CHECK(nlohmann::json::parse(jf2) == t.to_json());
+  std::ifstream jf3(dir / "t2.json");
+  HeadTable back = HeadTable::from_json(nlohmann::json::parse(jf3));
+  CHECK(back.head_vector("alpha", 0, 1)[0] == 1.0 / 3.0);
+  CHECK(std::isnan(back.head_vector("alpha", 0, 1)[1]));
+  CHECK(back.head_vector("alpha", 0, 1)[2] == 1e-300);
+  CHECK(back.layer_vector("resid_norm", 0) == std::vector<double>{5.5, 0.1});
 
   std::ostringstream os;
   t.print(os);
