@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
   const int pairs = arg(1, 5), w = arg(2, 256), max_T = arg(3, 16384), max_full = arg(4, 8192);
   const int part = arg(5, 0);  // 0: all, 1: the model only, 2: the kernel only, 3: linear family
   const std::string win = "window(size=" + std::to_string(w) + ")";
-  std::printf("one training step, 1 layer, d_model 128, 2 heads; softmax vs %s\n", win.c_str());
+  if (part == 0 || part == 1)
+    std::printf("one training step, 1 layer, d_model 128, 2 heads; softmax vs %s\n", win.c_str());
   for (int T = 1024; (part == 0 || part == 1) && T <= max_T; T *= 2) {
     Batch b = random_batch(T);
     auto wm = make_model(win, T);

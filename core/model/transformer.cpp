@@ -159,6 +159,12 @@ void Transformer::run_trunk(bool keep_activations) {
   x0_.shape = {B, T, D};
   for (ForwardObserver* o : observers_) o->on_residual(-1, x0_);
   if (keep_activations) *infer_ws_ = BlockActs();  // training keeps its own per block
+  // An inference forward frees the last forward's final stream and its norm (recomputed at the
+  // end): two T x d buffers fewer alive through the blocks.
+  if (!keep_activations) {
+    xf_ = Tensor();
+    xf_norm_ = Tensor();
+  }
   // Inference hands the embeddings over to the residual stream rather than copying them.
   Tensor cur, next({B, T, D});
   if (keep_activations)
