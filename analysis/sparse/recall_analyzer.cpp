@@ -42,7 +42,14 @@ SparsityAnalyzer::SelectorSet SparsityAnalyzer::make_selectors() const {
   SelectorSet set;
   for (const std::string& s : specs_) {
     if (budgets_.empty()) set.push_back(make_selector(s));
-    for (const Budget& b : budgets_) set.push_back(make_selector(s, &b));
+    SparseSelector* first = nullptr;
+    for (const Budget& b : budgets_) {
+      set.push_back(make_selector(s, &b));
+      if (first)
+        set.back()->share_work(*first);  // selected right after `first` on every row
+      else
+        first = set.back().get();
+    }
   }
   return set;
 }

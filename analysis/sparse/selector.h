@@ -58,6 +58,10 @@ class SparseSelector {
   virtual void begin_chunk(int t0, int n, const float* const* rows) {}
   // Writes S_t (visible keys of query t, ascending) into `keys`; `row` is the normalized row.
   virtual void select(int t, const float* row, std::vector<int>& keys) = 0;
+  // `first` is the same pattern at another budget, run on the same heads and rows just before
+  // this one: a selector may reuse its work that does not depend on the budget (channel_topk's
+  // approximate scores, Quest's page bounds). It must still be right if `first` skipped a row.
+  virtual void share_work(SparseSelector& first) {}
 
  protected:
   HeadView v_;

@@ -284,8 +284,15 @@ class Quest : public SparseSelector {
   }
   std::string label() const override { return label_; }
 
+  void share_work(SparseSelector& first) override {
+    auto* q = dynamic_cast<Quest*>(&first);
+    src_ = q && q->page_ == page_ ? q : nullptr;
+  }
+
   void begin_head(const HeadView& v) override {
     v_ = v;
+    bounds_t_ = -1;
+    if (src_) return;  // the bounds come from src_ (same keys, same pages)
     const int np = (v.T + page_ - 1) / page_;
     // [Dh, pages]: a query's bounds for every page come from one pass down the channels, each
     // step vectorized over pages (the per-page sum still runs over channels in order).
@@ -325,9 +332,9 @@ class Quest : public SparseSelector {
         break;
     }
     pages = std::max(pages, 1);
-    bounds(v_.q + int64_t(t) * v_.Dh, cur);
+    const Eigen::ArrayXd& u = page_bounds(t);
     top_by_score(
-        cand_, pages - 1, [&](int p) { return u_[p]; }, top_);
+        cand_, pages - 1, [&](int p) { return u[p]; }, top_);
     keep_.assign(size_t(cur) + 1, 0);
     keep_[size_t(cur)] = 1;
     for (int p : top_) keep_[size_t(p)] = 1;
@@ -337,15 +344,24 @@ class Quest : public SparseSelector {
   }
 
  private:
-  // u_[p] = U(q, page p) = sum_d max(q_d m_pd, q_d M_pd) for pages p < n.
-  void bounds(const float* q, int n) {
+  // u[p] = U(q_t, page p) = sum_d max(q_d m_pd, q_d M_pd) for the pages p before t's own.
+  const Eigen::ArrayXd& page_bounds(int t) {
+    if (src_ && src_->bounds_t_ == t) return src_->u_;
+    if (src_) return src_->page_bounds(t);  // src_ skipped this row: fill its bounds now
+    if (bounds_t_ == t) return u_;
+    const float* q = v_.q + int64_t(t) * v_.Dh;
+    const int n = t / page_;
     u_.setZero(std::max(n, 1));
     for (int d = 0; d < v_.Dh; ++d) {
       const double qd = q[d];
       u_.head(n) += (qd * lo_.row(d).head(n).array()).max(qd * hi_.row(d).head(n).array());
     }
+    bounds_t_ = t;
+    return u_;
   }
 
+  Quest* src_ = nullptr;
+  int bounds_t_ = -1;
   int page_;
   Budget b_;
   std::string label_;
@@ -366,11 +382,17 @@ class ChannelTopK : public SparseSelector {
   }
   std::string label() const override { return label_; }
   bool needs_channels() const override { return true; }
+  void share_work(SparseSelector& first) override {
+    auto* c = dynamic_cast<ChannelTopK*>(&first);
+    src_ = c && c->group_ == group_ ? c : nullptr;
+  }
   void begin_head(const HeadView& v) override {
     v_ = v;
+    scored_t_ = -1;
     if (!v.channels || int(v.channels->size()) != v.Dh)
       throw Error("channel_topk needs a channel calibration of this head (" + std::to_string(v.Dh) +
                   " channels)");
+    if (src_) return;  // the scores come from src_ (same channels, same keys)
     const int C = std::max(1, v.Dh / group_);
     chan_.assign(v.channels->begin(), v.channels->begin() + C);
     // The calibrated channels of every key, one contiguous column per channel, so that a
@@ -382,16 +404,28 @@ class ChannelTopK : public SparseSelector {
   }
   void select(int t, const float*, std::vector<int>& keys) override {
     visible_keys(*v_.mask, t, cand_);
-    const float* q = v_.q + int64_t(t) * v_.Dh;
-    score_.setZero(t + 1);
-    for (int c = 0; c < int(chan_.size()); ++c)
-      score_ += double(q[chan_[size_t(c)]]) * kc_.col(c).head(t + 1);
+    const Eigen::ArrayXd& score = scores(t);
     top_by_score(
-        cand_, b_.row_keys(int(cand_.size()), kDefaultBlock), [&](int j) { return score_[j]; },
+        cand_, b_.row_keys(int(cand_.size()), kDefaultBlock), [&](int j) { return score[j]; },
         keys);
   }
 
  private:
+  // Query t's approximate score against keys 0..t.
+  const Eigen::ArrayXd& scores(int t) {
+    if (src_ && src_->scored_t_ == t) return src_->score_;
+    if (src_) return src_->scores(t);  // src_ skipped this row: fill its scores now
+    if (scored_t_ == t) return score_;
+    const float* q = v_.q + int64_t(t) * v_.Dh;
+    score_.setZero(t + 1);
+    for (int c = 0; c < int(chan_.size()); ++c)
+      score_ += double(q[chan_[size_t(c)]]) * kc_.col(c).head(t + 1);
+    scored_t_ = t;
+    return score_;
+  }
+
+  ChannelTopK* src_ = nullptr;
+  int scored_t_ = -1;
   int group_;
   Budget b_;
   std::string label_;

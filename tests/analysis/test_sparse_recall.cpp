@@ -265,3 +265,42 @@ TEST_CASE("sparse patterns and budgets: bad input is a clear error", "[analysis]
   ChannelCalibration cal(1, kH);
   CHECK_THROWS_WITH(cal.channels(0, 0), Catch::Contains("calibration"));
 }
+
+TEST_CASE("budgets of one pattern share their budget-free work and measure as if run alone",
+          "[analysis][sparse]") {
+  // channel_topk shares its approximate scores and Quest its page bounds across the budgets of
+  // one spec; every row must measure exactly as the same budget in an analyzer of its own.
+  const int T = 150;
+  Layer layer(T, "softmax+window(size=60,sinks=2)", 21), calib(80, "softmax", 40);
+  ChannelCalibration cal(1, kH);
+  cal.on_attention(calib.view());
+  for (const std::string spec : {"channel_topk(group=4)", "quest(page=8)"}) {
+    INFO(spec);
+    std::vector<Budget> budgets;
+    for (const char* b : {"16", "25%", "2b", "0.5"}) budgets.push_back(parse_budget(b));
+    SparsityAnalyzer together(1, kH, {spec}, budgets);
+    together.set_calibration(&cal);
+    const Rows all = run_engine(together, layer);
+    for (size_t i = 0; i < budgets.size(); ++i) {
+      SparsityAnalyzer alone(1, kH, {spec}, {budgets[i]});
+      alone.set_calibration(&cal);
+      const Rows one = run_engine(alone, layer);
+      for (int h = 0; h < kH; ++h)
+        for (int t = 0; t < T; ++t) {
+          const RowRecall& a = all[i][size_t(h)][size_t(t)];
+          const RowRecall& b = one[0][size_t(h)][size_t(t)];
+          REQUIRE(a.n_selected == b.n_selected);
+          REQUIRE(a.recall == b.recall);
+          REQUIRE(a.out_error == b.out_error);
+        }
+    }
+    // The budgets really differ: the largest keeps more keys than the smallest somewhere.
+    int64_t small = 0, large = 0;
+    for (int h = 0; h < kH; ++h)
+      for (int t = 0; t < T; ++t) {
+        small += all[0][size_t(h)][size_t(t)].n_selected;
+        large += all[3][size_t(h)][size_t(t)].n_selected;
+      }
+    CHECK(large > small);
+  }
+}
