@@ -36,8 +36,8 @@ void stream_selections(const SelectionRun& run, const std::vector<SparseSelector
 
   std::vector<std::vector<float>> est(size_t(lookback), std::vector<float>(size_t(T), 0.0f));
   if (lookback > 0)
-    run.attention->pattern(in, run.b, run.h, [&](int t, const float* row) {
-      if (t >= limit - lookback && t < limit)
+    run.attention->pattern_rows(in, run.b, run.h, limit - lookback, [&](int t, const float* row) {
+      if (t < limit)
         copy_row(t, row, est[size_t(t - (limit - lookback))].data());
     });
 

@@ -111,6 +111,13 @@ class Attention {
   // row, so analysis never needs T x T memory. For linear/recurrent variants this is the
   // equivalent causal matrix (e.g. phi(q_t).phi(k_j) / normaliser).
   virtual void pattern(const AttnInputs& in, int b, int h, const RowVisitor& visit) const = 0;
+  // Rows first..T-1 of pattern() only (vertical_slash estimates from the last rows); this
+  // default computes every row and skips the others, the score-based engine skips their tiles.
+  virtual void pattern_rows(const AttnInputs& in, int b, int h, int first, const RowVisitor& visit) const {
+    pattern(in, b, h, [&](int t, const float* row) {
+      if (t >= first) visit(t, row);
+    });
+  }
 
   // False when rows need not sum to 1 (sigmoid without normalization, relu, softmax1, ...);
   // analysis then also reports the raw row mass and uses proxy-normalized rows.

@@ -317,6 +317,10 @@ void ScoreAttention::backward(const AttnInputs& in, const float* dout, const Att
 }
 
 void ScoreAttention::pattern(const AttnInputs& in, int b, int h, const RowVisitor& visit) const {
+  pattern_rows(in, b, h, 0, visit);
+}
+
+void ScoreAttention::pattern_rows(const AttnInputs& in, int b, int h, int first, const RowVisitor& visit) const {
   check_attention_inputs(in, ctx_, "pattern");
   if (b < 0 || b >= in.shape.B || h < 0 || h >= in.shape.H)
     throw Error("attention pattern: (b=" + std::to_string(b) + ", h=" + std::to_string(h) +
@@ -329,7 +333,9 @@ void ScoreAttention::pattern(const AttnInputs& in, int b, int h, const RowVisito
   std::vector<float> row(size_t(T), 0.0f);
   // Smaller tiles made one at a time: analysis streams every head, so this call's memory must
   // stay a small multiple of T.
-  for (int t0 = 0; t0 < T; t0 += kPatternRows) {
+  // Tiles start at multiples of kPatternRows whatever `first` is, so a row's weights are the
+  // same numbers either way.
+  for (int t0 = std::max(0, first) / kPatternRows * kPatternRows; t0 < T; t0 += kPatternRows) {
     const Tile tile = make_tile(t0, std::min(T, t0 + kPatternRows));
     const int rows = tile.t1 - tile.t0, m = int(tile.keys.size());
     sc.A.resize(size_t(rows) * m);
@@ -338,6 +344,7 @@ void ScoreAttention::pattern(const AttnInputs& in, int b, int h, const RowVisito
     tile_weights(io, tile, in, prep, nullptr, sc, sc.A.data(), sc.sink_a.data());
     for (int i = 0; i < rows; ++i) {
       const float* a = sc.A.data() + size_t(i) * m;
+      if (tile.t0 + i < first) continue;
       for (int e = 0; e < m; ++e) row[size_t(tile.keys[size_t(e)])] = a[e];
       visit(tile.t0 + i, row.data());
       for (int e = 0; e < m; ++e) row[size_t(tile.keys[size_t(e)])] = 0.0f;

@@ -27,6 +27,7 @@ class ScoreAttention : public Attention {
   void forward(const AttnInputs& in, float* out) override;
   void backward(const AttnInputs& in, const float* dout, const AttnGrads& grads) override;
   void pattern(const AttnInputs& in, int b, int h, const RowVisitor& visit) const override;
+  void pattern_rows(const AttnInputs& in, int b, int h, int first, const RowVisitor& visit) const override;
   void forward_cached(const CachedAttnInputs& in, float* out) override;
   bool supports_cached_decoding() const override { return !length_dependent(); }
 

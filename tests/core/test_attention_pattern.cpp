@@ -64,3 +64,26 @@ TEST_CASE("masked keys get zero weight in every mask-taking variant", "[attentio
       });
   }
 }
+
+TEST_CASE("pattern_rows(first) streams exactly pattern()'s rows from first on", "[attention][pattern]") {
+  // T = 150 spans several of the score engine's pattern tiles; `first` inside one and on a
+  // boundary; the linear family takes the default (compute all, skip the early rows).
+  int n = 0;
+  for (const std::string spec : {"softmax", "softmax+window(size=40,sinks=2)", "fox", "linear(chunk=8)"}) {
+    INFO("spec " << spec);
+    test::AttnCase c = test::make_attn_case(1, 2, 150, 8, 16, 70 + n++);
+    auto a = test::build_variant(spec, c);
+    test::run_forward(*a, c);
+    for (int first : {0, 64, 100, 149}) {
+      std::vector<std::vector<float>> all, some;
+      a->pattern(c.inputs(), 0, 1, [&](int t, const float* row) { all.emplace_back(row, row + t + 1); });
+      int expect = first;
+      a->pattern_rows(c.inputs(), 0, 1, first, [&](int t, const float* row) {
+        REQUIRE(t == expect++);
+        some.emplace_back(row, row + t + 1);
+      });
+      REQUIRE(some.size() == size_t(150 - first));
+      for (size_t i = 0; i < some.size(); ++i) CHECK(some[i] == all[size_t(first) + i]);
+    }
+  }
+}
