@@ -74,8 +74,8 @@ GemmBackend choose_backend() {
     throw Error(std::string("ATTNLAB_GEMM=") + env + ": expected openblas or eigen");
   if (!openblas().sgemm) return GemmBackend::eigen;
 #if defined(__AVX512F__)
-  const bool forced = env && *env;
-  if (!forced && !avx512_core(openblas().core)) return GemmBackend::eigen;
+  const bool openblas_asked = env && std::strcmp(env, "openblas") == 0;
+  if (!openblas_asked && !avx512_core(openblas().core)) return GemmBackend::eigen;
 #endif
   return GemmBackend::openblas;
 }

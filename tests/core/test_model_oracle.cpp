@@ -137,15 +137,10 @@ TEST_CASE("model gradients match central finite differences", "[model][fd]") {
 TEST_CASE("a forward over more rows than one projection chunk equals shorter forwards", "[model]") {
   // The q/k/v and output projections run over 4096 rows at a time; B = 2, T = 2100 puts a chunk
   // boundary inside the second sequence. GQA repeats kv heads inside the chunked split.
-  ModelConfig c;
-  c.vocab_size = 40;
+  ModelConfig c = preset_config("llama-tiny");
   c.context = 2100;
-  c.d_model = 32;
-  c.n_layers = 2;
-  c.n_heads = 4;
-  c.n_kv_heads = 2;
-  c.d_ff = 48;
-  c.pos = PosEncoding::rope;
+  REQUIRE(c.n_kv_heads < c.n_heads);
+  REQUIRE(c.pos == PosEncoding::rope);
   Transformer m(c);
   m.init_weights(5);
   const int T = 2100, V = c.vocab_size;
