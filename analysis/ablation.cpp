@@ -72,7 +72,7 @@ void HeadAblation::calibrate(Transformer& model, const int32_t* tokens, int B, i
   recording_ = true;
   model.add_observer(this);
   try {
-    model.forward(tokens, B, T);
+    model.forward_without_logits(tokens, B, T);
   } catch (...) {
     model.remove_observer(this);
     recording_ = false;

@@ -65,7 +65,7 @@ AttentionAnalyzer::AttentionAnalyzer(int n_layers, int n_heads, MetricOptions op
   heads_.assign(size_t(L_) * H_, HeadStats(opt_));
   chance_.assign(size_t(L_), HeadStats(opt_));
   vnorm_sum_.resize(size_t(L_) * H_);
-  vnorm_n_.resize(size_t(L_) * H_);
+  vnorm_n_.resize(size_t(L_));
   resid_.resize(size_t(L_) + 1);
   specs_.resize(size_t(L_));
 }
@@ -95,7 +95,10 @@ void AttentionAnalyzer::on_attention(const LayerAttentionView& view) {
   mask.prepare(s.T);
   const bool normalized = view.attention->normalized_rows();
   const int B = rows_ >= 0 ? std::min(s.B, rows_) : s.B;
+  std::vector<int64_t>& vn = vnorm_n_[size_t(view.layer)];
+  if (vn.size() < size_t(s.T)) vn.resize(size_t(s.T), 0);
   for (int b = 0; b < B; ++b) {
+    for (int t = 0; t < s.T; ++t) ++vn[size_t(t)];
     HeadStats& chance = chance_[size_t(view.layer)];
     chance.begin_sequence(tokens_ ? tokens_ + int64_t(b) * s.T : nullptr, s.T, mask, true);
     for (int t = 0; t < s.T; ++t) chance.add_uniform_row(t);
@@ -112,17 +115,12 @@ void AttentionAnalyzer::on_attention(const LayerAttentionView& view) {
         hs.end_sequence();
         // Value-state norms ||v_t|| (Guo et al. value drain, REFERENCE 1.4).
         std::vector<double>& vs = vnorm_sum_[k];
-        std::vector<int64_t>& vn = vnorm_n_[k];
-        if (vs.size() < size_t(s.T)) {
-          vs.resize(size_t(s.T), 0.0);
-          vn.resize(size_t(s.T), 0);
-        }
+        if (vs.size() < size_t(s.T)) vs.resize(size_t(s.T), 0.0);
         const float* v = in.v + (int64_t(b) * s.H + h) * s.head_size();
         for (int t = 0; t < s.T; ++t) {
           double n2 = 0;
           for (int d = 0; d < s.Dh; ++d) n2 += double(v[int64_t(t) * s.Dh + d]) * v[int64_t(t) * s.Dh + d];
           vs[size_t(t)] += std::sqrt(n2);
-          ++vn[size_t(t)];
         }
       } catch (...) {
 #pragma omp critical(analyzer_failure)
@@ -311,7 +309,7 @@ HeadTable AttentionAnalyzer::table() const {
         t.set(name, l, h, value);
         if (auto ci = s.ci95.find(name); ci != s.ci95.end()) t.set_ci95(name, l, h, ci->second);
       }
-      std::vector<double> vn = position_means(vnorm_sum_[k], vnorm_n_[k]);
+      std::vector<double> vn = position_means(vnorm_sum_[k], vnorm_n_[size_t(l)]);
       t.set("value_norm1", l, h, vn.empty() ? 0.0 : vn[0]);
       // Value drain: the first position's ||v|| relative to the mean of the others.
       if (vn.size() > 1) t.set("value_norm1_ratio", l, h, first_to_rest_ratio(vn));

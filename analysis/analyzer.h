@@ -79,7 +79,7 @@ class AttentionAnalyzer : public ForwardObserver {
   // same tokens, i.e. every metric's chance level.
   std::vector<HeadStats> chance_;
   std::vector<std::vector<double>> vnorm_sum_;  // [L*H][T]
-  std::vector<std::vector<int64_t>> vnorm_n_;
+  std::vector<std::vector<int64_t>> vnorm_n_;   // [L][T]: every head of a layer sees the same rows
   std::vector<LayerResidualStats> resid_;       // [L + 1]
   std::vector<std::string> specs_;              // per layer, from the attention seen
   const int32_t* tokens_ = nullptr;

@@ -19,6 +19,17 @@ double quantile(std::vector<float> v, double q) {
   return v[i];
 }
 
+// Row scratch, one set per thread rather than per head: at T = 16K, 144 heads would hold
+// 16 bytes x T each between their rows.
+struct RowScratch {
+  std::vector<float> vis, cover;
+  std::vector<uint32_t> gini;
+};
+RowScratch& row_scratch() {
+  thread_local RowScratch s;
+  return s;
+}
+
 }  // namespace
 
 double pooled_median(std::vector<float> v) {
@@ -45,8 +56,7 @@ void HeadStats::begin_sequence(const int32_t* tokens, int T, const KeyMask& mask
   if (alpha_sum_.size() < size_t(T)) {
     alpha_sum_.resize(size_t(T), 0.0);
     alpha_vis_sum_.resize(size_t(T), 0.0);
-    sink_count_.resize(size_t(T), 0.0);
-    alpha_n_.resize(size_t(T), 0);
+    sink_count_.resize(size_t(T), 0);
   }
 }
 
@@ -54,8 +64,9 @@ void HeadStats::add_row(int t, const float* row) {
   if (t < 0 || t >= T_) throw Error("HeadStats: row " + std::to_string(t) + " outside the sequence");
   // Gather the visible keys; keep a full-length copy (masked keys 0) for position lookups.
   const int n = mask_.visible_count(t);
-  vis_.resize(size_t(t) + 1 + size_t(n));
-  float* full = vis_.data();
+  std::vector<float>& vis = row_scratch().vis;
+  vis.resize(size_t(t) + 1 + size_t(n));
+  float* full = vis.data();
   float* v = full + t + 1;
   int m = 0;
   for (int j = 0; j <= t; ++j) {
@@ -68,8 +79,9 @@ void HeadStats::add_row(int t, const float* row) {
 void HeadStats::add_uniform_row(int t) {
   if (t < 0 || t >= T_) throw Error("HeadStats: row " + std::to_string(t) + " outside the sequence");
   const int n = mask_.visible_count(t);
-  vis_.resize(size_t(t) + 1 + size_t(n));
-  float* full = vis_.data();
+  std::vector<float>& vis = row_scratch().vis;
+  vis.resize(size_t(t) + 1 + size_t(n));
+  float* full = vis.data();
   float* v = full + t + 1;
   for (int j = 0; j <= t; ++j) full[j] = mask_.visible(t, j) ? 1.0f / float(n) : 0.0f;
   std::fill(v, v + n, 1.0f / float(n));
@@ -104,7 +116,7 @@ void HeadStats::add_visible(int t, float* full, float* v, int n) {
     for (size_t i = 0; i < opt_.taus.size(); ++i) below_[i].add(count_below_uniform(v, n, opt_.taus[i]), n);
     if (n >= 2) {
       nent_.add(ent / std::log(double(n)));
-      const int k = coverage_k(v, n, opt_.cover_p, scratch_);
+      const int k = coverage_k(v, n, opt_.cover_p, row_scratch().cover);
       const double cov = double(k) / n;
       cov_.add(cov);
       if (n >= std::max(2, T_ / 8)) {
@@ -112,7 +124,7 @@ void HeadStats::add_visible(int t, float* full, float* v, int n) {
         span_n_ += 1, span_x_ += x, span_y_ += y, span_xx_ += x * x, span_xy_ += x * y;
       }
       cov_values_.push_back(float(cov));
-      const GiniStats g = row_gini(v, n, gini_scratch_);
+      const GiniStats g = row_gini(v, n, row_scratch().gini);
       gini_.add(g.gini);
       gini_free_.add(g.gini_free);
       hoyer_.add(hoyer(v, n));
@@ -144,9 +156,9 @@ void HeadStats::end_sequence() {
     const double alpha_vis = seen_by > 0 ? col / seen_by : 0.0;
     alpha_sum_[size_t(k)] += alpha;
     alpha_vis_sum_[size_t(k)] += alpha_vis;
-    sink_count_[size_t(k)] += alpha > opt_.sink_eps ? 1.0 : 0.0;
-    ++alpha_n_[size_t(k)];
+    sink_count_[size_t(k)] += alpha > opt_.sink_eps ? 1 : 0;
   }
+  lengths_.push_back(T_);
   for (int k = 0; k < kFirstKeys; ++k)
     first_alpha_.push_back(k < T_ ? float(col_sum_[size_t(k)] / double(T_ - k)) : std::numeric_limits<float>::quiet_NaN());
   alpha0_.add_sequence(col_sum_[0] / double(T_));
@@ -161,6 +173,7 @@ void HeadStats::end_sequence() {
     m->end_sequence();
   for (SequenceMean& m : below_) m.end_sequence();
   ++sequences_;
+  std::vector<double>().swap(col_sum_);
   T_ = 0;
   tokens_ = nullptr;
 }
@@ -168,13 +181,17 @@ void HeadStats::end_sequence() {
 HeadSummary HeadStats::summary() const {
   HeadSummary s;
   auto mean = [](double sum, int64_t n) { return n > 0 ? sum / double(n) : 0.0; };
+  // seen[k]: the sequences longer than k, i.e. those that had a position k.
+  std::vector<int64_t> seen(alpha_sum_.size() + 1, 0);
+  for (int T : lengths_) ++seen[size_t(T) - 1];
+  for (size_t k = seen.size() - 1; k-- > 0;) seen[k] += seen[k + 1];
   s.alpha.resize(alpha_sum_.size());
   s.alpha_visible.resize(alpha_sum_.size());
   s.sink_frac.resize(alpha_sum_.size());
   for (size_t k = 0; k < alpha_sum_.size(); ++k) {
-    s.alpha[k] = mean(alpha_sum_[k], alpha_n_[k]);
-    s.alpha_visible[k] = mean(alpha_vis_sum_[k], alpha_n_[k]);
-    s.sink_frac[k] = mean(sink_count_[k], alpha_n_[k]);
+    s.alpha[k] = mean(alpha_sum_[k], seen[k]);
+    s.alpha_visible[k] = mean(alpha_vis_sum_[k], seen[k]);
+    s.sink_frac[k] = mean(sink_count_[k], seen[k]);
   }
   auto take = [&](const std::string& name, const SequenceMean& m) {
     s.ci95[name] = m.ci95();

@@ -1,7 +1,9 @@
 #pragma once
 // Streaming per-head statistics over attention rows. One HeadStats per (layer, head) is fed the
 // rows of each sequence in turn (begin_sequence, add_row for t = 0..T-1, end_sequence); memory is
-// O(T) per head (plus one float per row for the coverage median), never T x T.
+// O(T) per head, never T x T: between sequences 20 bytes per position (alpha, alpha_visible,
+// sink counts) plus two floats per row (coverage median, row-mass quantiles); row scratch is
+// per thread, not per head.
 //
 // Every row is first restricted to its visible keys (KeyMask) and, for variants whose rows need
 // not sum to one, proxy-normalized (|a| / sum |a|, Gu et al.) after its raw mass is recorded.
@@ -106,15 +108,14 @@ class HeadStats {
   int T_ = 0;
   KeyMask mask_;
   bool normalized_ = true;
-  std::vector<double> col_sum_;
+  std::vector<double> col_sum_;  // released at end_sequence
   double seq_tl_dup_ = 0, seq_tl_ind_ = 0, seq_tl_den_ = 0;
   // log n_t, log k_p sums of the current sequence's span-growth fit
   double span_n_ = 0, span_x_ = 0, span_y_ = 0, span_xx_ = 0, span_xy_ = 0;
-  std::vector<float> vis_, scratch_;
-  std::vector<uint32_t> gini_scratch_;
-  // totals
-  std::vector<double> alpha_sum_, alpha_vis_sum_, sink_count_;
-  std::vector<int64_t> alpha_n_;
+  // totals; position k was seen by the sequences longer than k (lengths_)
+  std::vector<double> alpha_sum_, alpha_vis_sum_;
+  std::vector<uint32_t> sink_count_;
+  std::vector<int> lengths_;
   std::vector<float> first_alpha_;
   SequenceMean alpha0_, alpha0_vis_, sink0_;
   SequenceMean sink_mass_, sink_mass_raw_, ent_, nent_, cov_, gini_, gini_free_, hoyer_, prev_, row_mass_, empty_;

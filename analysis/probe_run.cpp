@@ -39,7 +39,7 @@ HeadTable analyze_sequences(Transformer& model, const std::vector<std::vector<in
       buf.insert(buf.end(), seqs[i + size_t(b)].begin(), seqs[i + size_t(b)].end());
     }
     an.set_tokens(buf.data(), B, T);
-    model.forward(buf.data(), B, T);
+    model.forward_without_logits(buf.data(), B, T);
   }
   HeadTable t = an.table();
   t.set_meta("T", std::to_string(T));

@@ -67,6 +67,8 @@ class CacheObserver : public ForwardObserver {
     }
   }
 
+  bool needs_block_input() const override { return wants("attn_in"); }
+
   void on_head_outputs(int layer, const AttnShape& s, float* heads) override {
     if (want_[size_t(layer)] && wants("z")) per_head("z", layer, s, heads);
   }

@@ -83,7 +83,7 @@ SparseEvalResult sparse_eval(Transformer& model, Task& task, const SparseEvalOpt
     task.seek(opt.batches);
     task.next(cb);
     Attached a(model, &cal);
-    model.forward(cb.tokens.data(), cb.B, cb.T);
+    model.forward_without_logits(cb.tokens.data(), cb.B, cb.T);
     rep.set_calibration(&cal);
   }
 

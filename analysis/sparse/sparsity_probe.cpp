@@ -27,7 +27,7 @@ void forward_all(Transformer& model, ForwardObserver& obs,
       buf.clear();
       for (int b = 0; b < B; ++b)
         buf.insert(buf.end(), seqs[i + size_t(b)].begin(), seqs[i + size_t(b)].end());
-      model.forward(buf.data(), B, T);
+      model.forward_without_logits(buf.data(), B, T);
     }
   } catch (...) {
     model.remove_observer(&obs);

@@ -119,6 +119,11 @@ class Attention {
     });
   }
 
+  // False when forward() and pattern() never read AttnInputs::x (pure q, k, v variants): an
+  // inference forward then keeps no [B, T, d_model] normalized input through attention and
+  // passes x = null.
+  virtual bool reads_input() const { return true; }
+
   // False when rows need not sum to 1 (sigmoid without normalization, relu, softmax1, ...);
   // analysis then also reports the raw row mass and uses proxy-normalized rows.
   virtual bool normalized_rows() const { return true; }

@@ -26,6 +26,7 @@ class Fox : public ScoreAttention {
         bias_({ctx.n_heads}),
         dbias_({ctx.n_heads}) {}
   std::string base_spec() const override { return "fox"; }
+  bool reads_input() const override { return true; }
   std::vector<Param> params() override {
     return {{"forget.weight", &w_, &dw_, true}, {"forget.bias", &bias_, &dbias_, false}};
   }

@@ -32,6 +32,7 @@ class LinearFamily : public Attention {
   void backward(const AttnInputs& in, const float* dout, const AttnGrads& grads) override;
   void pattern(const AttnInputs& in, int b, int h, const RowVisitor& visit) const override;
   bool normalized_rows() const override { return norm_ == Norm::sum; }
+  bool reads_input() const override { return false; }  // gated variants override this
 
  protected:
   // f = phi(x) for one head vector x (Dh); queries include any score scale.

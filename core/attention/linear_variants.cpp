@@ -136,6 +136,7 @@ class Gla : public ScaledIdentity {
   Gla(const AttnBuildContext& ctx, int chunk)
       : ScaledIdentity(ctx, Decay::channel, false, chunk, false), gate_(ctx.n_heads * ctx.head_dim, ctx.d_model) {}
   std::string spec() const override { return "gla(" + chunk_suffix().substr(1) + ")"; }
+  bool reads_input() const override { return true; }
   std::vector<Param> params() override {
     return {{"gate.weight", &gate_.w, &gate_.dw, true}, {"gate.bias", &gate_.b, &gate_.db, false}};
   }
@@ -185,6 +186,7 @@ class DeltaNet : public ScaledIdentity {
     return std::string(gated_ ? "gated_deltanet(" : "deltanet(") + chunk_suffix().substr(1) + ")";
   }
   bool normalized_rows() const override { return false; }
+  bool reads_input() const override { return true; }
   std::vector<Param> params() override {
     std::vector<Param> p = {{"beta.weight", &beta_.w, &beta_.dw, true},
                             {"beta.bias", &beta_.b, &beta_.db, false}};

@@ -30,6 +30,7 @@ class ScoreAttention : public Attention {
   void pattern_rows(const AttnInputs& in, int b, int h, int first, const RowVisitor& visit) const override;
   void forward_cached(const CachedAttnInputs& in, float* out) override;
   bool supports_cached_decoding() const override { return !length_dependent(); }
+  bool reads_input() const override { return false; }  // fox's gates override this
 
   const MaskSet& masks() const { return masks_; }
 

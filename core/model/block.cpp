@@ -20,6 +20,9 @@ constexpr int64_t kParallelFloats = 1 << 15;
 // stays small at long T (an inference forward at T = 16K would otherwise hold two more T x d
 // buffers); a training batch of up to this many rows keeps its one GEMM per projection.
 constexpr int kProjectionRows = 4096;
+// An inference forward's output projection and MLP run over this many rows at a time: their
+// [rows, d_ff] activations stay about 12 MB at d_ff = 3072.
+constexpr int kTailRows = 1024;
 
 // Rows r0 .. r0 + n of the flattened [B, T] in `src`, [n, nh, Dh] (a linear output), into
 // [B, H, T, Dh], repeating each of the nh heads H/nh times: grouped-query attention gives query
@@ -107,16 +110,21 @@ void Block::append_params(std::vector<Param>& ps) {
   w2_.append_params(ps, p + "mlp.w2");
 }
 
-void Block::project_qkv(Acts& a, const float* xn, int B, int T, int kv_heads) {
+void Block::project_qkv(Acts& a, const float* in, int B, int T, int kv_heads, bool normalize) {
   // One projection buffer in turn for q, k and v: each is dead once split into heads.
   const int N = B * T, rows = std::min(N, kProjectionRows);
   a.lin.resize({rows, H_ * Dh_});
+  if (normalize) a.xn_rows.resize({rows, D_});
   a.q.resize({B, H_, T, Dh_});
   a.k.resize({B, kv_heads, T, Dh_});
   a.v.resize({B, kv_heads, T, Dh_});
   for (int r0 = 0; r0 < N; r0 += rows) {
     const int n = std::min(rows, N - r0);
-    const float* x = xn + int64_t(r0) * D_;
+    const float* x = in + int64_t(r0) * D_;
+    if (normalize) {
+      attn_norm_.forward(a.xn_rows.ptr(), x, n);
+      x = a.xn_rows.ptr();
+    }
     wq_.forward(a.lin.ptr(), x, n);
     split_heads(a.q.ptr(), a.lin.ptr(), T, H_, H_, Dh_, r0, n);
     wk_.forward(a.lin.ptr(), x, n);
@@ -126,37 +134,19 @@ void Block::project_qkv(Acts& a, const float* xn, int B, int T, int kv_heads) {
   }
 }
 
-void Block::output_projection(const float* heads, Tensor& merged, float* out, int B, int T, bool keep) {
-  const int N = B * T;
-  // Training keeps every merged row for W_O's backward; inference merges a chunk at a time.
-  const int rows = keep ? N : std::min(N, kProjectionRows);
-  merged.resize({rows, H_ * Dh_});
-  for (int r0 = 0; r0 < N; r0 += rows) {
-    const int n = std::min(rows, N - r0);
-    merge_rows(merged.ptr(), heads, T, H_, Dh_, r0, n);
-    wo_.forward(out + int64_t(r0) * D_, merged.ptr(), n);
-  }
+void Block::rope_qk(Acts& a, int B, int T, int kv_heads, int first) {
+  if (cfg_.pos != PosEncoding::rope) return;
+  rope_apply(a.q.ptr(), B, H_, T, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style, false,
+             first);
+  rope_apply(a.k.ptr(), B, kv_heads, T, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
+             false, first);
 }
 
-void Block::attention_forward(Acts& a, float* out) {
-  project_qkv(a, a.xn1.ptr(), B_, T_, H_);  // kv heads repeated to H: variants never see GQA
-  if (cfg_.pos == PosEncoding::rope) {
-    rope_apply(a.q.ptr(), B_, H_, T_, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
-               false);
-    rope_apply(a.k.ptr(), B_, H_, T_, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
-               false);
-  }
-  AttnInputs in{{B_, H_, T_, Dh_}, a.q.ptr(), a.k.ptr(), a.v.ptr(), a.xn1.ptr(), keep_};
-  // Inference puts the heads in tmp (free until the MLP) and merges them into lin (dead by
-  // then); training keeps `heads` and `merged` for backward.
-  Tensor& heads = keep_ ? a.heads : a.tmp;
-  heads.resize({B_, H_, T_, Dh_});
-  attn_->forward(in, heads.ptr());
-  for (ForwardObserver* o : *observers_) {
-    o->on_attention({layer_, attn_.get(), &in});
-    o->on_head_outputs(layer_, in.shape, heads.ptr());
-  }
-  output_projection(heads.ptr(), keep_ ? a.merged : a.lin, out, B_, T_, keep_);
+void Block::output_projection(const float* heads, float* out) {
+  const int N = B_ * T_;
+  acts_.merged.resize({N, H_ * Dh_});
+  merge_rows(acts_.merged.ptr(), heads, T_, H_, Dh_, 0, N);
+  wo_.forward(out, acts_.merged.ptr(), N);
 }
 
 void Block::attention_backward(const float* dout, float* dxn) {
@@ -192,39 +182,32 @@ void Block::attention_backward(const float* dout, float* dxn) {
   for (int64_t i = 0; i < tmp.numel(); ++i) dxn[i] += tmp.data[i];
 }
 
-void Block::mlp_forward(Acts& a, const float* xn, float* out, int N, bool keep) {
-  const bool swiglu = cfg_.mlp == MlpKind::swiglu, tanh_gelu = cfg_.mlp == MlpKind::gelu_tanh;
-  if (keep) {  // backward reads h1, h3 and act
-    a.h1.resize({N, F_});
-    a.act.resize({N, F_});
-    w1_.forward(a.h1.ptr(), xn, N);
-    if (swiglu) {
-      a.h3.resize({N, F_});
-      w3_.forward(a.h3.ptr(), xn, N);
-      swiglu_forward(a.act.ptr(), a.h1.ptr(), a.h3.ptr(), a.act.numel());
-    } else {
-      gelu_forward(a.act.ptr(), a.h1.ptr(), a.act.numel(), tanh_gelu);
-    }
-    w2_.forward(out, a.act.ptr(), N);
-    return;
+void Block::mlp_forward(const float* xn, float* out, int N) {
+  Acts& a = acts_;
+  a.h1.resize({N, F_});
+  a.act.resize({N, F_});
+  w1_.forward(a.h1.ptr(), xn, N);
+  if (cfg_.mlp == MlpKind::swiglu) {
+    a.h3.resize({N, F_});
+    w3_.forward(a.h3.ptr(), xn, N);
+    swiglu_forward(a.act.ptr(), a.h1.ptr(), a.h3.ptr(), a.act.numel());
+  } else {
+    gelu_forward(a.act.ptr(), a.h1.ptr(), a.act.numel(), cfg_.mlp == MlpKind::gelu_tanh);
   }
-  // Inference: rows in chunks, so the d_ff-wide activations stay O(chunk x d_ff).
-  constexpr int kChunk = 512;
-  const int rows = std::min(N, kChunk);
-  a.h1.resize({rows, F_});
-  if (swiglu) a.h3.resize({rows, F_});
-  for (int r0 = 0; r0 < N; r0 += kChunk) {
-    const int n = std::min(kChunk, N - r0);
-    const float* x = xn + int64_t(r0) * D_;
-    w1_.forward(a.h1.ptr(), x, n);
-    if (swiglu) {
-      w3_.forward(a.h3.ptr(), x, n);
-      swiglu_forward(a.h1.ptr(), a.h1.ptr(), a.h3.ptr(), int64_t(n) * F_);
-    } else {
-      gelu_forward(a.h1.ptr(), a.h1.ptr(), int64_t(n) * F_, tanh_gelu);
-    }
-    w2_.forward(out + int64_t(r0) * D_, a.h1.ptr(), n);
+  w2_.forward(out, a.act.ptr(), N);
+}
+
+void Block::mlp_rows(Acts& a, const float* xn, float* out, int n) {
+  a.h1.resize({n, F_});
+  w1_.forward(a.h1.ptr(), xn, n);
+  if (cfg_.mlp == MlpKind::swiglu) {
+    a.h3.resize({n, F_});
+    w3_.forward(a.h3.ptr(), xn, n);
+    swiglu_forward(a.h1.ptr(), a.h1.ptr(), a.h3.ptr(), int64_t(n) * F_);
+  } else {
+    gelu_forward(a.h1.ptr(), a.h1.ptr(), int64_t(n) * F_, cfg_.mlp == MlpKind::gelu_tanh);
   }
+  w2_.forward(out, a.h1.ptr(), n);
 }
 
 void Block::mlp_backward(const float* dout, float* dxn) {
@@ -244,49 +227,99 @@ void Block::mlp_backward(const float* dout, float* dxn) {
   }
 }
 
-void Block::finish(const float* x, float* mid, float* y, int N, Acts& a, bool keep) {
+void Block::finish(const float* x, float* mid, float* y, int N) {
   const int64_t n = int64_t(N) * D_;
   for (int64_t i = 0; i < n; ++i) mid[i] += x[i];
   if (cfg_.mlp == MlpKind::none) {
-    if (mid != y) std::memcpy(y, mid, sizeof(float) * n);
+    std::memcpy(y, mid, sizeof(float) * n);
     return;
   }
   // Parallel residual: the MLP reads the block input, not the attention output.
   const float* mlp_in = cfg_.parallel_residual ? x : mid;
-  Tensor& xn2 = keep ? a.xn2 : a.xn1;  // inference: xn1 is dead once attention has run
-  xn2.resize({N, D_});
-  mlp_norm_.forward(xn2.ptr(), mlp_in, N);
-  a.tmp.resize({N, D_});
-  mlp_forward(a, xn2.ptr(), a.tmp.ptr(), N, keep);
-  for (int64_t i = 0; i < n; ++i) y[i] = mid[i] + a.tmp.data[size_t(i)];
+  acts_.xn2.resize({N, D_});
+  mlp_norm_.forward(acts_.xn2.ptr(), mlp_in, N);
+  acts_.tmp.resize({N, D_});
+  mlp_forward(acts_.xn2.ptr(), acts_.tmp.ptr(), N);
+  for (int64_t i = 0; i < n; ++i) y[i] = mid[i] + acts_.tmp.data[size_t(i)];
+}
+
+void Block::residual_tail(float* x, const float* heads, int B, int T, Acts& a) {
+  const int N = B * T, rows = std::min(N, kTailRows);
+  const bool mlp = cfg_.mlp != MlpKind::none;
+  a.lin.resize({rows, H_ * Dh_});
+  a.out_rows.resize({rows, D_});
+  if (mlp) a.xn_rows.resize({rows, D_});
+  for (int r0 = 0; r0 < N; r0 += rows) {
+    const int n = std::min(rows, N - r0);
+    const int64_t m = int64_t(n) * D_;
+    float* xr = x + int64_t(r0) * D_;
+    float* out = a.out_rows.ptr();
+    merge_rows(a.lin.ptr(), heads, T, H_, Dh_, r0, n);
+    wo_.forward(out, a.lin.ptr(), n);
+    // Parallel residual: the MLP reads the block input, so normalize before adding attention.
+    if (mlp && cfg_.parallel_residual) mlp_norm_.forward(a.xn_rows.ptr(), xr, n);
+    for (int64_t i = 0; i < m; ++i) xr[i] += out[i];
+    if (!mlp) continue;
+    if (!cfg_.parallel_residual) mlp_norm_.forward(a.xn_rows.ptr(), xr, n);
+    mlp_rows(a, a.xn_rows.ptr(), out, n);
+    for (int64_t i = 0; i < m; ++i) xr[i] += out[i];
+  }
 }
 
 void Block::forward(const float* x, float* y, int B, int T,
-                    const std::vector<ForwardObserver*>& observers, bool keep, Acts* ws) {
-  keep_ = keep;
+                    const std::vector<ForwardObserver*>& observers) {
+  keep_ = true;
   B_ = B;
   T_ = T;
-  observers_ = &observers;
-  if (!keep) acts_ = Acts();  // an inference forward keeps nothing here
-  Acts& a = keep || !ws ? acts_ : *ws;
+  Acts& a = acts_;
   const int N = B * T;
-  if (keep) {
-    a.x.resize({N, D_});
-    std::memcpy(a.x.ptr(), x, sizeof(float) * a.x.numel());
-  }
+  a.x.resize({N, D_});
+  std::memcpy(a.x.ptr(), x, sizeof(float) * a.x.numel());
   a.xn1.resize({N, D_});
   attn_norm_.forward(a.xn1.ptr(), x, N);
-  // The attention output goes where x + attention will live: `mid` in training, y in inference.
-  float* mid = y;
-  if (keep) {
-    a.mid.resize({N, D_});
-    mid = a.mid.ptr();
+  project_qkv(a, a.xn1.ptr(), B, T, H_);  // kv heads repeated to H: variants never see GQA
+  rope_qk(a, B, T, H_, 0);
+  AttnInputs in{{B, H_, T, Dh_}, a.q.ptr(), a.k.ptr(), a.v.ptr(), a.xn1.ptr(), true};
+  a.heads.resize({B, H_, T, Dh_});
+  attn_->forward(in, a.heads.ptr());
+  for (ForwardObserver* o : observers) {
+    o->on_attention({layer_, attn_.get(), &in});
+    o->on_head_outputs(layer_, in.shape, a.heads.ptr());
   }
-  attention_forward(a, mid);
-  finish(x, mid, y, N, a, keep);
+  a.mid.resize({N, D_});
+  output_projection(a.heads.ptr(), a.mid.ptr());
+  finish(x, a.mid.ptr(), y, N);
 }
 
-void Block::forward_cached(const float* x, float* y, int B, int n, int first, KVCacheLayer& kv,
+void Block::infer(float* x, int B, int T, const std::vector<ForwardObserver*>& observers, Acts& a) {
+  keep_ = false;
+  acts_ = Acts();  // an inference forward keeps nothing here
+  const int N = B * T;
+  // The normalized input is a whole [N, D] buffer only when someone reads it after the
+  // projections; otherwise it exists a chunk of rows at a time.
+  bool keep_xn = attn_->reads_input();
+  for (ForwardObserver* o : observers) keep_xn = keep_xn || o->needs_block_input();
+  if (keep_xn) {
+    a.xn1.resize({N, D_});
+    attn_norm_.forward(a.xn1.ptr(), x, N);
+    project_qkv(a, a.xn1.ptr(), B, T, H_);
+  } else {
+    a.xn1 = Tensor();
+    project_qkv(a, x, B, T, H_, true);
+  }
+  rope_qk(a, B, T, H_, 0);
+  AttnInputs in{{B, H_, T, Dh_}, a.q.ptr(), a.k.ptr(), a.v.ptr(), keep_xn ? a.xn1.ptr() : nullptr,
+                false};
+  a.heads.resize({B, H_, T, Dh_});
+  attn_->forward(in, a.heads.ptr());
+  for (ForwardObserver* o : observers) {
+    o->on_attention({layer_, attn_.get(), &in});
+    o->on_head_outputs(layer_, in.shape, a.heads.ptr());
+  }
+  residual_tail(x, a.heads.ptr(), B, T, a);
+}
+
+void Block::forward_cached(float* x, int B, int n, int first, KVCacheLayer& kv,
                            const KeySelector* select, Acts& a) {
   keep_ = false;  // the norms' statistics no longer belong to a training forward
   acts_ = Acts();
@@ -294,12 +327,7 @@ void Block::forward_cached(const float* x, float* y, int B, int n, int first, KV
   a.xn1.resize({N, D_});
   attn_norm_.forward(a.xn1.ptr(), x, N);
   project_qkv(a, a.xn1.ptr(), B, n, Hkv_);
-  if (cfg_.pos == PosEncoding::rope) {
-    rope_apply(a.q.ptr(), B, H_, n, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
-               false, first);
-    rope_apply(a.k.ptr(), B, Hkv_, n, Dh_, cfg_.rotary_dims(), cfg_.rope_theta, cfg_.rope_style,
-               false, first);
-  }
+  rope_qk(a, B, n, Hkv_, first);
   for (int b = 0; b < B; ++b)
     for (int g = 0; g < Hkv_; ++g) {
       const int64_t src = (int64_t(b) * Hkv_ + g) * n * Dh_;
@@ -321,10 +349,9 @@ void Block::forward_cached(const float* x, float* y, int B, int n, int first, KV
   in.x = a.xn1.ptr();
   in.state = &kv.state;
   in.select = select;
-  a.tmp.resize({B, H_, n, Dh_});
-  attn_->forward_cached(in, a.tmp.ptr());
-  output_projection(a.tmp.ptr(), a.lin, y, B, n, false);
-  finish(x, y, y, N, a, false);
+  a.heads.resize({B, H_, n, Dh_});
+  attn_->forward_cached(in, a.heads.ptr());
+  residual_tail(x, a.heads.ptr(), B, n, a);
 }
 
 void Block::backward(const float* dy, float* dx) {

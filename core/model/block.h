@@ -17,9 +17,11 @@ struct KVCacheLayer;
 
 // A block's activation buffers. A training forward fills the block's own (backward reads
 // them); an inference forward writes into a workspace the model shares between its blocks, so a
-// long sequence costs O(T x d) for the whole model, not per layer.
+// long sequence costs O(T x d) for the whole model, not per layer: q, k, v and the head outputs
+// (plus the normalized input when the variant or an observer reads it) and chunks of rows.
 struct BlockActs {
   Tensor x, xn1, lin, q, k, v, heads, merged, mid, xn2, h1, h3, act, tmp;
+  Tensor xn_rows, out_rows;  // inference: one chunk of normalized rows and of outputs
 };
 
 class Block {
@@ -30,15 +32,16 @@ class Block {
   void init(Rng& rng, float std, float residual_std);
   void append_params(std::vector<Param>& ps);
 
-  // y = block(x), x and y [B, T, D] (y must not alias x). Observers see attention and may edit
-  // head outputs. keep = false (inference) lets the attention variant skip its backward caches,
-  // writes every intermediate into `ws` and keeps nothing in the block.
+  // Training: y = block(x), x and y [B, T, D] (y must not alias x), keeping what backward needs.
+  // Observers see attention and may edit head outputs.
   void forward(const float* x, float* y, int B, int T,
-               const std::vector<ForwardObserver*>& observers, bool keep = true,
-               Acts* ws = nullptr);
-  // Cached decoding: x, y [B, n, D] are positions first..first+n-1; their keys and values join
-  // `kv` (rows first.. of each kv head) and attention reads every cached position.
-  void forward_cached(const float* x, float* y, int B, int n, int first, KVCacheLayer& kv,
+               const std::vector<ForwardObserver*>& observers);
+  // Inference: x = block(x) in place, [B, T, D]. The attention variant skips its backward
+  // caches, every intermediate goes into `ws` and the block keeps nothing.
+  void infer(float* x, int B, int T, const std::vector<ForwardObserver*>& observers, Acts& ws);
+  // Cached decoding, in place: x [B, n, D] holds positions first..first+n-1; their keys and
+  // values join `kv` (rows first.. of each kv head) and attention reads every cached position.
+  void forward_cached(float* x, int B, int n, int first, KVCacheLayer& kv,
                       const KeySelector* select, Acts& ws);
   // dx = dL/dx given dy = dL/dy; parameter gradients accumulate.
   void backward(const float* dy, float* dx);
@@ -51,17 +54,21 @@ class Block {
 
  private:
   // a.q [B, H, T, Dh], a.k and a.v [B, kv_heads, T, Dh] (kv_heads = H repeats GQA's kv heads,
-  // Hkv keeps them apart) from xn [B*T, D].
-  void project_qkv(Acts& a, const float* xn, int B, int T, int kv_heads);
-  // heads [B, H, T, Dh] -> out [N, D] through W_O (merging into `merged`, all N rows when
-  // `keep` for the backward, else a chunk at a time).
-  void output_projection(const float* heads, Tensor& merged, float* out, int B, int T, bool keep);
-  void attention_forward(Acts& a, float* out);  // reads a.xn1; out [N, D], before the residual
+  // Hkv keeps them apart) from the rows `in` [B*T, D]: normalized rows, or with `normalize`
+  // the block input, normalized a chunk at a time into a.xn_rows.
+  void project_qkv(Acts& a, const float* in, int B, int T, int kv_heads, bool normalize = false);
+  void rope_qk(Acts& a, int B, int T, int kv_heads, int first);
+  // Training: heads [B, H, T, Dh] -> out [N, D] through W_O, keeping every merged row.
+  void output_projection(const float* heads, float* out);
   void attention_backward(const float* dout, float* dxn);  // dxn overwritten
-  // Residual and MLP after attention: mid holds the attention output on entry and x + it on
-  // return; y = mid + mlp(...). mid may be y itself (inference).
-  void finish(const float* x, float* mid, float* y, int N, Acts& a, bool keep);
-  void mlp_forward(Acts& a, const float* xn, float* out, int N, bool keep);
+  // Training: residual and MLP after attention: mid holds the attention output on entry and
+  // x + it on return; y = mid + mlp(...).
+  void finish(const float* x, float* mid, float* y, int N);
+  // Inference: x += W_O heads and the MLP, a chunk of rows at a time (both are row-wise once
+  // attention has run), so no further [N, D] or [N, d_ff] buffer is needed.
+  void residual_tail(float* x, const float* heads, int B, int T, Acts& a);
+  void mlp_forward(const float* xn, float* out, int N);  // training: keeps h1, h3, act
+  void mlp_rows(Acts& a, const float* xn, float* out, int n);  // inference: a.h1 (a.h3) scratch
   void mlp_backward(const float* dout, float* dxn);
 
   const ModelConfig cfg_;
@@ -70,8 +77,7 @@ class Block {
   NormLayer attn_norm_, mlp_norm_;
   LinearLayer wq_, wk_, wv_, wo_, w1_, w2_, w3_;
   std::unique_ptr<Attention> attn_;
-  const std::vector<ForwardObserver*>* observers_ = nullptr;
-  bool keep_ = true;
+  bool keep_ = true;  // the last forward was a training forward
 
   int B_ = 0, T_ = 0;
   Acts acts_;  // of the last training forward

@@ -28,6 +28,10 @@ class ForwardObserver {
 
   // The residual stream [B, T, d_model] after block `layer` (layer = -1: the embeddings).
   virtual void on_residual(int layer, const Tensor& h) {}
+
+  // True when on_attention reads LayerAttentionView::inputs->x: an inference forward otherwise
+  // passes it only to variants that read it (Attention::reads_input).
+  virtual bool needs_block_input() const { return false; }
 };
 
 }  // namespace attnlab

@@ -106,7 +106,7 @@ static void check_length(int B, int T, int context) {
                 " tokens is longer than the model's context (" + std::to_string(context) + ")");
 }
 
-const Tensor& Transformer::forward(const int32_t* tokens, int B, int T, bool keep_activations) {
+void Transformer::embed(const int32_t* tokens, int B, int T) {
   if (config_.input_dim > 0)
     throw Error("this model reads continuous inputs (input_dim " +
                 std::to_string(config_.input_dim) + "), not tokens");
@@ -123,7 +123,17 @@ const Tensor& Transformer::forward(const int32_t* tokens, int B, int T, bool kee
   for (int n = 0; n < N; ++n)
     std::memcpy(x0_.ptr() + int64_t(n) * D, tok_emb_.ptr() + int64_t(tokens[n]) * D,
                 sizeof(float) * D);
+}
+
+void Transformer::forward_without_logits(const int32_t* tokens, int B, int T) {
+  embed(tokens, B, T);
+  run_trunk(false);
+}
+
+const Tensor& Transformer::forward(const int32_t* tokens, int B, int T, bool keep_activations) {
+  embed(tokens, B, T);
   run_trunk(keep_activations);
+  const int V = config_.vocab_size, D = config_.d_model, N = B * T;
   logits_.resize({B, T, V});
   const Tensor& head = config_.tied_embeddings ? tok_emb_ : lm_head_;
   linear_forward(logits_.ptr(), xf_norm_.ptr(), head.ptr(), nullptr, N, D, V);
@@ -159,23 +169,34 @@ void Transformer::run_trunk(bool keep_activations) {
   x0_.shape = {B, T, D};
   for (ForwardObserver* o : observers_) o->on_residual(-1, x0_);
   if (keep_activations) *infer_ws_ = BlockActs();  // training keeps its own per block
-  // An inference forward frees the last forward's final stream and its norm (recomputed at the
-  // end): two T x d buffers fewer alive through the blocks.
+  // An inference forward frees the last forward's final stream, its norm and its logits
+  // (recomputed at the end): nothing of the previous sequence stays alive through the blocks.
   if (!keep_activations) {
     xf_ = Tensor();
     xf_norm_ = Tensor();
+    logits_ = Tensor();
   }
-  // Inference hands the embeddings over to the residual stream rather than copying them.
-  Tensor cur, next({B, T, D});
-  if (keep_activations)
+  // Inference hands the embeddings over to the residual stream rather than copying them, and
+  // each block updates the stream in place.
+  Tensor cur, next;
+  if (keep_activations) {
     cur = x0_;
-  else
+    next.resize({B, T, D});
+  } else {
     cur = std::move(x0_);
+  }
   for (size_t l = 0; l < blocks_.size(); ++l) {
-    blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_, keep_activations, infer_ws_.get());
-    std::swap(cur, next);
+    if (keep_activations) {
+      blocks_[l]->forward(cur.ptr(), next.ptr(), B, T, observers_);
+      std::swap(cur, next);
+    } else {
+      blocks_[l]->infer(cur.ptr(), B, T, observers_, *infer_ws_);
+    }
     for (ForwardObserver* o : observers_) o->on_residual(int(l), cur);
   }
+  // The inference workspace (q, k, v, head outputs: four T x d buffers) is not kept between
+  // forwards: the logits and the observers' reports come after it.
+  if (!keep_activations) *infer_ws_ = BlockActs();
   xf_ = std::move(cur);
   final_norm(N);
 }
@@ -225,7 +246,7 @@ const Tensor& Transformer::forward_cached(const int32_t* tokens, int B, int n, K
   // A backward after this would read activations of another forward.
   targets_.clear();
   float_targets_.clear();
-  Tensor cur({N, D}), next({N, D});
+  Tensor cur({N, D});
   for (int b = 0; b < B; ++b)
     for (int t = 0; t < n; ++t) {
       float* row = cur.ptr() + (int64_t(b) * n + t) * D;
@@ -235,11 +256,9 @@ const Tensor& Transformer::forward_cached(const int32_t* tokens, int B, int n, K
         for (int d = 0; d < D; ++d) row[d] += p[d];
       }
     }
-  for (size_t l = 0; l < blocks_.size(); ++l) {
-    blocks_[l]->forward_cached(cur.ptr(), next.ptr(), B, n, first, cache.layer(int(l)),
-                               cache.selector(), *infer_ws_);
-    std::swap(cur, next);
-  }
+  for (size_t l = 0; l < blocks_.size(); ++l)
+    blocks_[l]->forward_cached(cur.ptr(), B, n, first, cache.layer(int(l)), cache.selector(),
+                               *infer_ws_);
   cache.advance(n);
   B_ = B;
   T_ = n;

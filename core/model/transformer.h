@@ -49,6 +49,9 @@ class Transformer {
   // With keep_activations the activations backward needs are kept; without, attention streams
   // its rows (O(T) memory per head), so long-context analysis never holds T x T.
   const Tensor& forward(const int32_t* tokens, int B, int T, bool keep_activations = false);
+  // An inference forward for its observers only (analysis): no logits, which at a large vocabulary
+  // would be the biggest buffer of a long sequence (T x vocab), and logits() is left empty.
+  void forward_without_logits(const int32_t* tokens, int B, int T);
 
   // Cached (incremental) decoding, core/model/kv_cache.h: runs tokens [B, n] at positions
   // cache.length() .. + n - 1, appends their keys and values to `cache` and returns their
@@ -99,6 +102,7 @@ class Transformer {
   std::map<std::string, Tensor> take_weights();
 
  private:
+  void embed(const int32_t* tokens, int B, int T);  // checks tokens and length; x0_ = embeddings
   void run_trunk(bool keep_activations);  // x0_ (+ positions) -> blocks -> final norm
   void final_norm(int N);                 // xf_ -> xf_norm_
   float mse_forward();

@@ -34,7 +34,7 @@ HeadTable analyse_probe_batch(Transformer& model, Task& task, const nlohmann::js
   an.set_tokens(batch.tokens.data(), rows, batch.T);
   model.add_observer(&an);
   try {
-    model.forward(batch.tokens.data(), rows, batch.T);
+    model.forward_without_logits(batch.tokens.data(), rows, batch.T);
   } catch (...) {
     model.remove_observer(&an);
     throw;
@@ -164,7 +164,7 @@ std::vector<AttentionMap> capture_attention_maps(Transformer& model, Task& task,
   cap.H = model.config().n_heads;
   model.add_observer(&cap);
   try {
-    model.forward(tokens.data(), 1, T);
+    model.forward_without_logits(tokens.data(), 1, T);
   } catch (...) {
     model.remove_observer(&cap);
     throw;

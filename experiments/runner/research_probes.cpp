@@ -77,7 +77,7 @@ void active_dormant_probe(Transformer& model, Task& task, const nlohmann::json& 
   st.set_tokens(b.tokens.data(), rows, b.T);
   model.add_observer(&st);
   try {
-    model.forward(b.tokens.data(), rows, b.T);
+    model.forward_without_logits(b.tokens.data(), rows, b.T);
   } catch (...) {
     model.remove_observer(&st);
     throw;

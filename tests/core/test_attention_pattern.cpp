@@ -87,3 +87,29 @@ TEST_CASE("pattern_rows(first) streams exactly pattern()'s rows from first on", 
     }
   }
 }
+
+TEST_CASE("a variant that says it does not read x computes the same without it", "[attention][pattern]") {
+  // An inference forward passes x = null to such variants (Block::infer frees the normalized
+  // input): their output and pattern must not change, and a variant reading x must say so.
+  int n = 0, without_x = 0;
+  for (const std::string& spec : test::all_test_specs()) {
+    INFO("spec " << spec);
+    test::AttnCase c = test::make_attn_case(1, 2, 9, 4, 5, 300 + n++);
+    auto a = test::build_variant(spec, c);
+    const std::vector<float> with = test::run_forward(*a, c);
+    if (a->reads_input()) continue;
+    ++without_x;
+    AttnInputs in = c.inputs();
+    in.x = nullptr;
+    std::vector<float> out(with.size());
+    a->forward(in, out.data());
+    CHECK(out == with);
+    for (int h = 0; h < 2; ++h) {
+      std::vector<std::vector<float>> rows_with, rows_without;
+      a->pattern(c.inputs(), 0, h, [&](int t, const float* r) { rows_with.emplace_back(r, r + t + 1); });
+      a->pattern(in, 0, h, [&](int t, const float* r) { rows_without.emplace_back(r, r + t + 1); });
+      CHECK(rows_with == rows_without);
+    }
+  }
+  CHECK(without_x > 10);  // the score engine and the plain linear family
+}

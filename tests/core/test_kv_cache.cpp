@@ -78,6 +78,49 @@ std::vector<float> decode_in_chunks(Transformer& m, const std::vector<int32_t>& 
 
 }  // namespace
 
+TEST_CASE("the in-place inference forward equals the training forward", "[model][kvcache]") {
+  // Block::infer updates the stream in place, normalizes for the projections a chunk of rows at a
+  // time and runs W_O and the MLP by rows; Block::forward (training) keeps every buffer. Every
+  // residual layout (sequential, GPT-2, parallel), no MLP, and variants that read the block input
+  // (fox, gated) and do not (softmax, window).
+  struct Case {
+    std::string attention;
+    int variant;
+    bool no_mlp;
+  };
+  for (const Case& k : {Case{"softmax", 0, false}, Case{"softmax", 1, false}, Case{"fox", 2, false},
+                        Case{"gated(mode=headwise)", 0, false}, Case{"softmax+window(size=5,sinks=1)", 1, true}}) {
+    INFO(k.attention << " variant " << k.variant << (k.no_mlp ? " no MLP" : ""));
+    ModelConfig c = small_config(k.attention, k.variant);
+    if (k.no_mlp) c.mlp = MlpKind::none;
+    Transformer m(c);
+    randomize(m, 21);
+    const int B = 2, T = 37, V = c.vocab_size;
+    Rng rng(3);
+    std::vector<int32_t> tokens(size_t(B) * T);
+    for (int32_t& t : tokens) t = int32_t(rng.below(V));
+    const std::vector<float> trained = m.forward(tokens.data(), B, T, true).data;
+    const std::vector<float> inferred = m.forward(tokens.data(), B, T).data;
+    CHECK(test::max_rel_error(inferred, trained, 1e-3) < 1e-5);
+    // Without logits: the observers see the same final stream, and no logits are left.
+    struct LastStream : ForwardObserver {
+      int last = 0;
+      std::vector<float> h;
+      void on_residual(int layer, const Tensor& t) override {
+        if (layer == last) h = t.data;
+      }
+    } seen;
+    seen.last = c.n_layers - 1;
+    m.add_observer(&seen);
+    m.forward(tokens.data(), B, T);
+    const std::vector<float> with_logits = seen.h;
+    m.forward_without_logits(tokens.data(), B, T);
+    m.remove_observer(&seen);
+    CHECK(seen.h == with_logits);
+    CHECK(m.logits().numel() == 0);
+  }
+}
+
 TEST_CASE("cached decoding equals the full forward at every position", "[kvcache]") {
   const std::vector<std::string> specs = {
       "softmax",
