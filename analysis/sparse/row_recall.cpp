@@ -18,6 +18,22 @@ using Vec = Eigen::Map<Eigen::VectorXd>;
 using ConstRows =
     Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 
+// o[d0 .. d0 + W) = sum over keys of a_j v_j[d0 .. d0 + W), in key order. The W sums stay in
+// registers across keys: accumulating into memory chains every key's stores to the next one's
+// loads.
+template <int W>
+void weighted_sum(const std::vector<int>& keys, const float* row, const double* v, int Dh, int d0,
+                  double* o) {
+  double acc[W] = {};
+  for (int j : keys) {
+    const double a = row[j];
+    const double* vj = v + int64_t(j) * Dh + d0;
+#pragma GCC unroll 32
+    for (int d = 0; d < W; ++d) acc[d] += a * vj[d];
+  }
+  for (int d = 0; d < W; ++d) o[d0 + d] = acc[d];
+}
+
 }  // namespace
 
 void RowRanker::set(int t, const float* row, const KeyMask& mask, const double* v, int Dh,
@@ -34,8 +50,10 @@ void RowRanker::set(int t, const float* row, const KeyMask& mask, const double* 
   n_visible_ = int(order_.size());
   ranked_ = std::clamp(max_selected, 0, n_visible_);
   const auto heavier = std::greater<uint64_t>();
-  if (ranked_ < n_visible_)
-    std::nth_element(order_.begin(), order_.begin() + ranked_, order_.end(), heavier);
+  if (ranked_ > 0 && ranked_ < n_visible_) {
+    const uint64_t kth = kth_largest(order_.data(), order_.size(), size_t(ranked_));
+    std::partition(order_.begin(), order_.end(), [&](uint64_t x) { return x >= kth; });
+  }
   std::sort(order_.begin(), order_.begin() + ranked_, heavier);
   rank_.assign(size_t(t) + 1, -1);
   prefix_.assign(size_t(ranked_) + 1, 0.0);
@@ -61,15 +79,17 @@ RowRecall RowRanker::measure(const std::vector<int>& keys) const {
   if (m > ranked_)
     throw std::logic_error("RowRanker::measure: a selection larger than set() was told");
   r.n_selected = m;
-  o_.assign(size_t(Dh_), 0.0);
-  Vec o(o_.data(), Dh_);
   int hits = 0;
   for (int j : keys) {
-    const double a = row_[j];
-    r.recall += a;
+    r.recall += row_[j];
     hits += rank_[size_t(j)] >= 0 && rank_[size_t(j)] < m;
-    o.noalias() += a * ConstVec(v_ + int64_t(j) * Dh_, Dh_);
   }
+  o_.resize(size_t(Dh_));
+  int d0 = 0;
+  for (; d0 + 32 <= Dh_; d0 += 32) weighted_sum<32>(keys, row_, v_, Dh_, d0, o_.data());
+  for (; d0 + 8 <= Dh_; d0 += 8) weighted_sum<8>(keys, row_, v_, Dh_, d0, o_.data());
+  for (; d0 < Dh_; ++d0) weighted_sum<1>(keys, row_, v_, Dh_, d0, o_.data());
+  Vec o(o_.data(), Dh_);
   r.oracle = prefix_[size_t(m)];
   r.efficiency = r.oracle > 0 ? r.recall / r.oracle : 1.0;
   r.set_recall = m > 0 ? double(hits) / m : 1.0;

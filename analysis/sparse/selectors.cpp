@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "analysis/sparse/selector.h"
 #include "core/attention/spec.h"
@@ -16,6 +17,11 @@ constexpr int kDefaultBlock = 64;  // MInference's kernel block; also converts b
 const double kInf = std::numeric_limits<double>::infinity();
 
 void visible_keys(const KeyMask& mask, int t, std::vector<int>& out) {
+  if (mask.causal_only()) {
+    out.resize(size_t(t) + 1);
+    std::iota(out.begin(), out.end(), 0);
+    return;
+  }
   out.clear();
   for (int j = 0; j <= t; ++j)
     if (mask.visible(t, j)) out.push_back(j);

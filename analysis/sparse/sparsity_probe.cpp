@@ -1,7 +1,9 @@
 // `--probe sparsity`: the recall engine (recall_analyzer.h) over the sink probe's inputs
 // (opt.source, opt.n_seqs x opt.T), every pattern of opt.sparse_patterns at every budget of
 // opt.sparse_budgets. channel_topk is calibrated on other sequences of the same source (the
-// input seed + 1000), so its recall tests whether Double Sparsity's channel ranking transfers.
+// input seed + 1000), so its recall tests whether Double Sparsity's channel ranking transfers;
+// as in DoubleSparse's config/offline_calibration.py they are cut into 512-token blocks (as many
+// tokens as the analysed sequences hold), which also keeps the calibration forward cheap.
 #include <algorithm>
 
 #include "analysis/probe_protocol.h"
@@ -36,6 +38,9 @@ void forward_all(Transformer& model, ForwardObserver& obs,
   model.remove_observer(&obs);
 }
 
+// DoubleSparse's offline calibration runs 512-token blocks.
+constexpr int kCalibrationBlock = 512;
+
 }  // namespace
 
 HeadTable sparsity_probe(Transformer& model, const VocabInfo& vocab, const ProbeOptions& opt) {
@@ -45,6 +50,8 @@ HeadTable sparsity_probe(Transformer& model, const VocabInfo& vocab, const Probe
   ChannelCalibration cal(cfg.n_layers, cfg.n_heads);
   ProbeOptions calib_opt = opt;
   calib_opt.seed = opt.seed + 1000;
+  calib_opt.T = std::min(opt.T, kCalibrationBlock);
+  calib_opt.n_seqs = opt.n_seqs * ((opt.T + calib_opt.T - 1) / calib_opt.T);
   if (an.needs_calibration()) {
     forward_all(model, cal, sink_probe_inputs(model, vocab, calib_opt).seqs, opt.batch);
     an.set_calibration(&cal);
@@ -70,7 +77,9 @@ HeadTable sparsity_probe(Transformer& model, const VocabInfo& vocab, const Probe
              opt.sparse_budgets.empty() ? "each pattern's own size" : opt.sparse_budgets);
   if (an.needs_calibration())
     t.set_meta("channel_calibration",
-               "other sequences of the same source (seed " + std::to_string(calib_opt.seed) + ")");
+               "other sequences of the same source (seed " + std::to_string(calib_opt.seed) + "), " +
+                   std::to_string(calib_opt.n_seqs) + " of " + std::to_string(calib_opt.T) +
+                   " tokens");
   return t;
 }
 

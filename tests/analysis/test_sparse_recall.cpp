@@ -1,6 +1,7 @@
 // The sparse-attention recall engine (analysis/sparse/): every pattern's per-row R, R*, set
 // recall and output error against a float64 PyTorch oracle that builds each mask explicitly
 // (tests/oracle/sparse_ref.py), plus the properties that hold for any input.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
@@ -8,9 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/sparse/recall_analyzer.h"
+#include "analysis/sparse/rank_key.h"
+#include "analysis/sparse/selector.h"
 #include "core/attention/attention.h"
 #include "core/io/safetensors.h"
 #include "core/tensor/error.h"
+#include "core/tensor/rng.h"
 #include "tests/test_support.h"
 
 using namespace attnlab;
@@ -302,5 +306,53 @@ TEST_CASE("budgets of one pattern share their budget-free work and measure as if
         large += all[3][size_t(h)][size_t(t)].n_selected;
       }
     CHECK(large > small);
+  }
+}
+
+TEST_CASE("top_by_score equals a full sort by (score desc, index asc)", "[analysis][sparse]") {
+  // Float scores rank by one packed integer, double scores by a threshold and their indices;
+  // both must equal the rule written out, with many ties, -0 against +0, candidates in any
+  // order and every k.
+  Rng rng(17);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int n = 1 + int(rng.below(trial % 2 ? 60 : 300));  // below and above kth_largest's cut-over
+    std::vector<int> cand(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) cand[size_t(i)] = 3 * i + int(rng.below(3));
+    if (trial % 3 == 0) std::reverse(cand.begin(), cand.end());
+    std::map<int, double> score;
+    for (int c : cand) {
+      const int level = int(rng.below(6));  // few distinct values: ties everywhere
+      score[c] = level == 0 ? (rng.below(2) ? -0.0 : 0.0) : double(level) - 2.5;
+    }
+    for (int k = 0; k <= n + 1; k += 1 + (n > 60 ? int(rng.below(20)) : 0)) {
+      std::vector<int> want = cand;
+      std::sort(want.begin(), want.end(), [&](int a, int b) {
+        return score[a] > score[b] || (score[a] == score[b] && a < b);
+      });
+      want.resize(size_t(std::clamp(k, 0, n)));
+      std::sort(want.begin(), want.end());
+      std::vector<int> by_double, by_float, c1 = cand, c2 = cand;
+      top_by_score(c1, k, [&](int j) { return score[j]; }, by_double);
+      top_by_score(c2, k, [&](int j) { return float(score[j]); }, by_float);
+      INFO("trial " << trial << " k " << k);
+      CHECK(by_double == want);
+      CHECK(by_float == want);
+    }
+  }
+}
+
+TEST_CASE("kth_largest equals nth_element on keys with shared bytes and repeats", "[analysis][sparse]") {
+  Rng rng(23);
+  for (int trial = 0; trial < 300; ++trial) {
+    const size_t n = 1 + size_t(rng.below(trial % 3 ? 2000 : 70));
+    std::vector<uint64_t> keys(n);
+    const uint64_t high = uint64_t(rng.below(1u << 20)) << 40;  // all keys agree on the top bytes
+    for (uint64_t& x : keys)
+      x = trial % 4 == 0 ? uint64_t(rng.below(5)) << 8 : high | (uint64_t(rng.below(1u << 30)) << (trial % 2 ? 0 : 10));
+    const size_t k = 1 + size_t(rng.below(uint32_t(n)));
+    std::vector<uint64_t> sorted = keys;
+    std::sort(sorted.begin(), sorted.end(), std::greater<uint64_t>());
+    INFO("trial " << trial << " n " << n << " k " << k);
+    CHECK(kth_largest(keys.data(), n, k) == sorted[k - 1]);
   }
 }
