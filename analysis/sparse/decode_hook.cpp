@@ -6,6 +6,7 @@
 
 #include "analysis/key_mask.h"
 #include "analysis/sparse/selector.h"
+#include "core/model/kv_cache.h"
 #include "core/tensor/error.h"
 
 namespace attnlab {
@@ -15,12 +16,11 @@ namespace {
 struct HookState {
   int prefill = 0, H = 0, context = 0;
   bool compress = false;                             // the kv schedule
-  std::vector<char> chosen;                          // [L*H]
+  KvKeptKeys kv;                                     // chosen heads; kv schedule: kept keys
   std::vector<std::unique_ptr<SparseSelector>> sel;  // [L*H], null where not chosen
   std::vector<std::vector<float>> q;                 // [L*H]: query rows seen, row t at t * Dh
   // [L*H]: the last lookback() prefill rows, each `context` long (vertical_slash's estimate).
   std::vector<std::vector<std::vector<float>>> est;
-  std::vector<std::vector<int>> kv_keys;  // [L*H]: the compressed cache (kv schedule)
   std::vector<KeyMask> masks;             // [L]
   const ChannelCalibration* calibration = nullptr;
   std::vector<float> row;
@@ -44,7 +44,8 @@ void decoder_row(const KeySelectQuery& q, int length, std::vector<float>& row) {
 KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, SparsePhase phase,
                                int prefill, const std::vector<HeadRef>& heads,
                                const std::vector<std::string>& layer_specs, int n_heads,
-                               int context, const ChannelCalibration* calibration) {
+                               int context, const ChannelCalibration* calibration,
+                               std::shared_ptr<const KvKeptKeys>* kept) {
   if (prefill < 1) throw Error("sparse decode: the prefill length must be >= 1");
   if (phase == SparsePhase::prefill)
     throw Error(
@@ -56,12 +57,15 @@ KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, Sp
   st->H = n_heads;
   st->context = context;
   st->compress = phase == SparsePhase::kv;
+  st->kv.n_heads = n_heads;
+  st->kv.prefill = prefill;
+  if (kept) *kept = std::shared_ptr<const KvKeptKeys>(st, &st->kv);
   st->calibration = calibration;
-  st->chosen.assign(size_t(L) * n_heads, 0);
+  st->kv.chosen.assign(size_t(L) * n_heads, 0);
   st->sel.resize(size_t(L) * n_heads);
   st->q.resize(size_t(L) * n_heads);
   st->est.resize(size_t(L) * n_heads);
-  st->kv_keys.resize(size_t(L) * n_heads);
+  st->kv.keys.resize(size_t(L) * n_heads);
   for (const std::string& s : layer_specs) {
     st->masks.push_back(KeyMask::from_spec(s));
     st->masks.back().prepare(context);
@@ -70,7 +74,7 @@ KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, Sp
     if (r.layer < 0 || r.layer >= L || r.head < 0 || r.head >= n_heads)
       throw Error("sparse decode: head " + r.str() + " does not exist");
     const size_t i = size_t(r.layer) * n_heads + r.head;
-    st->chosen[i] = 1;
+    st->kv.chosen[i] = 1;
     st->sel[i] = make_selector(spec, budget);
     if (st->compress && (st->sel[i]->query_block(false) > 1 || st->sel[i]->lookback() > 0))
       throw Error("sparse decode: the kv schedule runs per-row patterns only; " +
@@ -83,7 +87,7 @@ KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, Sp
   }
   return [st](const KeySelectQuery& q, std::vector<int>& keep) {
     const size_t i = size_t(q.layer) * st->H + q.h;
-    const bool chosen = i < st->chosen.size() && st->chosen[i];
+    const bool chosen = i < st->kv.chosen.size() && st->kv.chosen[i];
     auto keep_all = [&] { keep.insert(keep.end(), q.keys, q.keys + q.n); };
     if (!chosen) return keep_all();
     if (q.b != 0) throw Error("sparse decode: batch size 1 only");
@@ -93,7 +97,7 @@ KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, Sp
       decoder_row(q, st->context, est[size_t(q.t - est_from)]);
     if (st->compress && q.t >= st->prefill) {
       // Keys dropped at the end of the prefill stay dropped.
-      const std::vector<int>& kept = st->kv_keys[i];
+      const std::vector<int>& kept = st->kv.keys[i];
       for (int c = 0; c < q.n; ++c)
         if (q.keys[c] >= st->prefill || std::binary_search(kept.begin(), kept.end(), q.keys[c]))
           keep.push_back(q.keys[c]);
@@ -122,12 +126,43 @@ KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, Sp
     s.select(q.t, r, st->keys);
     if (st->compress) {
       // The selection is the cache kept from here on; the prefill's own last row stays dense.
-      st->kv_keys[i] = st->keys;
-      std::sort(st->kv_keys[i].begin(), st->kv_keys[i].end());
+      st->kv.keys[i] = st->keys;
+      std::sort(st->kv.keys[i].begin(), st->kv.keys[i].end());
       return keep_all();
     }
     keep.insert(keep.end(), st->keys.begin(), st->keys.end());
   };
+}
+
+size_t compress_kv_cache(KVCache& cache, const KvKeptKeys& kept) {
+  if (cache.batch() != 1) throw Error("KV compression: batch size 1 only");
+  const int length = cache.length(), H = kept.n_heads, rep = H / cache.kv_heads();
+  if (length < kept.prefill)
+    throw Error("KV compression: run the " + std::to_string(kept.prefill) +
+                "-token prefill through the hook first (the cache holds " + std::to_string(length) +
+                ")");
+  const size_t before = cache.bytes();
+  cache.compact([&](int layer, int, int g) {
+    std::vector<char> keep(size_t(length), 0);
+    for (int j = kept.prefill; j < length; ++j) keep[size_t(j)] = 1;  // decoded since
+    for (int h = g * rep; h < (g + 1) * rep; ++h) {
+      const size_t i = size_t(layer) * H + h;
+      if (!kept.chosen[i]) {
+        std::fill(keep.begin(), keep.end(), 1);
+        break;
+      }
+      if (kept.keys[i].empty())
+        throw Error("KV compression: head L" + std::to_string(layer) + "H" + std::to_string(h) +
+                    " kept nothing; was the prefill run through the hook?");
+      for (int j : kept.keys[i]) keep[size_t(j)] = 1;
+    }
+    std::vector<int> positions;
+    for (int j = 0; j < length; ++j)
+      if (keep[size_t(j)]) positions.push_back(j);
+    return positions;
+  });
+  cache.set_selector({});
+  return before - cache.bytes();
 }
 
 }  // namespace attnlab

@@ -10,6 +10,9 @@
 //           row sees only those plus the keys decoded since (SnapKV-style; per-row patterns
 //           only, since a block pattern pools queries the cache does not keep)
 // The prefill schedule has nothing to do during decoding and is refused.
+// compress_kv_cache then makes the kv schedule's compression real: the dropped keys leave the
+// cache for good (KVCache::compact) and later tokens decode dense over what is left.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,11 +24,28 @@
 
 namespace attnlab {
 
+class KVCache;
+
+// What a kv-schedule hook records at the end of the prefill.
+struct KvKeptKeys {
+  int n_heads = 0, prefill = 0;
+  std::vector<char> chosen;            // [L*H]: heads the pattern replaces
+  std::vector<std::vector<int>> keys;  // [L*H]: the positions a chosen head keeps, ascending
+};
+
 // layer_specs: each layer's attention spec (its mask modifiers decide the visible keys);
 // context: the longest sequence the hook will see; calibration: for channel_topk (else null).
 KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, SparsePhase phase,
                                int prefill, const std::vector<HeadRef>& heads,
                                const std::vector<std::string>& layer_specs, int n_heads,
-                               int context, const ChannelCalibration* calibration = nullptr);
+                               int context, const ChannelCalibration* calibration = nullptr,
+                               std::shared_ptr<const KvKeptKeys>* kept = nullptr);
+
+// After the prefill has run through a kv-schedule hook (`kept` from sparse_decode_hook): frees
+// from `cache` every key the chosen heads dropped and removes the hook. A kv head keeps the
+// union of its query heads' sets (every key for a head not chosen) and every position decoded
+// after the prefill; with one query head per kv head the decode that follows is exactly the kv
+// schedule. Batch 1. Returns the bytes freed.
+size_t compress_kv_cache(KVCache& cache, const KvKeptKeys& kept);
 
 }  // namespace attnlab

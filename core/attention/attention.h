@@ -80,7 +80,8 @@ struct CachedAttnInputs {
   int B = 1, H = 1, Hkv = 1, Dh = 1;
   int T = 1;      // positions with keys: cached ones plus the new ones
   int first = 0;  // first new position; q, x and out hold positions first..T-1
-  int capacity = 1;
+  int capacity = 1;       // rows of k and v per kv head
+  int max_positions = 1;  // the cache's capacity in positions (= capacity until compacted)
   const float* q = nullptr;  // [B, H, T - first, Dh]
   // [B, Hkv, capacity, Dh], rows 0..T-1 filled; query head h reads kv head h / (H / Hkv)
   const float* k = nullptr;
@@ -90,6 +91,9 @@ struct CachedAttnInputs {
   // first call of a sequence, kept by the cache between calls.
   std::vector<double>* state = nullptr;
   const KeySelector* select = nullptr;  // null: dense
+  // A compacted cache (KVCache::compact): [B * Hkv] lists, the position of each stored row of k
+  // and v (ascending; capacity then counts rows). Null: row j holds position j.
+  const std::vector<std::vector<int>>* positions = nullptr;
   int n_new() const { return T - first; }
 };
 

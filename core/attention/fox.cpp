@@ -60,11 +60,11 @@ class Fox : public ScoreAttention {
       }
     return c;
   }
-  // *in.state holds the running sums c [B, H, capacity] (double, as prepare() accumulates) of
-  // the cached positions; the new ones extend it.
+  // *in.state holds the running sums c [B, H, max_positions] (double, as prepare() accumulates)
+  // of the cached positions; the new ones extend it.
   std::vector<float> prepare_cached(const CachedAttnInputs& in) const override {
     if (!in.x || !in.state) throw Error("attention fox: cached decoding needs x and a state");
-    const int B = in.B, H = in.H, T = in.T, cap = in.capacity;
+    const int B = in.B, H = in.H, T = in.T, cap = in.max_positions;
     std::vector<double>& st = *in.state;
     if (st.size() != size_t(B) * H * cap) {
       if (in.first != 0) throw Error("attention fox: the cached decoding state was lost");

@@ -354,7 +354,8 @@ void ScoreAttention::pattern_rows(const AttnInputs& in, int b, int h, int first,
 
 void ScoreAttention::forward_cached(const CachedAttnInputs& in, float* out) {
   if (in.H != ctx_.n_heads || in.Dh != ctx_.head_dim || in.Hkv < 1 || in.H % in.Hkv != 0 ||
-      in.first < 0 || in.first >= in.T || in.T > in.capacity || in.B < 1)
+      in.first < 0 || in.first >= in.T || (!in.positions && in.T > in.capacity) || in.B < 1 ||
+      (in.positions && int(in.positions->size()) != in.B * in.Hkv))
     throw Error("cached attention: bad call (B=" + std::to_string(in.B) +
                 ", H=" + std::to_string(in.H) + ", Hkv=" + std::to_string(in.Hkv) +
                 ", Dh=" + std::to_string(in.Dh) + ", positions " + std::to_string(in.first) + ".." +
@@ -372,6 +373,9 @@ void ScoreAttention::forward_cached(const CachedAttnInputs& in, float* out) {
   const std::vector<Tile> tiles = make_tiles(in.first, in.T, nullptr);
   AttnInputs qv{{B, H, n, Dh}, in.q, in.q, in.q, in.x, false};  // sink_logit reads q rows
   const KeySelector* select = in.select && *in.select ? in.select : nullptr;
+  if (select && in.positions)
+    throw Error("cached attention: a key selector reads keys by position, which a compacted KV "
+                "cache no longer stores; compaction replaces the selector");
 #pragma omp parallel if (!select && int64_t(B) * H * n * in.T * Dh > (1 << 16))
   {
     Scratch sc;
@@ -381,13 +385,31 @@ void ScoreAttention::forward_cached(const CachedAttnInputs& in, float* out) {
         const int64_t qoff = (int64_t(b) * H + h) * n * Dh;
         const int64_t kvoff = (int64_t(b) * in.Hkv + h / rep) * in.capacity * Dh;
         const HeadIO io{b, h, in.T, in.first, in.q + qoff, in.k + kvoff, in.v + kvoff};
-        for (const Tile& tile : tiles) {
-          const size_t rows = size_t(tile.t1 - tile.t0);
-          sc.A.resize(rows * tile.keys.size());
+        // A compacted cache: a tile sees the stored positions among its keys, read by row.
+        const std::vector<int>* stored =
+            in.positions ? &(*in.positions)[size_t(b) * in.Hkv + h / rep] : nullptr;
+        Tile kept;
+        std::vector<int> rows_of_kept;
+        for (const Tile& full : tiles) {
+          const Tile* tile = &full;
+          if (stored) {
+            kept.t0 = full.t0;
+            kept.t1 = full.t1;
+            kept.keys.clear();
+            rows_of_kept.clear();
+            for (size_t r = 0; r < stored->size(); ++r)
+              if (std::binary_search(full.keys.begin(), full.keys.end(), (*stored)[r])) {
+                kept.keys.push_back((*stored)[r]);
+                rows_of_kept.push_back(int(r));
+              }
+            tile = &kept;
+          }
+          const size_t rows = size_t(tile->t1 - tile->t0);
+          sc.A.resize(rows * tile->keys.size());
           sc.sink_a.resize(rows);
-          gather(io.k, io.v, tile.keys, Dh, sc);
-          tile_weights(io, tile, qv, prep, select, sc, sc.A.data(), sc.sink_a.data());
-          tile_output(io, tile, sc.A.data(), sc.sink_a.data(), sc, out + qoff);
+          gather(io.k, io.v, stored ? rows_of_kept : tile->keys, Dh, sc);
+          tile_weights(io, *tile, qv, prep, select, sc, sc.A.data(), sc.sink_a.data());
+          tile_output(io, *tile, sc.A.data(), sc.sink_a.data(), sc, out + qoff);
         }
       }
   }

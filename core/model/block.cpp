@@ -330,10 +330,14 @@ void Block::forward_cached(float* x, int B, int n, int first, KVCacheLayer& kv,
   rope_qk(a, B, n, Hkv_, first);
   for (int b = 0; b < B; ++b)
     for (int g = 0; g < Hkv_; ++g) {
-      const int64_t src = (int64_t(b) * Hkv_ + g) * n * Dh_;
-      const int64_t dst = ((int64_t(b) * Hkv_ + g) * cap + first) * Dh_;
+      const int bg = b * Hkv_ + g, row = kv.next_row(bg, first);
+      if (row + n > cap) throw Error("cached decoding: the KV cache has no room for the new keys");
+      const int64_t src = int64_t(bg) * n * Dh_;
+      const int64_t dst = (int64_t(bg) * cap + row) * Dh_;
       std::memcpy(kv.k.data() + dst, a.k.ptr() + src, sizeof(float) * n * Dh_);
       std::memcpy(kv.v.data() + dst, a.v.ptr() + src, sizeof(float) * n * Dh_);
+      if (!kv.positions.empty())
+        for (int i = 0; i < n; ++i) kv.positions[size_t(bg)].push_back(first + i);
     }
   CachedAttnInputs in;
   in.B = B;
@@ -343,12 +347,14 @@ void Block::forward_cached(float* x, int B, int n, int first, KVCacheLayer& kv,
   in.T = T;
   in.first = first;
   in.capacity = cap;
+  in.max_positions = kv.max_positions;
   in.q = a.q.ptr();
   in.k = kv.k.data();
   in.v = kv.v.data();
   in.x = a.xn1.ptr();
   in.state = &kv.state;
   in.select = select;
+  in.positions = kv.positions.empty() ? nullptr : &kv.positions;
   a.heads.resize({B, H_, n, Dh_});
   attn_->forward_cached(in, a.heads.ptr());
   residual_tail(x, a.heads.ptr(), B, n, a);

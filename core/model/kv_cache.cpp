@@ -1,5 +1,6 @@
 #include "core/model/kv_cache.h"
 
+#include <algorithm>
 #include <string>
 
 #include "core/tensor/error.h"
@@ -19,6 +20,7 @@ KVCache::KVCache(const ModelConfig& cfg, int batch, int capacity)
   layers_.resize(size_t(cfg.n_layers));
   for (KVCacheLayer& l : layers_) {
     l.capacity = capacity_;
+    l.max_positions = capacity_;
     l.k.assign(n, 0.0f);
     l.v.assign(n, 0.0f);
   }
@@ -26,7 +28,62 @@ KVCache::KVCache(const ModelConfig& cfg, int batch, int capacity)
 
 void KVCache::clear() {
   length_ = 0;
-  for (KVCacheLayer& l : layers_) l.state.clear();
+  for (KVCacheLayer& l : layers_) {
+    l.state.clear();
+    if (!l.positions.empty()) {  // a compacted cache grows back to its full size
+      l.positions.clear();
+      l.capacity = capacity_;
+      l.k.assign(size_t(B_) * Hkv_ * capacity_ * Dh_, 0.0f);
+      l.v.assign(l.k.size(), 0.0f);
+    }
+  }
+}
+
+void KVCache::compact(const KeepFn& keep) {
+  const int heads = B_ * Hkv_;
+  for (int li = 0; li < n_layers(); ++li) {
+    KVCacheLayer& l = layers_[size_t(li)];
+    std::vector<std::vector<int>> pos(static_cast<size_t>(heads)), rows(static_cast<size_t>(heads));
+    size_t longest = 0;
+    for (int bg = 0; bg < heads; ++bg) {
+      pos[size_t(bg)] = keep(li, bg / Hkv_, bg % Hkv_);
+      const std::vector<int>& p = pos[size_t(bg)];
+      for (size_t i = 0; i < p.size(); ++i) {
+        // Where position p[i] is stored now.
+        int row = p[i];
+        if (!l.positions.empty()) {
+          const std::vector<int>& old = l.positions[size_t(bg)];
+          auto it = std::lower_bound(old.begin(), old.end(), p[i]);
+          row = it != old.end() && *it == p[i] ? int(it - old.begin()) : -1;
+        }
+        if (p[i] < 0 || p[i] >= length_ || row < 0 || (i > 0 && p[i] <= p[i - 1]))
+          throw Error("KV cache compact: layer " + std::to_string(li) + " kv head " +
+                      std::to_string(bg % Hkv_) + ": position " + std::to_string(p[i]) +
+                      " is not cached or the positions are not ascending");
+        rows[size_t(bg)].push_back(row);
+      }
+      longest = std::max(longest, p.size());
+    }
+    const int cap = int(longest) + (capacity_ - length_);
+    std::vector<float> k(size_t(heads) * cap * Dh_), v(k.size());
+    for (int bg = 0; bg < heads; ++bg)
+      for (size_t i = 0; i < rows[size_t(bg)].size(); ++i) {
+        const int64_t src = (int64_t(bg) * l.capacity + rows[size_t(bg)][i]) * Dh_;
+        const int64_t dst = (int64_t(bg) * cap + int64_t(i)) * Dh_;
+        std::copy_n(l.k.data() + src, Dh_, k.data() + dst);
+        std::copy_n(l.v.data() + src, Dh_, v.data() + dst);
+      }
+    l.k = std::move(k);
+    l.v = std::move(v);
+    l.capacity = cap;
+    l.positions = std::move(pos);
+  }
+}
+
+size_t KVCache::bytes() const {
+  size_t n = 0;
+  for (const KVCacheLayer& l : layers_) n += (l.k.size() + l.v.size()) * sizeof(float);
+  return n;
 }
 
 }  // namespace attnlab

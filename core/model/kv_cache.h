@@ -15,7 +15,11 @@
 // Sparse decoding: set_selector() installs a KeySelector (core/attention/attention.h) that every
 // score-based head calls for every new query row, with the query, the cached keys and the row's
 // candidate keys and scores; the keys it leaves out are hidden for that row only (the cache
-// keeps them). For a schedule that drops keys for good, the selector remembers what it dropped.
+// keeps them). For a schedule that drops keys for good, the selector remembers what it dropped,
+// and compact() then frees them: each kv head keeps only the positions it is given, stored
+// densely with their positions recorded, and the buffers shrink to what is kept plus room for the
+// positions still to come.
+#include <functional>
 #include <vector>
 
 #include "core/attention/attention.h"
@@ -23,12 +27,20 @@
 
 namespace attnlab {
 
-// One layer's cache: keys/values [B, Hkv, capacity, Dh] (rows 0..length-1 filled, after RoPE)
-// and the variant's own decoding state.
+// One layer's cache: keys/values [B, Hkv, capacity, Dh] (after RoPE) and the variant's own
+// decoding state. Before compact(), row j of every head holds position j (rows 0..length-1
+// filled); after it, head (b, g) holds positions[b * Hkv + g].size() rows, row i at position
+// positions[b * Hkv + g][i] (ascending), and `capacity` counts rows, not positions.
 struct KVCacheLayer {
-  int capacity = 0;
+  int capacity = 0;       // rows per kv head
+  int max_positions = 0;  // the cache's capacity in positions
   std::vector<float> k, v;
   std::vector<double> state;
+  std::vector<std::vector<int>> positions;  // empty until compact()
+  // The row that position `length` (the next one) goes to in head bg = b * Hkv + g.
+  int next_row(int bg, int length) const {
+    return positions.empty() ? length : int(positions[size_t(bg)].size());
+  }
 };
 
 class KVCache {
@@ -40,6 +52,13 @@ class KVCache {
   int capacity() const { return capacity_; }
   int length() const { return length_; }  // positions cached so far
   void clear();                           // forget every position (memory stays allocated)
+
+  // Keeps, in every layer and kv head, only the cached positions keep(layer, b, g) returns
+  // (ascending, each < length()) and frees the rest for good; later positions append as usual.
+  // Throws on a position that is not cached.
+  using KeepFn = std::function<std::vector<int>(int layer, int b, int g)>;
+  void compact(const KeepFn& keep);
+  size_t bytes() const;  // the keys' and values' buffers
 
   void set_selector(KeySelector select) { select_ = std::move(select); }
   const KeySelector* selector() const { return select_ ? &select_ : nullptr; }

@@ -224,6 +224,30 @@ TEST_CASE("decode and kv schedules in one pass equal a real KV-cached decode wit
     }
   }
   const auto all = parse_head_selection("all", 2, 4);
+  for (const std::string spec : {"topk(k=6)", "window(size=4,sinks=1)", "quest(k=8,page=4)"}) {
+    // The kv schedule with the dropped keys freed: after the prefill, compress_kv_cache compacts
+    // every head to what it kept, and the hook-free decode over that cache gives the one-pass
+    // schedule's logits from a smaller cache.
+    INFO(spec << " compacted");
+    SparseReplacement rep(spec, nullptr, SparsePhase::kv, Tp, all, 2, 4);
+    const std::vector<float> one_pass = logits_with(*m, &rep, x, 1, T);
+    KVCache cache(m->config());
+    std::shared_ptr<const KvKeptKeys> kept;
+    cache.set_selector(sparse_decode_hook(spec, nullptr, SparsePhase::kv, Tp, all, specs, 4,
+                                          m->config().context, nullptr, &kept));
+    m->forward_cached(x.data(), 1, Tp, cache);
+    const size_t full = cache.bytes();
+    const size_t freed = compress_kv_cache(cache, *kept);
+    CHECK(freed > 0);
+    CHECK(cache.bytes() == full - freed);
+    CHECK(cache.selector() == nullptr);
+    for (int t = Tp; t < T; ++t) {
+      const Tensor& step = m->forward_cached(x.data() + t, 1, 1, cache);
+      INFO("step " << t);
+      CHECK(max_abs_diff(step.ptr(), one_pass.data() + int64_t(t) * V, size_t(V)) < 1e-5);
+    }
+    CHECK_THROWS_WITH(m->forward_cached(x.data(), 1, 48 - T + 1, cache), Catch::Contains("context"));
+  }
   CHECK_THROWS_WITH(
       sparse_decode_hook("vertical_slash", nullptr, SparsePhase::kv, Tp, all, specs, 4, 48),
       Catch::Contains("per-row patterns only"));

@@ -78,6 +78,51 @@ std::vector<float> decode_in_chunks(Transformer& m, const std::vector<int32_t>& 
 
 }  // namespace
 
+TEST_CASE("a compacted KV cache decodes from the positions it keeps", "[kvcache]") {
+  // Keeping every cached position goes through the compacted path (rows read by their recorded
+  // positions) and must still equal the full forward; dropping keys shrinks the buffers; bad
+  // positions are refused. GQA, a window mask and fox's position-indexed gates included.
+  for (const std::string attention : {"softmax", "softmax+window(size=6,sinks=2)", "fox"}) {
+    for (int variant : {0, 2}) {
+      INFO(attention << " variant " << variant);
+      ModelConfig c = small_config(attention, variant);
+      Transformer m(c);
+      randomize(m, 5);
+      const int T = 30, Tp = 17, V = c.vocab_size;
+      Rng rng(8);
+      std::vector<int32_t> tokens(static_cast<size_t>(T));
+      for (int32_t& t : tokens) t = int32_t(rng.below(V));
+      const std::vector<float> full = m.forward(tokens.data(), 1, T).data;
+      KVCache cache(c, 1, 40);
+      m.forward_cached(tokens.data(), 1, Tp, cache);
+      const size_t before = cache.bytes();
+      cache.compact([&](int, int, int) {
+        std::vector<int> all(static_cast<size_t>(Tp));
+        std::iota(all.begin(), all.end(), 0);
+        return all;
+      });
+      CHECK(cache.bytes() == before);  // all kept: rows for Tp positions plus the 23 to come
+      for (int t = Tp; t < T; t += 4) {
+        const int n = std::min(4, T - t);
+        const Tensor& l = m.forward_cached(tokens.data() + t, 1, n, cache);
+        const std::vector<float> want(full.begin() + int64_t(t) * V, full.begin() + int64_t(t + n) * V);
+        CHECK(test::max_rel_error(l.data, want, 1e-3) < 1e-5);
+      }
+      // Keep a few positions: the buffers shrink to them plus the room still needed.
+      cache.compact([&](int layer, int, int g) { return std::vector<int>{0, 3 + g, 20 + layer}; });
+      CHECK(cache.bytes() == before * size_t(3 + 40 - T) / 40);
+      const Tensor& next = m.forward_cached(tokens.data(), 1, 1, cache);  // decodes on
+      CHECK(next.numel() == V);
+      CHECK_THROWS_WITH(cache.compact([](int, int, int) { return std::vector<int>{5}; }),
+                        Contains("not cached"));
+      CHECK_THROWS_WITH(cache.compact([](int, int, int) { return std::vector<int>{3, 0}; }),
+                        Contains("not ascending"));
+      cache.clear();
+      CHECK(cache.bytes() == before);
+    }
+  }
+}
+
 TEST_CASE("the in-place inference forward equals the training forward", "[model][kvcache]") {
   // Block::infer updates the stream in place, normalizes for the projections a chunk of rows at a
   // time and runs W_O and the MLP by rows; Block::forward (training) keeps every buffer. Every
