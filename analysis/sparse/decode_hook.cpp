@@ -7,6 +7,7 @@
 #include "analysis/key_mask.h"
 #include "analysis/sparse/selector.h"
 #include "core/model/kv_cache.h"
+#include "core/model/transformer.h"
 #include "core/tensor/error.h"
 
 namespace attnlab {
@@ -163,6 +164,36 @@ size_t compress_kv_cache(KVCache& cache, const KvKeptKeys& kept) {
   });
   cache.set_selector({});
   return before - cache.bytes();
+}
+
+CompressedGeneration generate_with_compressed_kv(Transformer& model,
+                                                 const std::vector<int32_t>& prompt,
+                                                 const SampleOptions& opts, const std::string& spec,
+                                                 const Budget* budget,
+                                                 const std::vector<HeadRef>& heads) {
+  const ModelConfig& cfg = model.config();
+  if (prompt.empty() || int(prompt.size()) > cfg.context)
+    throw Error("KV-compressed generation: the prompt must hold 1 to " +
+                std::to_string(cfg.context) + " tokens (the context), not " +
+                std::to_string(prompt.size()));
+  std::vector<std::string> layer_specs;
+  for (int l = 0; l < cfg.n_layers; ++l) layer_specs.push_back(model.attention(l).spec());
+  const int prefill = int(prompt.size());
+  const int capacity = std::min(cfg.context, prefill + std::max(opts.max_new, 1));
+  KVCache cache(cfg, 1, capacity);
+  std::shared_ptr<const KvKeptKeys> kept;
+  cache.set_selector(sparse_decode_hook(spec, budget, SparsePhase::kv, prefill, heads,
+                                        layer_specs, cfg.n_heads, capacity, nullptr, &kept));
+  CompressedGeneration out;
+  DecodeHooks hooks;
+  hooks.cache = &cache;
+  hooks.after_prefill = [&](KVCache& c) {
+    out.kv_bytes_full = c.bytes();
+    compress_kv_cache(c, *kept);
+    out.kv_bytes_kept = c.bytes();
+  };
+  out.tokens = generate(model, prompt, opts, hooks);
+  return out;
 }
 
 }  // namespace attnlab

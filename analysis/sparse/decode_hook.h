@@ -25,6 +25,8 @@
 namespace attnlab {
 
 class KVCache;
+class Transformer;
+struct SampleOptions;
 
 // What a kv-schedule hook records at the end of the prefill.
 struct KvKeptKeys {
@@ -47,5 +49,20 @@ KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, Sp
 // after the prefill; with one query head per kv head the decode that follows is exactly the kv
 // schedule. Batch 1. Returns the bytes freed.
 size_t compress_kv_cache(KVCache& cache, const KvKeptKeys& kept);
+
+// generate() with the KV cache compressed at the end of the prompt (SnapKV-style): the prompt is
+// prefilled through a kv-schedule hook of `spec` (per-row patterns; budget may be null) on
+// `heads`, every key the pattern drops from a head is freed, and the new tokens decode over what
+// is left. The cache holds the prompt plus max_new positions (at most the context).
+struct CompressedGeneration {
+  std::vector<int32_t> tokens;  // the generated ones
+  size_t kv_bytes_full = 0;     // the cache after the prompt
+  size_t kv_bytes_kept = 0;     // after compression
+};
+CompressedGeneration generate_with_compressed_kv(Transformer& model,
+                                                 const std::vector<int32_t>& prompt,
+                                                 const SampleOptions& opts, const std::string& spec,
+                                                 const Budget* budget,
+                                                 const std::vector<HeadRef>& heads);
 
 }  // namespace attnlab

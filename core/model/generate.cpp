@@ -41,7 +41,7 @@ int sample_token(const float* logits, int V, const SampleOptions& opts, Rng& rng
 }  // namespace
 
 std::vector<int32_t> generate(Transformer& model, const std::vector<int32_t>& prompt,
-                              const SampleOptions& opts) {
+                              const SampleOptions& opts, const DecodeHooks& hooks) {
   const int ctx = model.config().context, V = model.config().vocab_size;
   if (prompt.empty()) throw Error("generate: the prompt is empty (give at least a BOS token)");
   if (int(prompt.size()) > ctx)
@@ -49,6 +49,9 @@ std::vector<int32_t> generate(Transformer& model, const std::vector<int32_t>& pr
                 " tokens is longer than the model's context (" + std::to_string(ctx) + ")");
   Rng rng(opts.seed);
   std::vector<int32_t> seq = prompt;
+  if (hooks.cache && !model.supports_cached_decoding())
+    throw Error("generate: this model cannot decode incrementally (a variant without cached "
+                "decoding, or observers attached), so it cannot use the given KV cache");
   if (!model.supports_cached_decoding()) {
     // Variants without incremental decoding (the linear family, diff) or attached observers:
     // recompute the whole sequence for each new token.
@@ -59,8 +62,10 @@ std::vector<int32_t> generate(Transformer& model, const std::vector<int32_t>& pr
       seq.push_back(next);
     }
   } else {
-    KVCache cache(model.config());
+    KVCache own(model.config());
+    KVCache& cache = hooks.cache ? *hooks.cache : own;
     const Tensor* logits = &model.forward_cached(seq.data(), 1, int(seq.size()), cache);
+    if (hooks.after_prefill) hooks.after_prefill(cache);
     for (int i = 0; i < opts.max_new && int(seq.size()) < ctx; ++i) {
       const int64_t last = logits->shape[1] - 1;
       int next = sample_token(logits->ptr() + last * V, V, opts, rng);

@@ -12,6 +12,7 @@
 //   read_in.weight [D, input_dim] / read_out.weight [1, D] (+ .bias): continuous models only,
 //   which have no tok_emb or lm_head
 // Linear weights are [out, in] as in PyTorch; RoPE pairs follow config.rope_style.
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -135,7 +136,14 @@ struct SampleOptions {
   uint64_t seed = 0;
   int stop_token = -1;
 };
+// Optional parts of cached decoding: the cache to decode into (its key selector applies) and a
+// call once the prompt is prefilled (KV compression, analysis/sparse/decode_hook.h). Given a
+// cache, a model that cannot decode incrementally is an error instead of the recompute path.
+struct DecodeHooks {
+  KVCache* cache = nullptr;
+  std::function<void(KVCache&)> after_prefill;
+};
 std::vector<int32_t> generate(Transformer& model, const std::vector<int32_t>& prompt,
-                              const SampleOptions& opts);
+                              const SampleOptions& opts, const DecodeHooks& hooks = {});
 
 }  // namespace attnlab

@@ -4,6 +4,7 @@
 // in one teacher-forced pass equal a token-by-token decode that recomputes each prefix (nothing
 // after row t is read) and a real KV-cached decode with the same selector; eval's paired
 // differences vanish at full budget.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <memory>
@@ -257,4 +258,37 @@ TEST_CASE("decode and kv schedules in one pass equal a real KV-cached decode wit
   CHECK_THROWS_WITH(
       sparse_decode_hook("topk", nullptr, SparsePhase::prefill, Tp, all, specs, 4, 48),
       Catch::Contains("decode or kv"));
+}
+
+TEST_CASE("KV-compressed generation decodes what the one-pass kv schedule predicts",
+          "[analysis][sparse][kvcache]") {
+  auto m = model();
+  const int Tp = 20, V = 16;
+  const std::vector<int32_t> prompt = tokens(1, Tp, 11);
+  SampleOptions so;
+  so.max_new = 12;  // greedy
+  const auto all = parse_head_selection("all", 2, 4);
+  // A pattern that keeps every prompt key frees nothing and generates what generate() does.
+  const CompressedGeneration same =
+      generate_with_compressed_kv(*m, prompt, so, "topk(k=1000)", nullptr, all);
+  CHECK(same.tokens == generate(*m, prompt, so));
+  CHECK(same.kv_bytes_kept == same.kv_bytes_full);
+  const CompressedGeneration g = generate_with_compressed_kv(*m, prompt, so, "topk(k=6)", nullptr, all);
+  REQUIRE(g.tokens.size() == size_t(so.max_new));
+  CHECK(g.kv_bytes_kept < g.kv_bytes_full);
+  // Teacher-forced on what it generated, the one-pass kv schedule's argmax is each next token.
+  std::vector<int32_t> seq = prompt;
+  seq.insert(seq.end(), g.tokens.begin(), g.tokens.end());
+  SparseReplacement rep("topk(k=6)", nullptr, SparsePhase::kv, Tp, all, 2, 4);
+  const std::vector<float> logits = logits_with(*m, &rep, seq, 1, int(seq.size()));
+  for (size_t i = 0; i < g.tokens.size(); ++i) {
+    const float* row = logits.data() + (int64_t(Tp) - 1 + int64_t(i)) * V;
+    INFO("token " << i);
+    CHECK(int32_t(std::max_element(row, row + V) - row) == g.tokens[i]);
+  }
+  CHECK_THROWS_WITH(
+      generate_with_compressed_kv(*m, prompt, so, "block_topk(block=4)", nullptr, all),
+      Catch::Contains("per-row patterns only"));
+  CHECK_THROWS_WITH(generate_with_compressed_kv(*m, {}, so, "topk", nullptr, all),
+                    Catch::Contains("prompt must hold"));
 }
