@@ -94,6 +94,9 @@ struct CachedAttnInputs {
   // A compacted cache (KVCache::compact): [B * Hkv] lists, the position of each stored row of k
   // and v (ascending; capacity then counts rows). Null: row j holds position j.
   const std::vector<std::vector<int>>* positions = nullptr;
+  // With positions: [B * Hkv], the float offset of each kv head's rows in k and v (heads of a
+  // compacted cache differ in size).
+  const int64_t* head_start = nullptr;
   int n_new() const { return T - first; }
 };
 

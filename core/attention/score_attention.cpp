@@ -355,7 +355,7 @@ void ScoreAttention::pattern_rows(const AttnInputs& in, int b, int h, int first,
 void ScoreAttention::forward_cached(const CachedAttnInputs& in, float* out) {
   if (in.H != ctx_.n_heads || in.Dh != ctx_.head_dim || in.Hkv < 1 || in.H % in.Hkv != 0 ||
       in.first < 0 || in.first >= in.T || (!in.positions && in.T > in.capacity) || in.B < 1 ||
-      (in.positions && int(in.positions->size()) != in.B * in.Hkv))
+      (in.positions && (int(in.positions->size()) != in.B * in.Hkv || !in.head_start)))
     throw Error("cached attention: bad call (B=" + std::to_string(in.B) +
                 ", H=" + std::to_string(in.H) + ", Hkv=" + std::to_string(in.Hkv) +
                 ", Dh=" + std::to_string(in.Dh) + ", positions " + std::to_string(in.first) + ".." +
@@ -383,7 +383,8 @@ void ScoreAttention::forward_cached(const CachedAttnInputs& in, float* out) {
     for (int b = 0; b < B; ++b)
       for (int h = 0; h < H; ++h) {
         const int64_t qoff = (int64_t(b) * H + h) * n * Dh;
-        const int64_t kvoff = (int64_t(b) * in.Hkv + h / rep) * in.capacity * Dh;
+        const int64_t kvoff = in.head_start ? in.head_start[int64_t(b) * in.Hkv + h / rep]
+                                            : (int64_t(b) * in.Hkv + h / rep) * in.capacity * Dh;
         const HeadIO io{b, h, in.T, in.first, in.q + qoff, in.k + kvoff, in.v + kvoff};
         // A compacted cache: a tile sees the stored positions among its keys, read by row.
         const std::vector<int>* stored =

@@ -331,9 +331,10 @@ void Block::forward_cached(float* x, int B, int n, int first, KVCacheLayer& kv,
   for (int b = 0; b < B; ++b)
     for (int g = 0; g < Hkv_; ++g) {
       const int bg = b * Hkv_ + g, row = kv.next_row(bg, first);
-      if (row + n > cap) throw Error("cached decoding: the KV cache has no room for the new keys");
+      if (row + n > kv.head_rows(bg, Dh_))
+        throw Error("cached decoding: the KV cache has no room for the new keys");
       const int64_t src = int64_t(bg) * n * Dh_;
-      const int64_t dst = (int64_t(bg) * cap + row) * Dh_;
+      const int64_t dst = kv.head_start(bg, Dh_) + int64_t(row) * Dh_;
       std::memcpy(kv.k.data() + dst, a.k.ptr() + src, sizeof(float) * n * Dh_);
       std::memcpy(kv.v.data() + dst, a.v.ptr() + src, sizeof(float) * n * Dh_);
       if (!kv.positions.empty())
@@ -355,6 +356,7 @@ void Block::forward_cached(float* x, int B, int n, int first, KVCacheLayer& kv,
   in.state = &kv.state;
   in.select = select;
   in.positions = kv.positions.empty() ? nullptr : &kv.positions;
+  in.head_start = kv.start.empty() ? nullptr : kv.start.data();
   a.heads.resize({B, H_, n, Dh_});
   attn_->forward_cached(in, a.heads.ptr());
   residual_tail(x, a.heads.ptr(), B, n, a);

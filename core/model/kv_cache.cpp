@@ -32,6 +32,7 @@ void KVCache::clear() {
     l.state.clear();
     if (!l.positions.empty()) {  // a compacted cache grows back to its full size
       l.positions.clear();
+      l.start.clear();
       l.capacity = capacity_;
       l.k.assign(size_t(B_) * Hkv_ * capacity_ * Dh_, 0.0f);
       l.v.assign(l.k.size(), 0.0f);
@@ -64,18 +65,23 @@ void KVCache::compact(const KeepFn& keep) {
       }
       longest = std::max(longest, p.size());
     }
-    const int cap = int(longest) + (capacity_ - length_);
-    std::vector<float> k(size_t(heads) * cap * Dh_), v(k.size());
+    // Each head: its kept rows plus room for the positions still to come.
+    std::vector<int64_t> start(size_t(heads) + 1, 0);
+    for (int bg = 0; bg < heads; ++bg)
+      start[size_t(bg) + 1] =
+          start[size_t(bg)] + int64_t(pos[size_t(bg)].size() + size_t(capacity_ - length_)) * Dh_;
+    std::vector<float> k(size_t(start.back())), v(k.size());
     for (int bg = 0; bg < heads; ++bg)
       for (size_t i = 0; i < rows[size_t(bg)].size(); ++i) {
-        const int64_t src = (int64_t(bg) * l.capacity + rows[size_t(bg)][i]) * Dh_;
-        const int64_t dst = (int64_t(bg) * cap + int64_t(i)) * Dh_;
+        const int64_t src = l.head_start(bg, Dh_) + int64_t(rows[size_t(bg)][i]) * Dh_;
+        const int64_t dst = start[size_t(bg)] + int64_t(i) * Dh_;
         std::copy_n(l.k.data() + src, Dh_, k.data() + dst);
         std::copy_n(l.v.data() + src, Dh_, v.data() + dst);
       }
     l.k = std::move(k);
     l.v = std::move(v);
-    l.capacity = cap;
+    l.capacity = int(longest) + (capacity_ - length_);
+    l.start = std::move(start);
     l.positions = std::move(pos);
   }
 }

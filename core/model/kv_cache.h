@@ -17,8 +17,8 @@
 // candidate keys and scores; the keys it leaves out are hidden for that row only (the cache
 // keeps them). For a schedule that drops keys for good, the selector remembers what it dropped,
 // and compact() then frees them: each kv head keeps only the positions it is given, stored
-// densely with their positions recorded, and the buffers shrink to what is kept plus room for the
-// positions still to come.
+// densely with their positions recorded, in a buffer of its own size: what it keeps plus room for
+// the positions still to come.
 #include <functional>
 #include <vector>
 
@@ -29,15 +29,23 @@ namespace attnlab {
 
 // One layer's cache: keys/values [B, Hkv, capacity, Dh] (after RoPE) and the variant's own
 // decoding state. Before compact(), row j of every head holds position j (rows 0..length-1
-// filled); after it, head (b, g) holds positions[b * Hkv + g].size() rows, row i at position
-// positions[b * Hkv + g][i] (ascending), and `capacity` counts rows, not positions.
+// filled). After it, each kv head bg = b * Hkv + g has rows of its own number, from float
+// start[bg] to start[bg + 1] of k and v, row i holding position positions[bg][i] (ascending).
 struct KVCacheLayer {
-  int capacity = 0;       // rows per kv head
+  int capacity = 0;       // rows per kv head (before compact())
   int max_positions = 0;  // the cache's capacity in positions
   std::vector<float> k, v;
   std::vector<double> state;
   std::vector<std::vector<int>> positions;  // empty until compact()
-  // The row that position `length` (the next one) goes to in head bg = b * Hkv + g.
+  std::vector<int64_t> start;               // [B * Hkv + 1], empty until compact()
+  // Where head bg's rows begin in k and v, and how many it has room for.
+  int64_t head_start(int bg, int Dh) const {
+    return start.empty() ? int64_t(bg) * capacity * Dh : start[size_t(bg)];
+  }
+  int head_rows(int bg, int Dh) const {
+    return start.empty() ? capacity : int((start[size_t(bg) + 1] - start[size_t(bg)]) / Dh);
+  }
+  // The row that position `length` (the next one) goes to in head bg.
   int next_row(int bg, int length) const {
     return positions.empty() ? length : int(positions[size_t(bg)].size());
   }

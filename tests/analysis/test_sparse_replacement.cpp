@@ -249,6 +249,24 @@ TEST_CASE("decode and kv schedules in one pass equal a real KV-cached decode wit
     }
     CHECK_THROWS_WITH(m->forward_cached(x.data(), 1, 48 - T + 1, cache), Catch::Contains("context"));
   }
+  {
+    // One head compressed, the others dense (a hybrid cache): only that head's buffer shrinks.
+    const std::vector<HeadRef> one = parse_head_selection("L1H2", 2, 4);
+    SparseReplacement rep("topk(k=6)", nullptr, SparsePhase::kv, Tp, one, 2, 4);
+    const std::vector<float> one_pass = logits_with(*m, &rep, x, 1, T);
+    KVCache cache(m->config());
+    std::shared_ptr<const KvKeptKeys> kept;
+    cache.set_selector(sparse_decode_hook("topk(k=6)", nullptr, SparsePhase::kv, Tp, one, specs, 4,
+                                          m->config().context, nullptr, &kept));
+    m->forward_cached(x.data(), 1, Tp, cache);
+    const size_t full = cache.bytes();
+    // 2 layers x 4 heads x 48 rows; head L1H2 drops 20 - 6 prompt keys.
+    CHECK(compress_kv_cache(cache, *kept) == full / (2 * 4 * 48) * (Tp - 6));
+    for (int t = Tp; t < T; ++t) {
+      const Tensor& step = m->forward_cached(x.data() + t, 1, 1, cache);
+      CHECK(max_abs_diff(step.ptr(), one_pass.data() + int64_t(t) * V, size_t(V)) < 1e-5);
+    }
+  }
   CHECK_THROWS_WITH(
       sparse_decode_hook("vertical_slash", nullptr, SparsePhase::kv, Tp, all, specs, 4, 48),
       Catch::Contains("per-row patterns only"));

@@ -80,8 +80,9 @@ std::vector<float> decode_in_chunks(Transformer& m, const std::vector<int32_t>& 
 
 TEST_CASE("a compacted KV cache decodes from the positions it keeps", "[kvcache]") {
   // Keeping every cached position goes through the compacted path (rows read by their recorded
-  // positions) and must still equal the full forward; dropping keys shrinks the buffers; bad
-  // positions are refused. GQA, a window mask and fox's position-indexed gates included.
+  // positions, heads at their own offsets) and must still equal the full forward; dropping keys
+  // shrinks each head's buffer; bad positions are refused. GQA, a window mask and fox's
+  // position-indexed gates included.
   for (const std::string attention : {"softmax", "softmax+window(size=6,sinks=2)", "fox"}) {
     for (int variant : {0, 2}) {
       INFO(attention << " variant " << variant);
@@ -108,9 +109,13 @@ TEST_CASE("a compacted KV cache decodes from the positions it keeps", "[kvcache]
         const std::vector<float> want(full.begin() + int64_t(t) * V, full.begin() + int64_t(t + n) * V);
         CHECK(test::max_rel_error(l.data, want, 1e-3) < 1e-5);
       }
-      // Keep a few positions: the buffers shrink to them plus the room still needed.
-      cache.compact([&](int layer, int, int g) { return std::vector<int>{0, 3 + g, 20 + layer}; });
-      CHECK(cache.bytes() == before * size_t(3 + 40 - T) / 40);
+      // Keep a few positions, a different number per head: each head's buffer shrinks to what it
+      // keeps plus the 10 positions still to come.
+      cache.compact([&](int layer, int, int g) {
+        return g == 0 ? std::vector<int>{3} : std::vector<int>{0, 3, 20 + layer};
+      });
+      const size_t per_row = before / size_t(c.n_kv_heads * 40);
+      CHECK(cache.bytes() == per_row * size_t(1 + 10 + (c.n_kv_heads - 1) * (3 + 10)));
       const Tensor& next = m.forward_cached(tokens.data(), 1, 1, cache);  // decodes on
       CHECK(next.numel() == V);
       CHECK_THROWS_WITH(cache.compact([](int, int, int) { return std::vector<int>{5}; }),
