@@ -158,7 +158,7 @@ void HeadStats::end_sequence() {
     alpha_vis_sum_[size_t(k)] += alpha_vis;
     sink_count_[size_t(k)] += alpha > opt_.sink_eps ? 1 : 0;
   }
-  lengths_.push_back(T_);
+  ++sequences_of_length_[T_];
   for (int k = 0; k < kFirstKeys; ++k)
     first_alpha_.push_back(k < T_ ? float(col_sum_[size_t(k)] / double(T_ - k)) : std::numeric_limits<float>::quiet_NaN());
   alpha0_.add_sequence(col_sum_[0] / double(T_));
@@ -183,7 +183,7 @@ HeadSummary HeadStats::summary() const {
   auto mean = [](double sum, int64_t n) { return n > 0 ? sum / double(n) : 0.0; };
   // seen[k]: the sequences longer than k, i.e. those that had a position k.
   std::vector<int64_t> seen(alpha_sum_.size() + 1, 0);
-  for (int T : lengths_) ++seen[size_t(T) - 1];
+  for (const auto& [T, n] : sequences_of_length_) seen[size_t(T) - 1] += n;
   for (size_t k = seen.size() - 1; k-- > 0;) seen[k] += seen[k + 1];
   s.alpha.resize(alpha_sum_.size());
   s.alpha_visible.resize(alpha_sum_.size());

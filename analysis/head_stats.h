@@ -112,10 +112,11 @@ class HeadStats {
   double seq_tl_dup_ = 0, seq_tl_ind_ = 0, seq_tl_den_ = 0;
   // log n_t, log k_p sums of the current sequence's span-growth fit
   double span_n_ = 0, span_x_ = 0, span_y_ = 0, span_xx_ = 0, span_xy_ = 0;
-  // totals; position k was seen by the sequences longer than k (lengths_)
+  // totals; position k was seen by the sequences longer than k (sequences_of_length_: length ->
+  // how many, usually one entry)
   std::vector<double> alpha_sum_, alpha_vis_sum_;
   std::vector<uint32_t> sink_count_;
-  std::vector<int> lengths_;
+  std::map<int, int64_t> sequences_of_length_;
   std::vector<float> first_alpha_;
   SequenceMean alpha0_, alpha0_vis_, sink0_;
   SequenceMean sink_mass_, sink_mass_raw_, ent_, nent_, cov_, gini_, gini_free_, hoyer_, prev_, row_mass_, empty_;

@@ -3,7 +3,8 @@
 // opt.sparse_budgets. channel_topk is calibrated on other sequences of the same source (the
 // input seed + 1000), so its recall tests whether Double Sparsity's channel ranking transfers;
 // as in DoubleSparse's config/offline_calibration.py they are cut into 512-token blocks (as many
-// tokens as the analysed sequences hold), which also keeps the calibration forward cheap.
+// tokens as the analysed sequences hold, rounded up to whole blocks), which also keeps the
+// calibration forward cheap.
 #include <algorithm>
 
 #include "analysis/probe_protocol.h"

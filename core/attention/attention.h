@@ -83,7 +83,8 @@ struct CachedAttnInputs {
   int capacity = 1;       // rows of k and v per kv head
   int max_positions = 1;  // the cache's capacity in positions (= capacity until compacted)
   const float* q = nullptr;  // [B, H, T - first, Dh]
-  // [B, Hkv, capacity, Dh], rows 0..T-1 filled; query head h reads kv head h / (H / Hkv)
+  // [B, Hkv, capacity, Dh], rows 0..T-1 filled (a compacted cache: see positions and head_start);
+  // query head h reads kv head h / (H / Hkv)
   const float* k = nullptr;
   const float* v = nullptr;
   const float* x = nullptr;  // [B, T - first, d_model]: the normalized block input, new rows

@@ -359,7 +359,8 @@ void ScoreAttention::forward_cached(const CachedAttnInputs& in, float* out) {
     throw Error("cached attention: bad call (B=" + std::to_string(in.B) +
                 ", H=" + std::to_string(in.H) + ", Hkv=" + std::to_string(in.Hkv) +
                 ", Dh=" + std::to_string(in.Dh) + ", positions " + std::to_string(in.first) + ".." +
-                std::to_string(in.T) + " of capacity " + std::to_string(in.capacity) +
+                std::to_string(in.T) + " of capacity " +
+                std::to_string(in.positions ? in.max_positions : in.capacity) +
                 ") for a variant built for H=" + std::to_string(ctx_.n_heads) +
                 ", Dh=" + std::to_string(ctx_.head_dim));
   if (!in.q || !in.k || !in.v) throw Error("cached attention: q, k or v missing");
@@ -375,7 +376,7 @@ void ScoreAttention::forward_cached(const CachedAttnInputs& in, float* out) {
   const KeySelector* select = in.select && *in.select ? in.select : nullptr;
   if (select && in.positions)
     throw Error("cached attention: a key selector reads keys by position, which a compacted KV "
-                "cache no longer stores; compaction replaces the selector");
+                "cache no longer stores");
 #pragma omp parallel if (!select && int64_t(B) * H * n * in.T * Dh > (1 << 16))
   {
     Scratch sc;

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "core/model/kv_cache.h"
 #include "core/model/transformer.h"
@@ -49,9 +50,12 @@ std::vector<int32_t> generate(Transformer& model, const std::vector<int32_t>& pr
                 " tokens is longer than the model's context (" + std::to_string(ctx) + ")");
   Rng rng(opts.seed);
   std::vector<int32_t> seq = prompt;
-  if (hooks.cache && !model.supports_cached_decoding())
+  if ((hooks.cache || hooks.after_prefill) && !model.supports_cached_decoding())
     throw Error("generate: this model cannot decode incrementally (a variant without cached "
-                "decoding, or observers attached), so it cannot use the given KV cache");
+                "decoding, or observers attached), so it cannot use the given KV cache hooks");
+  if (hooks.cache && hooks.cache->length() != 0)
+    throw Error("generate: the given KV cache already holds " +
+                std::to_string(hooks.cache->length()) + " positions; give an empty one");
   if (!model.supports_cached_decoding()) {
     // Variants without incremental decoding (the linear family, diff) or attached observers:
     // recompute the whole sequence for each new token.
@@ -62,8 +66,9 @@ std::vector<int32_t> generate(Transformer& model, const std::vector<int32_t>& pr
       seq.push_back(next);
     }
   } else {
-    KVCache own(model.config());
-    KVCache& cache = hooks.cache ? *hooks.cache : own;
+    std::optional<KVCache> own;  // a whole dense cache only when none is given
+    if (!hooks.cache) own.emplace(model.config());
+    KVCache& cache = hooks.cache ? *hooks.cache : *own;
     const Tensor* logits = &model.forward_cached(seq.data(), 1, int(seq.size()), cache);
     if (hooks.after_prefill) hooks.after_prefill(cache);
     for (int i = 0; i < opts.max_new && int(seq.size()) < ctx; ++i) {

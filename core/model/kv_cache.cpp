@@ -84,6 +84,7 @@ void KVCache::compact(const KeepFn& keep) {
     l.start = std::move(start);
     l.positions = std::move(pos);
   }
+  select_ = KeySelector();
 }
 
 size_t KVCache::bytes() const {

@@ -64,8 +64,11 @@ class KVCache {
   // Keeps, in every layer and kv head, only the cached positions keep(layer, b, g) returns
   // (ascending, each < length()) and frees the rest for good; later positions append as usual.
   // Throws on a position that is not cached.
+  // A key selector reads keys by position, which a compacted cache no longer stores: compact()
+  // removes it, and forward_cached refuses a selector set on a compacted cache.
   using KeepFn = std::function<std::vector<int>(int layer, int b, int g)>;
   void compact(const KeepFn& keep);
+  bool compacted() const { return !layers_.empty() && !layers_.front().positions.empty(); }
   size_t bytes() const;  // the keys' and values' buffers
 
   void set_selector(KeySelector select) { select_ = std::move(select); }

@@ -232,6 +232,9 @@ const Tensor& Transformer::forward_cached(const int32_t* tokens, int B, int n, K
     throw Error("cached decoding: batch of " + std::to_string(B) + " for a cache of batch " +
                 std::to_string(cache.batch()));
   if (n < 1) throw Error("cached decoding: no tokens given");
+  if (cache.compacted() && cache.selector())
+    throw Error("cached decoding: a key selector reads keys by position, which a compacted KV "
+                "cache no longer stores; remove it (set_selector({})) after compact()");
   const int first = cache.length(), T = first + n;
   if (T > cache.capacity())
     throw Error("cached decoding: " + std::to_string(first) + " cached + " + std::to_string(n) +

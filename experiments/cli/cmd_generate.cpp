@@ -57,9 +57,12 @@ int cmd_generate(const Args& args) {
         *m.model, ids, so, kv_pattern, kv_budget.empty() ? nullptr : &budget,
         parse_head_selection(kv_heads, cfg.n_layers, cfg.n_heads));
     out = g.tokens;
-    std::fprintf(stderr, "KV cache: %.2f MB after the %zu-token prompt, %.2f MB kept by %s (%.1f %%)\n",
-                 double(g.kv_bytes_full) / 1e6, ids.size(), double(g.kv_bytes_kept) / 1e6,
-                 kv_pattern.c_str(), 100.0 * double(g.kv_bytes_kept) / double(g.kv_bytes_full));
+    std::fprintf(stderr,
+                 "KV cache (%zu-token prompt + room for %d new): %.2f MB dense, %.2f MB after %s "
+                 "(%.1f %%)\n",
+                 ids.size(), so.max_new, double(g.kv_bytes_full) / 1e6,
+                 double(g.kv_bytes_kept) / 1e6, kv_pattern.c_str(),
+                 100.0 * double(g.kv_bytes_kept) / double(g.kv_bytes_full));
   }
   std::vector<int32_t> all = ids;
   all.insert(all.end(), out.begin(), out.end());

@@ -118,6 +118,17 @@ TEST_CASE("a compacted KV cache decodes from the positions it keeps", "[kvcache]
       CHECK(cache.bytes() == per_row * size_t(1 + 10 + (c.n_kv_heads - 1) * (3 + 10)));
       const Tensor& next = m.forward_cached(tokens.data(), 1, 1, cache);  // decodes on
       CHECK(next.numel() == V);
+      // A key selector reads keys by position: compact() removes it and a new one is refused.
+      cache.set_selector([](const KeySelectQuery& q, std::vector<int>& keep) {
+        keep.assign(q.keys, q.keys + q.n);
+      });
+      cache.compact([&](int layer, int, int g) {
+        return g == 0 ? std::vector<int>{3} : std::vector<int>{0, 3, 20 + layer};
+      });
+      CHECK(cache.selector() == nullptr);
+      cache.set_selector([](const KeySelectQuery&, std::vector<int>&) {});
+      CHECK_THROWS_WITH(m.forward_cached(tokens.data(), 1, 1, cache), Contains("compacted"));
+      cache.set_selector({});
       CHECK_THROWS_WITH(cache.compact([](int, int, int) { return std::vector<int>{5}; }),
                         Contains("not cached"));
       CHECK_THROWS_WITH(cache.compact([](int, int, int) { return std::vector<int>{3, 0}; }),
@@ -353,6 +364,16 @@ TEST_CASE("generate() with the cache matches greedy decoding by full forwards", 
       seq.push_back(int32_t(std::max_element(row, row + m.config().vocab_size) - row));
     }
     CHECK(got == std::vector<int32_t>(seq.begin() + 5, seq.end()));
+    // Decoding into a given cache: the same tokens, after_prefill called once; a cache that
+    // already holds positions is refused.
+    KVCache cache(m.config());
+    int calls = 0;
+    DecodeHooks hooks;
+    hooks.cache = &cache;
+    hooks.after_prefill = [&](KVCache& c) { calls += c.length() == 5; };
+    CHECK(generate(m, {3, 14, 15, 9, 2}, so, hooks) == got);
+    CHECK(calls == 1);
+    CHECK_THROWS_WITH(generate(m, {3, 14}, so, hooks), Contains("already holds"));
   }
 }
 
