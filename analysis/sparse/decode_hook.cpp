@@ -161,8 +161,7 @@ size_t compress_kv_cache(KVCache& cache, const KvKeptKeys& kept) {
     for (int j = 0; j < length; ++j)
       if (keep[size_t(j)]) positions.push_back(j);
     return positions;
-  });
-  cache.set_selector({});
+  });  // compact() also removes the hook
   return before - cache.bytes();
 }
 

@@ -142,6 +142,18 @@ void Block::rope_qk(Acts& a, int B, int T, int kv_heads, int first) {
              false, first);
 }
 
+void Block::attend(Acts& a, int B, int T, const float* xn,
+                   const std::vector<ForwardObserver*>& observers) {
+  rope_qk(a, B, T, H_, 0);
+  AttnInputs in{{B, H_, T, Dh_}, a.q.ptr(), a.k.ptr(), a.v.ptr(), xn, keep_};
+  a.heads.resize({B, H_, T, Dh_});
+  attn_->forward(in, a.heads.ptr());
+  for (ForwardObserver* o : observers) {
+    o->on_attention({layer_, attn_.get(), &in});
+    o->on_head_outputs(layer_, in.shape, a.heads.ptr());
+  }
+}
+
 void Block::output_projection(const float* heads, float* out) {
   const int N = B_ * T_;
   acts_.merged.resize({N, H_ * Dh_});
@@ -278,14 +290,7 @@ void Block::forward(const float* x, float* y, int B, int T,
   a.xn1.resize({N, D_});
   attn_norm_.forward(a.xn1.ptr(), x, N);
   project_qkv(a, a.xn1.ptr(), B, T, H_);  // kv heads repeated to H: variants never see GQA
-  rope_qk(a, B, T, H_, 0);
-  AttnInputs in{{B, H_, T, Dh_}, a.q.ptr(), a.k.ptr(), a.v.ptr(), a.xn1.ptr(), true};
-  a.heads.resize({B, H_, T, Dh_});
-  attn_->forward(in, a.heads.ptr());
-  for (ForwardObserver* o : observers) {
-    o->on_attention({layer_, attn_.get(), &in});
-    o->on_head_outputs(layer_, in.shape, a.heads.ptr());
-  }
+  attend(a, B, T, a.xn1.ptr(), observers);
   a.mid.resize({N, D_});
   output_projection(a.heads.ptr(), a.mid.ptr());
   finish(x, a.mid.ptr(), y, N);
@@ -307,15 +312,7 @@ void Block::infer(float* x, int B, int T, const std::vector<ForwardObserver*>& o
     a.xn1 = Tensor();
     project_qkv(a, x, B, T, H_, true);
   }
-  rope_qk(a, B, T, H_, 0);
-  AttnInputs in{{B, H_, T, Dh_}, a.q.ptr(), a.k.ptr(), a.v.ptr(), keep_xn ? a.xn1.ptr() : nullptr,
-                false};
-  a.heads.resize({B, H_, T, Dh_});
-  attn_->forward(in, a.heads.ptr());
-  for (ForwardObserver* o : observers) {
-    o->on_attention({layer_, attn_.get(), &in});
-    o->on_head_outputs(layer_, in.shape, a.heads.ptr());
-  }
+  attend(a, B, T, keep_xn ? a.xn1.ptr() : nullptr, observers);
   residual_tail(x, a.heads.ptr(), B, T, a);
 }
 

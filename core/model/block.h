@@ -58,6 +58,10 @@ class Block {
   // the block input, normalized a chunk at a time into a.xn_rows.
   void project_qkv(Acts& a, const float* in, int B, int T, int kv_heads, bool normalize = false);
   void rope_qk(Acts& a, int B, int T, int kv_heads, int first);
+  // a.heads = attention over a.q, a.k, a.v (RoPE applied here; xn: the normed input, may be null
+  // when nothing reads it), then the observers see it; keeps backward caches when keep_.
+  void attend(Acts& a, int B, int T, const float* xn,
+              const std::vector<ForwardObserver*>& observers);
   // Training: heads [B, H, T, Dh] -> out [N, D] through W_O, keeping every merged row.
   void output_projection(const float* heads, float* out);
   void attention_backward(const float* dout, float* dxn);  // dxn overwritten
