@@ -301,7 +301,7 @@ AttentionMapView::AttentionMapView(QWidget* parent) : QWidget(parent) {
   pattern_box_->setEditable(true);
   pattern_box_->addItems({"no sparse pattern", "topk(k=8)", "window(size=8,sinks=1)",
                           "vertical_slash(v=4,s=4,last_q=8)", "block_topk(k=2,block=4,score=oracle)",
-                          "quest(k=8,page=4)"});
+                          "quest(k=8,page=4)", "snapkv(k=12,obs=8,kernel=3,local=4,prefix=1)"});
   pattern_box_->setToolTip("Outline the keys a sparse-attention pattern keeps in each row (type any "
                            "spec, e.g. topk(k=16)); the head grid gains its recall per head");
   pattern_box_->setMinimumContentsLength(18);

@@ -77,10 +77,9 @@ KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, Sp
     const size_t i = size_t(r.layer) * n_heads + r.head;
     st->kv.chosen[i] = 1;
     st->sel[i] = make_selector(spec, budget);
-    if (st->compress && (st->sel[i]->query_block(false) > 1 || st->sel[i]->lookback() > 0))
+    if (st->compress && st->sel[i]->query_block(false) > 1)
       throw Error("sparse decode: the kv schedule runs per-row patterns only; " +
-                  st->sel[i]->label() +
-                  " pools queries or rows that the KV cache does not keep");
+                  st->sel[i]->label() + " pools a block of queries that the KV cache does not keep");
     st->est[i].assign(size_t(std::min(st->sel[i]->lookback(), prefill)),
                       std::vector<float>(size_t(context), 0.0f));
     if (st->sel[i]->needs_channels() && !calibration)

@@ -7,8 +7,8 @@
 //           (the query, keys 0..t and the row's scores); vertical_slash's estimate is made from
 //           the last prefill rows, which the hook records as the prefill passes through it
 //   kv      the keys the selector keeps for row prefill - 1 are the compressed cache: every later
-//           row sees only those plus the keys decoded since (SnapKV-style; per-row patterns
-//           only, since a block pattern pools queries the cache does not keep)
+//           row sees only those plus the keys decoded since (snapkv, and any per-row pattern;
+//           not the block patterns, which pool queries the cache does not keep)
 // The prefill schedule has nothing to do during decoding and is refused.
 // compress_kv_cache then makes the kv schedule's compression real: the dropped keys leave the
 // cache for good (KVCache::compact) and later tokens decode dense over what is left.

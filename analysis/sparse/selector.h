@@ -12,6 +12,9 @@
 //   quest(k=64,page=16)                          Quest: pages ranked by the min/max key bound
 //   channel_topk(k=64,group=4)                   Double Sparsity: top-k by q.k on Dh/group
 //                                                calibrated channels (channel_calibration.h)
+//   snapkv(k=1024,obs=256,kernel=21,local=128,prefix=4)  SnapKV: the k keys of the prefill
+//                                                with the most pooled attention from its last
+//                                                `obs` queries, plus the prefix and local keys
 // A Budget (budget.h) replaces the pattern's own size parameter when one is given.
 #include <memory>
 #include <string>
@@ -35,7 +38,7 @@ struct HeadView {
   // decoder knows); block patterns then pool the row itself against keys <= t.
   bool causal = false;
   // Rows [limit - est_rows.size(), limit) of the head's attention, each T long (zeros past t):
-  // vertical_slash's estimate. Filled when a selector's lookback() > 0.
+  // vertical_slash's and snapkv's estimate. Filled when a selector's lookback() > 0.
   const std::vector<std::vector<float>>* est_rows = nullptr;
   // Channels by calibrated importance, most important first (channel_topk).
   const std::vector<int>* channels = nullptr;
@@ -47,7 +50,8 @@ class SparseSelector {
   // Canonical name for tables: the spec with every parameter, commas written as spaces so it
   // can head a CSV column, e.g. "window(size=60 sinks=4)" or "topk(budget=25%)".
   virtual std::string label() const = 0;
-  // Rows before `limit` the selector needs before any selection (vertical_slash: last_q).
+  // Rows before `limit` the selector needs before any selection (vertical_slash: last_q,
+  // snapkv: obs).
   virtual int lookback() const { return 0; }
   // Rows selected together (block patterns: one query block); 1 for per-row patterns.
   virtual int query_block(bool causal) const { return 1; }

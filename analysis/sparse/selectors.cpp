@@ -41,6 +41,15 @@ std::string make_label(const std::string& name, const std::vector<std::string>& 
 }
 std::string kv(const std::string& k, double v) { return k + "=" + format_number(v); }
 
+// Keys in all for a pattern that selects once per head from an estimate over the first `limit`
+// keys (vertical_slash, snapkv): a fraction budget counts the estimated keys.
+int estimate_keys(const Budget& b, int limit) {
+  const double tok = b.kind == Budget::tokens   ? b.value
+                     : b.kind == Budget::blocks ? b.value * kDefaultBlock
+                                                : std::ceil(b.value * limit - 1e-9);
+  return int(tok);
+}
+
 // Oracle top-k (shared/SPARSE.md 1.2): the k largest true weights, ties to the earlier key as the
 // workbench's trainable topk does.
 class TopK : public SparseSelector {
@@ -231,12 +240,9 @@ class VerticalSlash : public SparseSelector {
     int nv = v_n_, ns = s_n_;
     if (has_budget_) {
       // Every column and every diagonal adds at most one key per row: half the budget each.
-      const double tok = budget_.kind == Budget::tokens ? budget_.value
-                         : budget_.kind == Budget::blocks
-                             ? budget_.value * kDefaultBlock
-                             : std::ceil(budget_.value * v.limit - 1e-9);
-      nv = std::max(1, int(tok) / 2);
-      ns = std::max(1, int(tok) - nv);
+      const int tok = estimate_keys(budget_, v.limit);
+      nv = std::max(1, tok / 2);
+      ns = std::max(1, tok - nv);
     }
     // The last last_q of the rows given (another pattern may have asked for more).
     const int L = v.limit, given = int(v.est_rows->size()), m = std::min(last_q_, given);
@@ -275,6 +281,76 @@ class VerticalSlash : public SparseSelector {
   bool has_budget_ = false;
   std::string label_;
   std::vector<char> cols_, diags_;
+  std::vector<int> cand_, top_;
+};
+
+// SnapKV as the Sparse Frontier runs it (PiotrNawrot/sparse-frontier
+// modelling/attention/kv_compression.py, SnapKVCompression): each key's importance is its
+// attention summed over the last `obs` prefill queries, smoothed by avg_pool1d(kernel, stride 1,
+// zero padding counted), the first `prefix` and last `local` keys forced in, and the top `k` of
+// the prefill's keys kept. Keys from the prefill on are always kept (decoded after compression).
+// One set per query head: the Sparse Frontier averages a GQA group's importance, the KV cache here
+// keeps the union of the group's sets (decode_hook.h).
+class SnapKV : public SparseSelector {
+ public:
+  SnapKV(int k, int obs, int kernel, int local, int prefix, const Budget* b)
+      : k_(k), obs_(obs), kernel_(kernel), local_(local), prefix_(prefix) {
+    if (b) budget_ = *b;
+    has_budget_ = b != nullptr;
+    label_ = make_label("snapkv", {has_budget_ ? "budget=" + b->str() : kv("k", k), kv("obs", obs),
+                                   kv("kernel", kernel), kv("local", local), kv("prefix", prefix)});
+  }
+  std::string label() const override { return label_; }
+  int lookback() const override { return obs_; }
+
+  void begin_head(const HeadView& v) override {
+    v_ = v;
+    if (!v.est_rows) throw Error("snapkv: the observation rows were not given");
+    const int L = v.limit;
+    const int capacity = std::min(has_budget_ ? estimate_keys(budget_, L) : k_, L);
+    keep_.assign(size_t(v.T), 1);
+    if (capacity >= L) return;  // nothing to compress
+    if (capacity <= local_ + prefix_)
+      throw Error(label_ + ": a capacity of " + std::to_string(capacity) +
+                  " keys must exceed local + prefix = " + std::to_string(local_ + prefix_) +
+                  " (the Sparse Frontier asserts the same); lower local or prefix, or raise the "
+                  "budget");
+    const int given = int(v.est_rows->size()), m = std::min(obs_, given);
+    std::vector<double> imp(size_t(L), 0.0);
+    for (int i = 0; i < m; ++i) {
+      const int r = L - m + i;
+      const float* p = (*v.est_rows)[size_t(given - m + i)].data();
+      for (int j = 0; j <= r; ++j) imp[size_t(j)] += p[j];
+    }
+    std::vector<double> pooled(size_t(L), 0.0);
+    const int half = kernel_ / 2;
+    for (int j = 0; j < L; ++j) {
+      double s = 0;
+      for (int i = std::max(0, j - half); i <= std::min(L - 1, j + half); ++i) s += imp[size_t(i)];
+      pooled[size_t(j)] = s / kernel_;
+    }
+    for (int j = 0; j < std::min(prefix_, L); ++j) pooled[size_t(j)] = kInf;
+    for (int j = std::max(0, L - local_); j < L; ++j) pooled[size_t(j)] = kInf;
+    cand_.resize(size_t(L));
+    std::iota(cand_.begin(), cand_.end(), 0);
+    top_by_score(
+        cand_, capacity, [&](int j) { return pooled[size_t(j)]; }, top_);
+    std::fill(keep_.begin(), keep_.begin() + L, 0);
+    for (int j : top_) keep_[size_t(j)] = 1;
+  }
+
+  void select(int t, const float*, std::vector<int>& keys) override {
+    keys.clear();
+    for (int j = 0; j <= t; ++j)
+      if (keep_[size_t(j)] && v_.mask->visible(t, j)) keys.push_back(j);
+  }
+
+ private:
+  int k_, obs_, kernel_, local_, prefix_;
+  Budget budget_;
+  bool has_budget_ = false;
+  std::string label_;
+  std::vector<char> keep_;
   std::vector<int> cand_, top_;
 };
 
@@ -447,7 +523,8 @@ Budget tokens_budget(int k) { return Budget{Budget::tokens, double(k)}; }
 std::string pattern_help() {
   return "topk(k=64) | block_topk(k=4,block=64,score=mean|oracle) | "
          "vertical_slash(v=32,s=32,last_q=64,force_v=4,force_s=64) | window(size=60,sinks=4) | "
-         "quest(k=64,page=16) | channel_topk(k=64,group=4)";
+         "quest(k=64,page=16) | channel_topk(k=64,group=4) | "
+         "snapkv(k=1024,obs=256,kernel=21,local=128,prefix=4)";
 }
 
 std::unique_ptr<SparseSelector> make_selector(const std::string& spec, const Budget* budget) {
@@ -478,6 +555,13 @@ std::unique_ptr<SparseSelector> make_selector(const std::string& spec, const Bud
   } else if (term.name == "quest") {
     const int k = a.get_int("k", 64, 1, big), page = a.get_int("page", 16, 1, 1 << 16);
     s = std::make_unique<Quest>(page, budget ? *budget : tokens_budget(k), budget != nullptr);
+  } else if (term.name == "snapkv") {
+    // Defaults: the Sparse Frontier's configs/attention/snapkv.yaml.
+    const int k = a.get_int("k", 1024, 1, big), obs = a.get_int("obs", 256, 1, big);
+    const int kernel = a.get_int("kernel", 21, 1, 1 << 16);
+    if (kernel % 2 == 0) a.fail("kernel", "must be odd (avg_pool1d with padding kernel/2)");
+    const int local = a.get_int("local", 128, 0, big), prefix = a.get_int("prefix", 4, 0, big);
+    s = std::make_unique<SnapKV>(k, obs, kernel, local, prefix, budget);
   } else if (term.name == "channel_topk") {
     const int k = a.get_int("k", 64, 1, big), group = a.get_int("group", 4, 1, 1 << 16);
     s = std::make_unique<ChannelTopK>(group, budget ? *budget : tokens_budget(k),

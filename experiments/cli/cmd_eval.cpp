@@ -16,7 +16,7 @@ int cmd_eval(const Args& args) {
   SparseEvalOptions opt;
   desc.add_options()("model", po::value(&path), "checkpoint file or folder")(
       "replace", po::value(&opt.pattern)->default_value(opt.pattern),
-      "sparse pattern (topk, block_topk, vertical_slash, window, quest, channel_topk; "
+      "sparse pattern (topk, block_topk, vertical_slash, window, quest, channel_topk, snapkv; "
       "docs/sparse.md)")("budget", po::value(&opt.budget),
                          "replaces the pattern's size: tokens (64), a fraction of the visible keys "
                          "(0.25, 25%) or key blocks (4b)")(

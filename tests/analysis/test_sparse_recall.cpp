@@ -85,6 +85,8 @@ TEST_CASE("sparse recall matches PyTorch masks built from the dense map",
       {"window(sinks=2)", "0.2"},
       {"quest(k=32,page=8)", ""},
       {"quest(page=8)", "0.15"},
+      {"snapkv(k=40,obs=16,kernel=5,local=8,prefix=2)", ""},
+      {"snapkv(obs=24,kernel=7,local=4,prefix=1)", "0.2"},
       {"channel_topk(k=20,group=4)", ""},
       {"channel_topk(group=8)", "3b"},
   };
@@ -264,6 +266,10 @@ TEST_CASE("sparse patterns and budgets: bad input is a clear error", "[analysis]
   Layer layer(40, "softmax", 5);
   SparsityAnalyzer ch(1, kH, {"channel_topk(k=4)"});
   CHECK_THROWS_WITH(ch.on_attention(layer.view()), Catch::Contains("calibration"));
+  CHECK_THROWS_WITH(make_selector("snapkv(kernel=4)"), Catch::Contains("odd"));
+  // A capacity the forced prefix and local keys fill (the Sparse Frontier asserts the same).
+  SparsityAnalyzer snap(1, kH, {"snapkv(k=6,obs=8,kernel=3,local=4,prefix=2)"});
+  CHECK_THROWS_WITH(snap.on_attention(layer.view()), Catch::Contains("must exceed local + prefix"));
   SparsityAnalyzer wrong(1, kH + 1, {"topk(k=4)"});
   CHECK_THROWS_WITH(wrong.on_attention(layer.view()), Catch::Contains("heads"));
   ChannelCalibration cal(1, kH);

@@ -134,6 +134,24 @@ def pattern_mask(name, a, budget, A, q, k, vis_t, chan_order):
         for t in range(T):
             for j in range(t + 1):
                 M[t][j] = vis[t][j] and (j in V or (t - j) in S)
+    elif name == "snapkv":
+        # The Sparse Frontier's SnapKVCompression.kv_compress, one head, no GQA group.
+        obs, ker = int(a.get("obs", 256)), int(a.get("kernel", 21))
+        loc, pre = int(a.get("local", 128)), int(a.get("prefix", 4))
+        cap = int(a.get("k", 1024))
+        if budget:
+            cap = int({"tokens": budget[1], "blocks": budget[1] * 64,
+                       "fraction": math.ceil(budget[1] * T - 1e-9)}[budget[0]])
+        cap = min(cap, T)
+        imp = A[max(0, T - obs):].sum(0)
+        pooled = torch.nn.functional.avg_pool1d(imp[None, None], ker, stride=1, padding=ker // 2)[0, 0]
+        if loc > 0:
+            pooled[-loc:] = math.inf
+        pooled[:pre] = math.inf
+        keep = top(pooled.tolist(), list(range(T)), cap)
+        for t in range(T):
+            for j in range(t + 1):
+                M[t][j] = vis[t][j] and j in keep
     elif name == "quest":
         P = int(a.get("page", 16))
         b = budget or ("tokens", float(a.get("k", 64)))
