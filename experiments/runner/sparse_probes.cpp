@@ -84,12 +84,11 @@ void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& par
   if (budgets.empty() || phases.empty())
     throw Error("probe sparse_eval: sparse_budgets and sparse_phases name none");
   bool first = true;
-  for (const std::string& phase : phases)
+  auto measure = [&](const std::string& prefix) {
     for (const std::string& budget : budgets) {
-      opt.phase = phase;
       opt.budget = budget;
       const SparseEvalResult r = sparse_eval(model, task, opt);
-      const std::string p = "sparse/" + phase + "/" + parse_budget(budget).str() + "/";
+      const std::string p = prefix + parse_budget(budget).str() + "/";
       add_scalar(out, run, step, p + "dce", r.dce);
       add_scalar(out, run, step, p + "kl", r.kl);
       add_scalar(out, run, step, p + "dacc", r.dacc);
@@ -98,6 +97,31 @@ void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& par
       if (first) add_scalar(out, run, step, "sparse/acc_dense", r.acc_dense);
       first = false;
     }
+  };
+  for (const std::string& phase : phases) {
+    opt.phase = phase;
+    measure("sparse/" + phase + "/");
+  }
+  // Each phase with its own method, as the Sparse Frontier pairs them: "prefill:vertical_slash(..);
+  // decode:quest(..);kv:snapkv(..)" ('; ' between methods since ',' separates parameters).
+  const std::string methods = params.value("sparse_methods", std::string());
+  for (size_t pos = 0; pos < methods.size();) {
+    size_t end = methods.find(';', pos);
+    if (end == std::string::npos) end = methods.size();
+    std::string item = methods.substr(pos, end - pos);
+    pos = end + 1;
+    item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
+    if (item.empty()) continue;
+    const size_t colon = item.find(':');
+    if (colon == std::string::npos)
+      throw Error("probe sparse_eval: sparse_methods item '" + item +
+                  "' is not phase:pattern (e.g. decode:quest(page=4))");
+    opt.phase = item.substr(0, colon);
+    opt.pattern = item.substr(colon + 1);
+    parse_sparse_phase(opt.phase);
+    const std::string name = opt.pattern.substr(0, opt.pattern.find('('));
+    measure("sparse/" + name + "/" + opt.phase + "/");
+  }
 }
 
 void hybrid_kv_probe(Transformer& model, Task& task, const nlohmann::json& params,

@@ -257,6 +257,38 @@ TEST_CASE("hybrid_kv probe on a trained needle model: protecting the retrieval h
   CHECK(s["hybrid/kv_saving"] < 1.0);
 }
 
+// The Sparse Frontier's pairing of phases with methods (recipe r15): each sparse_methods item runs at
+// every budget under its own phase; a method item naming the probe's own pattern and phase gives
+// the phase loop's numbers.
+TEST_CASE("sparse_eval probe: each phase with its own method", "[probes][sparse]") {
+  TrainedNeedle n;
+  nlohmann::json cfg = {
+      {"names", {"sparse_eval"}},
+      {"params",
+       {{"sparse_pattern", "topk"},
+        {"sparse_budgets", "25%"},
+        {"sparse_phases", "decode"},
+        {"sparse_methods",
+         "prefill:vertical_slash(last_q=8,force_v=1,force_s=1); decode:quest(page=4);"
+         "kv:snapkv(obs=8,kernel=3,local=2,prefix=1); decode:topk"}}}};
+  auto s = scalars(run_probes(*n.model, *n.task, cfg, "run", 3000, false));
+  for (const auto& [k, v] : s) UNSCOPED_INFO(k << " = " << v);
+  REQUIRE(s["sparse/acc_dense"] >= 0.95);
+  for (const std::string m : {"vertical_slash/prefill", "quest/decode", "snapkv/kv"}) {
+    INFO(m);
+    REQUIRE(s.count("sparse/" + m + "/25%/dce"));
+    CHECK(s["sparse/" + m + "/25%/density"] > 0.05);
+    CHECK(s["sparse/" + m + "/25%/density"] < 1.0);
+    CHECK(s["sparse/" + m + "/25%/acc"] <= 1.0);
+  }
+  CHECK(s["sparse/topk/decode/25%/dce"] == s["sparse/decode/25%/dce"]);
+  CHECK(s["sparse/topk/decode/25%/kl"] == s["sparse/decode/25%/kl"]);
+  cfg["params"]["sparse_methods"] = "quest(page=4)";
+  CHECK_THROWS_WITH(run_probes(*n.model, *n.task, cfg, "run", 1, false), Catch::Contains("phase:pattern"));
+  cfg["params"]["sparse_methods"] = "later:quest(page=4)";
+  CHECK_THROWS_WITH(run_probes(*n.model, *n.task, cfg, "run", 1, false), Catch::Contains("phase"));
+}
+
 // Olsson et al.'s ablation on a trained 2-layer attention-only model (recipe R8's configuration,
 // seed 0, scripts/make-induction-fixture.sh), through the probe the sweeps run, on periods never
 // trained on. Its circuit: all 4 second-layer heads are induction heads (prefix matching 0.71 -
