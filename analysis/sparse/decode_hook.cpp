@@ -20,7 +20,7 @@ struct HookState {
   KvKeptKeys kv;                                     // chosen heads; kv schedule: kept keys
   std::vector<std::unique_ptr<SparseSelector>> sel;  // [L*H], null where not chosen
   std::vector<std::vector<float>> q;                 // [L*H]: query rows seen, row t at t * Dh
-  // [L*H]: the last lookback() prefill rows, each `context` long (vertical_slash's estimate).
+  // [L*H]: the last lookback() prefill rows, each `context` long (vertical_slash's and snapkv's estimate).
   std::vector<std::vector<std::vector<float>>> est;
   std::vector<KeyMask> masks;             // [L]
   const ChannelCalibration* calibration = nullptr;
@@ -78,7 +78,7 @@ KeySelector sparse_decode_hook(const std::string& spec, const Budget* budget, Sp
     st->kv.chosen[i] = 1;
     st->sel[i] = make_selector(spec, budget);
     if (st->compress && st->sel[i]->query_block(false) > 1)
-      throw Error("sparse decode: the kv schedule runs per-row patterns only; " +
+      throw Error("sparse decode: the kv schedule cannot run block patterns; " +
                   st->sel[i]->label() + " pools a block of queries that the KV cache does not keep");
     st->est[i].assign(size_t(std::min(st->sel[i]->lookback(), prefill)),
                       std::vector<float>(size_t(context), 0.0f));

@@ -4,8 +4,8 @@
 // the SparseSelector keeps under a schedule of sparse_replacement.h, so that
 // `Transformer::forward_cached` decodes sparse:
 //   decode  rows t >= prefill keep the selector's S_t, chosen from what the cache holds at step t
-//           (the query, keys 0..t and the row's scores); vertical_slash's estimate is made from
-//           the last prefill rows, which the hook records as the prefill passes through it
+//           (the query, keys 0..t and the row's scores); vertical_slash's and snapkv's estimates
+//           are made from the last prefill rows, which the hook records as the prefill passes
 //   kv      the keys the selector keeps for row prefill - 1 are the compressed cache: every later
 //           row sees only those plus the keys decoded since (snapkv, and any per-row pattern;
 //           not the block patterns, which pool queries the cache does not keep)

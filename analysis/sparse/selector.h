@@ -75,8 +75,10 @@ class SparseSelector {
 // attnlab::Error for an unknown pattern or parameter, listing what exists.
 std::unique_ptr<SparseSelector> make_selector(const std::string& spec,
                                               const Budget* budget = nullptr);
-// "topk(k=64);window(size=60,sinks=4)" -> the specs (';' separates patterns, since ',' separates
-// parameters); each checked by building it once.
+// "a(x=1,y=2); b" -> {"a(x=1,y=2)", "b"}: ';' separates items, since ',' separates parameters;
+// whitespace dropped, empty items skipped.
+std::vector<std::string> split_spec_list(const std::string& list);
+// "topk(k=64);window(size=60,sinks=4)" -> the specs; each checked by building it once.
 std::vector<std::string> parse_pattern_list(const std::string& list);
 // One line per pattern with its parameters (for --help and errors).
 std::string pattern_help();

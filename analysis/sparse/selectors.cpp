@@ -1,6 +1,7 @@
 // The patterns of selector.h. Each class cites the public code it follows (shared/SPARSE.md 4).
 #include <Eigen/Core>
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -43,6 +44,18 @@ std::string kv(const std::string& k, double v) { return k + "=" + format_number(
 
 // Keys in all for a pattern that selects once per head from an estimate over the first `limit`
 // keys (vertical_slash, snapkv): a fraction budget counts the estimated keys.
+// Calls f(r, j, A_rj) over the last min(m, given) estimation rows r < v.limit and their keys j <= r.
+template <class F>
+void for_each_estimate(const HeadView& v, int m, F f) {
+  const int L = v.limit, given = int(v.est_rows->size());
+  m = std::min(m, given);
+  for (int i = 0; i < m; ++i) {
+    const int r = L - m + i;
+    const float* p = (*v.est_rows)[size_t(given - m + i)].data();
+    for (int j = 0; j <= r; ++j) f(r, j, p[j]);
+  }
+}
+
 int estimate_keys(const Budget& b, int limit) {
   const double tok = b.kind == Budget::tokens   ? b.value
                      : b.kind == Budget::blocks ? b.value * kDefaultBlock
@@ -245,16 +258,12 @@ class VerticalSlash : public SparseSelector {
       ns = std::max(1, tok - nv);
     }
     // The last last_q of the rows given (another pattern may have asked for more).
-    const int L = v.limit, given = int(v.est_rows->size()), m = std::min(last_q_, given);
+    const int L = v.limit;
     std::vector<double> col(size_t(L), 0.0), diag(size_t(L), 0.0);
-    for (int i = 0; i < m; ++i) {
-      const int r = L - m + i;
-      const float* p = (*v.est_rows)[size_t(given - m + i)].data();
-      for (int j = 0; j <= r; ++j) {
-        col[size_t(j)] += p[j];
-        diag[size_t(r - j)] += p[j];
-      }
-    }
+    for_each_estimate(v, last_q_, [&](int r, int j, float a) {
+      col[size_t(j)] += a;
+      diag[size_t(r - j)] += a;
+    });
     for (int j = 0; j < std::min(force_v_, L); ++j) col[size_t(j)] = kInf;
     for (int d = 0; d < std::min(force_s_, L); ++d) diag[size_t(d)] = kInf;
     cols_.assign(size_t(v.T), 0);
@@ -315,13 +324,8 @@ class SnapKV : public SparseSelector {
                   " keys must exceed local + prefix = " + std::to_string(local_ + prefix_) +
                   " (the Sparse Frontier asserts the same); lower local or prefix, or raise the "
                   "budget");
-    const int given = int(v.est_rows->size()), m = std::min(obs_, given);
     std::vector<double> imp(size_t(L), 0.0);
-    for (int i = 0; i < m; ++i) {
-      const int r = L - m + i;
-      const float* p = (*v.est_rows)[size_t(given - m + i)].data();
-      for (int j = 0; j <= r; ++j) imp[size_t(j)] += p[j];
-    }
+    for_each_estimate(v, obs_, [&](int, int j, float a) { imp[size_t(j)] += a; });
     std::vector<double> pooled(size_t(L), 0.0);
     const int half = kernel_ / 2;
     for (int j = 0; j < L; ++j) {
@@ -573,20 +577,23 @@ std::unique_ptr<SparseSelector> make_selector(const std::string& spec, const Bud
   return s;
 }
 
-std::vector<std::string> parse_pattern_list(const std::string& list) {
+std::vector<std::string> split_spec_list(const std::string& list) {
   std::vector<std::string> out;
   size_t pos = 0;
   while (pos <= list.size()) {
     size_t end = list.find(';', pos);
     if (end == std::string::npos) end = list.size();
     std::string item = list.substr(pos, end - pos);
-    item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
-    if (!item.empty()) {
-      make_selector(item);  // fails here, naming the pattern, before any model runs
-      out.push_back(item);
-    }
+    std::erase_if(item, [](unsigned char c) { return std::isspace(c); });
+    if (!item.empty()) out.push_back(item);
     pos = end + 1;
   }
+  return out;
+}
+
+std::vector<std::string> parse_pattern_list(const std::string& list) {
+  std::vector<std::string> out = split_spec_list(list);
+  for (const std::string& s : out) make_selector(s);  // fails here, before any model runs
   if (out.empty()) throw Error("no sparse pattern given; patterns are: " + pattern_help());
   return out;
 }

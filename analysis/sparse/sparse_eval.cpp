@@ -55,6 +55,21 @@ void SparseEvalResult::write(HeadTable& t, const std::string& p) const {
   t.set_meta(p + "task_metric", task_metric);
 }
 
+void parse_prefill(const std::string& s, SparseEvalOptions& opt) {
+  opt.prompt_prefill = s == "prompt";
+  opt.prefill = 0;
+  if (opt.prompt_prefill) return;
+  size_t used = 0;
+  int n = -1;
+  try {
+    n = std::stoi(s, &used);
+  } catch (const std::exception&) {
+  }
+  if (n < 0 || used != s.size())
+    throw Error("prefill '" + s + "': give a token count, 0 (the first scored position) or prompt");
+  opt.prefill = n;
+}
+
 SparseEvalResult sparse_eval(Transformer& model, Task& task, const SparseEvalOptions& opt) {
   const ModelConfig& cfg = model.config();
   if (opt.batches < 1) throw Error("sparse eval: batches must be >= 1");
@@ -73,6 +88,7 @@ SparseEvalResult sparse_eval(Transformer& model, Task& task, const SparseEvalOpt
     prefill = batch.T;
     for (size_t i = 0; i < batch.mask.size(); ++i)
       if (batch.mask[i] > 0) prefill = std::min(prefill, int(i % size_t(batch.T)));
+    if (opt.prompt_prefill) prefill = std::min(prefill + 1, batch.T);
     prefill = std::max(prefill, 1);
   }
   SparseReplacement rep(opt.pattern, budgets.empty() ? nullptr : &budgets[0], phase, prefill, heads,

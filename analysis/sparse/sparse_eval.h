@@ -20,6 +20,10 @@ struct SparseEvalOptions {
   std::string phase = "decode";  // prefill | decode | kv
   std::string heads = "all";     // all | L<l> | L0H1,... (parse_head_selection)
   int prefill = 0;               // T_p; 0: the first scored position of the first batch
+  // With prefill = 0: T_p = the first scored position + 1, the prompt a generator prefills (its
+  // last row predicts the first answer token, so that row is prefill, as in the Sparse Frontier;
+  // without it every answer token is decoded).
+  bool prompt_prefill = false;
   int batches = 4;               // batches of the task, from batch index 0
 };
 
@@ -35,6 +39,9 @@ struct SparseEvalResult {
   // Scalars "sparse.<name>" and meta (pattern, phase, heads, prefill) on `t`.
   void write(HeadTable& t, const std::string& prefix = "sparse.") const;
 };
+
+// "N" (tokens), "0" or "prompt" into opt.prefill / opt.prompt_prefill; throws for anything else.
+void parse_prefill(const std::string& s, SparseEvalOptions& opt);
 
 // Runs `task` batches dense and sparse on `model`. channel_topk is calibrated on the task's
 // batch `batches` (one the evaluation does not use). Throws for bad options.

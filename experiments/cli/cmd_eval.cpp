@@ -12,12 +12,11 @@ namespace attnlab::cli {
 
 int cmd_eval(const Args& args) {
   po::options_description desc("eval options");
-  std::string path, task_spec, json_path, csv_path;
+  std::string path, task_spec, json_path, csv_path, prefill;
   SparseEvalOptions opt;
   desc.add_options()("model", po::value(&path), "checkpoint file or folder")(
       "replace", po::value(&opt.pattern)->default_value(opt.pattern),
-      "sparse pattern (topk, block_topk, vertical_slash, window, quest, channel_topk, snapkv; "
-      "docs/sparse.md)")("budget", po::value(&opt.budget),
+      ("sparse pattern: " + pattern_help() + " (docs/sparse.md)").c_str())("budget", po::value(&opt.budget),
                          "replaces the pattern's size: tokens (64), a fraction of the visible keys "
                          "(0.25, 25%) or key blocks (4b)")(
       "phase", po::value(&opt.phase)->default_value(opt.phase),
@@ -26,8 +25,10 @@ int cmd_eval(const Args& args) {
       "of prefill stay dropped)")(
       "heads", po::value(&opt.heads)->default_value(opt.heads),
       "all | a layer (L2) | heads (L0H1,L2H3) | each (one head at a time: a per-head table)")(
-      "prefill", po::value(&opt.prefill)->default_value(0),
-      "prefill length T_p (0: the task's first scored position, so the answer is decoded)")(
+      "prefill", po::value(&prefill)->default_value("0"),
+      "prefill length T_p: N tokens | 0 (the task's first scored position, so every answer token "
+      "is decoded) | prompt (that position + 1: the prompt a generator prefills, whose last row "
+      "predicts the first answer token)")(
       "task", po::value(&task_spec), "task spec (default: the task the checkpoint was trained on)")(
       "batches", po::value(&opt.batches)->default_value(opt.batches), "task batches to evaluate")(
       "json", po::value(&json_path), "write the result table as JSON")(
@@ -42,6 +43,7 @@ int cmd_eval(const Args& args) {
     return 0;
   if (path.empty()) throw Error("give a checkpoint path");
   parse_sparse_phase(opt.phase);  // bad options fail before the model loads
+  parse_prefill(prefill, opt);
   make_selector(opt.pattern);
   parse_budgets(opt.budget);
   OpenedModel m = open_model(path, {});

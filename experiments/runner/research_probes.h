@@ -30,9 +30,10 @@
 //                   params: sparse_pattern ("topk"), sparse_budgets ("25%"), sparse_phases
 //                   ("prefill,decode"), sparse_heads ("all"), sparse_batches (2),
 //                   sparse_methods ("": each phase with its own pattern, e.g.
-//                   "prefill:vertical_slash;decode:quest(page=4);kv:snapkv(local=4)", scalars
-//                   "sparse/<pattern name>/<phase>/<budget>/...", at every budget).
-//                   sparse_prefill (0: the task's first scored position).
+//                   "prefill:vertical_slash;decode:quest(page=4);kv:snapkv(local=4,prefix=1)",
+//                   scalars "sparse/<pattern name>/<phase>/<budget>/...", at every budget),
+//                   sparse_prefill (0: the task's first scored position; "prompt": that + 1,
+//                   as a generator prefills the prompt; or a token count).
 //   hybrid_kv       RazorAttention / DuoAttention on a needle task: the retrieval heads (Wu's
 //                   score > 0.1; or the top `protect_k` by score) keep full attention, every
 //                   other head keeps only sinks + window in its KV cache (window(size,sinks)

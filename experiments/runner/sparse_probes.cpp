@@ -4,6 +4,7 @@
 
 #include "analysis/probes.h"
 #include "analysis/sparse/recall_analyzer.h"
+#include "analysis/sparse/selector.h"
 #include "analysis/sparse/sparse_eval.h"
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
@@ -76,13 +77,41 @@ void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& par
   opt.pattern = params.value("sparse_pattern", std::string("topk"));
   opt.heads = params.value("sparse_heads", std::string("all"));
   opt.batches = std::max(1, int(params.value("sparse_batches", 2)));
-  opt.prefill = params.value("sparse_prefill", 0);
+  const nlohmann::json prefill = params.value("sparse_prefill", nlohmann::json(0));
+  parse_prefill(prefill.is_string() ? prefill.get<std::string>() : prefill.dump(), opt);
   const std::vector<std::string> budgets =
       split_list(params.value("sparse_budgets", std::string("25%")));
   const std::vector<std::string> phases =
       split_list(params.value("sparse_phases", std::string("prefill,decode")));
-  if (budgets.empty() || phases.empty())
-    throw Error("probe sparse_eval: sparse_budgets and sparse_phases name none");
+  // Each phase with its own method, as the Sparse Frontier pairs them: "prefill:vertical_slash(..);
+  // decode:quest(..);kv:snapkv(..)". All checked before anything runs.
+  struct Method {
+    std::string phase, pattern, name;
+  };
+  std::vector<Method> methods;
+  for (const std::string& item :
+       split_spec_list(params.value("sparse_methods", std::string()))) {
+    const size_t colon = item.find(':');
+    auto fail = [&](const std::string& why) {
+      throw Error("probe sparse_eval: sparse_methods item '" + item + "': " + why);
+    };
+    if (colon == std::string::npos) fail("not phase:pattern (e.g. decode:quest(page=4))");
+    Method m{item.substr(0, colon), item.substr(colon + 1), ""};
+    try {
+      parse_sparse_phase(m.phase);
+      make_selector(m.pattern);
+    } catch (const Error& e) {
+      fail(e.what());
+    }
+    m.name = m.pattern.substr(0, m.pattern.find('('));
+    for (const Method& o : methods)
+      if (o.phase == m.phase && o.name == m.name)
+        fail("a second " + m.name + " under " + m.phase + " would write the same metrics");
+    methods.push_back(m);
+  }
+  if (budgets.empty() || (phases.empty() && methods.empty()))
+    throw Error("probe sparse_eval: sparse_budgets, or both sparse_phases and sparse_methods, name none");
+  for (const std::string& b : budgets) parse_budget(b);
   bool first = true;
   auto measure = [&](const std::string& prefix) {
     for (const std::string& budget : budgets) {
@@ -102,25 +131,10 @@ void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& par
     opt.phase = phase;
     measure("sparse/" + phase + "/");
   }
-  // Each phase with its own method, as the Sparse Frontier pairs them: "prefill:vertical_slash(..);
-  // decode:quest(..);kv:snapkv(..)" ('; ' between methods since ',' separates parameters).
-  const std::string methods = params.value("sparse_methods", std::string());
-  for (size_t pos = 0; pos < methods.size();) {
-    size_t end = methods.find(';', pos);
-    if (end == std::string::npos) end = methods.size();
-    std::string item = methods.substr(pos, end - pos);
-    pos = end + 1;
-    item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
-    if (item.empty()) continue;
-    const size_t colon = item.find(':');
-    if (colon == std::string::npos)
-      throw Error("probe sparse_eval: sparse_methods item '" + item +
-                  "' is not phase:pattern (e.g. decode:quest(page=4))");
-    opt.phase = item.substr(0, colon);
-    opt.pattern = item.substr(colon + 1);
-    parse_sparse_phase(opt.phase);
-    const std::string name = opt.pattern.substr(0, opt.pattern.find('('));
-    measure("sparse/" + name + "/" + opt.phase + "/");
+  for (const Method& m : methods) {
+    opt.phase = m.phase;
+    opt.pattern = m.pattern;
+    measure("sparse/" + m.name + "/" + m.phase + "/");
   }
 }
 

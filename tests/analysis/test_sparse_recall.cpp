@@ -87,6 +87,9 @@ TEST_CASE("sparse recall matches PyTorch masks built from the dense map",
       {"quest(page=8)", "0.15"},
       {"snapkv(k=40,obs=16,kernel=5,local=8,prefix=2)", ""},
       {"snapkv(obs=24,kernel=7,local=4,prefix=1)", "0.2"},
+      {"snapkv(obs=16,kernel=1,local=0,prefix=0)", "12"},
+      {"snapkv(obs=8,kernel=3,local=2,prefix=1)", "4"},  // one key beyond the forced three
+      {"snapkv(k=500)", ""},                              // capacity >= T keeps everything
       {"channel_topk(k=20,group=4)", ""},
       {"channel_topk(group=8)", "3b"},
   };

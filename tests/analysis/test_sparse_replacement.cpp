@@ -274,7 +274,7 @@ TEST_CASE("decode and kv schedules in one pass equal a real KV-cached decode wit
   }
   CHECK_THROWS_WITH(sparse_decode_hook("block_topk(block=4)", nullptr, SparsePhase::kv, Tp, all,
                                        specs, 4, 48),
-                    Catch::Contains("per-row patterns only"));
+                    Catch::Contains("cannot run block patterns"));
   CHECK_THROWS_WITH(
       sparse_decode_hook("topk", nullptr, SparsePhase::prefill, Tp, all, specs, 4, 48),
       Catch::Contains("decode or kv"));
@@ -308,7 +308,7 @@ TEST_CASE("KV-compressed generation decodes what the one-pass kv schedule predic
   }
   CHECK_THROWS_WITH(
       generate_with_compressed_kv(*m, prompt, so, "block_topk(block=4)", nullptr, all),
-      Catch::Contains("per-row patterns only"));
+      Catch::Contains("cannot run block patterns"));
   CHECK_THROWS_WITH(generate_with_compressed_kv(*m, {}, so, "topk", nullptr, all),
                     Catch::Contains("prompt must hold"));
 }
