@@ -241,6 +241,7 @@ void draw_bar(QCustomPlot& plot, const LineData& d, const FigureRequest& req, co
       QCPErrorBars* err = new QCPErrorBars(plot.xAxis, plot.yAxis);
       err->setDataPlottable(bars);
       err->setPen(QPen(Qt::black, s.axis_width));
+      err->setSymbolGap(0);  // the default leaves a gap at the mean, as if around a marker
       err->addData(sp.mean - sp.lo, sp.hi - sp.mean);
     }
     ticker->addTick(double(g + 1), QString::fromStdString(d.groups[g]));
