@@ -16,8 +16,13 @@ NeedleTask::NeedleTask(const NeedleConfig& cfg)
   if (cfg.key_len < 1 || cfg.value_len < 1) fail("key_len and value_len must be >= 1");
   if (cfg.depth > 1) fail("depth must be in [0, 1], or < 0 for a random depth per sample");
   if (cfg.distractors < 0) fail("distractors must be >= 0");
-  if (haystack_len() < 1)
-    fail("len=" + std::to_string(cfg.len) + " leaves no haystack: needles and question take " +
+  const int shortest = cfg.len_min > 0 ? cfg.len_min : cfg.len;
+  if (cfg.len_min < 0 || cfg.len_min > cfg.len)
+    fail("len_min must be in [0, len=" + std::to_string(cfg.len) + "], got " +
+         std::to_string(cfg.len_min));
+  if (haystack_len(shortest) < 1)
+    fail((cfg.len_min > 0 ? "len_min=" : "len=") + std::to_string(shortest) +
+         " leaves no haystack: needles and question take " +
          std::to_string(1 + (2 + cfg.distractors) * (1 + cfg.key_len + cfg.value_len)) +
          " tokens with BOS");
   if (cfg.haystack == "random") {
@@ -45,7 +50,9 @@ NeedleTask::NeedleTask(const NeedleConfig& cfg)
 
 void NeedleTask::generate_row(Rng& rng, int32_t* tokens, int32_t* targets, float* mask,
                               SampleMeta& meta) {
-  const int H = haystack_len(), kl = cfg_.key_len, vl = cfg_.value_len;
+  // The sample's own length; the row past it is unscored filler.
+  const int T = cfg_.len_min > 0 ? cfg_.len_min + int(rng.below(T_ - cfg_.len_min + 1)) : T_;
+  const int H = haystack_len(T), kl = cfg_.key_len, vl = cfg_.value_len;
   auto plain = [&]() -> int32_t {
     return text_ ? key_alphabet_[rng.below(int64_t(key_alphabet_.size()))]
                  : int32_t(first_plain_ + rng.below(vocab_ - first_plain_));
@@ -122,11 +129,12 @@ void NeedleTask::generate_row(Rng& rng, int32_t* tokens, int32_t* targets, float
   s.insert(s.end(), key.begin(), key.end());
   s.insert(s.end(), value.begin(), value.end());
   // s has T + 1 tokens; positions T - vl .. T - 1 predict the answer.
+  while (int(s.size()) < T_ + 1) s.push_back(plain());
   for (int t = 0; t < T_; ++t) {
     tokens[t] = s[t];
     targets[t] = s[t + 1];
-    const bool answer = t >= T_ - vl;
-    mask[t] = (answer || cfg_.mask_all) ? 1.0f : 0.0f;
+    const bool answer = t >= T - vl && t < T;
+    mask[t] = (answer || (cfg_.mask_all && t < T)) ? 1.0f : 0.0f;
     if (answer) meta.query_positions.push_back(t);
   }
   meta.needle = Span{needle_begin, needle_end};
@@ -157,6 +165,7 @@ std::string NeedleTask::describe() const {
          ",value_len=" + std::to_string(cfg_.value_len) + ",depth=" + format_number(cfg_.depth) +
          ",mask_all=" + (cfg_.mask_all ? "true" : "false") +
          (cfg_.distractors ? ",distractors=" + std::to_string(cfg_.distractors) : std::string()) +
+         (cfg_.len_min ? ",len_min=" + std::to_string(cfg_.len_min) : std::string()) +
          ",batch=" + std::to_string(cfg_.batch) + ",seed=" + std::to_string(cfg_.seed) + ")";
 }
 
@@ -166,6 +175,7 @@ NeedleConfig NeedleTask::config_from(const TaskParams& p) {
   c.vocab = int(p.integer("vocab"));
   c.corpus = p.str("corpus");
   c.len = int(p.integer("len"));
+  c.len_min = int(p.integer("len_min"));
   c.key_len = int(p.integer("key_len"));
   c.value_len = int(p.integer("value_len"));
   c.depth = p.real("depth");
@@ -187,6 +197,9 @@ TaskInfo NeedleTask::info() {
           {"vocab", std::to_string(d.vocab), "random haystack vocabulary (3 specials included)"},
           {"corpus", d.corpus, "text haystack file (Gutenberg header stripped)"},
           {"len", std::to_string(d.len), "sequence length"},
+          {"len_min", std::to_string(d.len_min),
+           "> 0: each sample's length drawn from [len_min, len], the row's rest unscored filler "
+           "(one model for every length)"},
           {"key_len", std::to_string(d.key_len), "key tokens"},
           {"value_len", std::to_string(d.value_len), "value (answer) tokens"},
           {"depth", format_number(d.depth), "needle depth in [0,1]; < 0: uniform per sample"},

@@ -22,6 +22,10 @@ struct NeedleConfig {
   int vocab = 64;       // random haystack: 0 BOS, 1 <needle>, 2 <q>, tokens from [3, vocab)
   std::string corpus = "corpora/tinyshakespeare/input.txt";  // text haystack (char level)
   int len = 256;
+  // > 0: each sequence is a needle sample of a length drawn from [len_min, len], its row filled
+  // up to len with unscored tokens, so that one model learns the task at every length (an
+  // evaluation then uses fixed lengths: len_min = 0).
+  int len_min = 0;
   int key_len = 2;
   int value_len = 4;
   double depth = -1;    // fraction of the haystack before the needle; < 0: uniform per sample
@@ -49,8 +53,9 @@ class NeedleTask : public SeededTask {
   int bos_token() const override { return bos_; }
   int needle_token() const { return needle_; }
   int question_token() const { return question_; }
-  int haystack_len() const {
-    return T_ + 1 - 1 - (2 + cfg_.distractors) * (1 + cfg_.key_len + cfg_.value_len);
+  // Haystack tokens in a sample of length T (the row's length by default).
+  int haystack_len(int T = -1) const {
+    return (T < 0 ? T_ : T) + 1 - 1 - (2 + cfg_.distractors) * (1 + cfg_.key_len + cfg_.value_len);
   }
 
  protected:

@@ -33,7 +33,9 @@
 //                   "prefill:vertical_slash;decode:quest(page=4);kv:snapkv(local=4,prefix=1)",
 //                   scalars "sparse/<pattern name>/<phase>/<budget>/...", at every budget),
 //                   sparse_prefill (0: the task's first scored position; "prompt": that + 1,
-//                   as a generator prefills the prompt; or a token count).
+//                   as a generator prefills the prompt; or a token count), sparse_lens ("": the
+//                   task as trained; "32,64": the task remade at each length, scalars
+//                   "sparse/T<len>/...").
 //   hybrid_kv       RazorAttention / DuoAttention on a needle task: the retrieval heads (Wu's
 //                   score > 0.1; or the top `protect_k` by score) keep full attention, every
 //                   other head keeps only sinks + window in its KV cache (window(size,sinks)

@@ -8,6 +8,7 @@
 #include "analysis/sparse/sparse_eval.h"
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
+#include "datasets/task_registry.h"
 #include "experiments/runner/analyze_model.h"
 #include "experiments/runner/research_probes.h"
 
@@ -89,8 +90,7 @@ void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& par
     std::string phase, pattern, name;
   };
   std::vector<Method> methods;
-  for (const std::string& item :
-       split_spec_list(params.value("sparse_methods", std::string()))) {
+  for (const std::string& item : split_spec_list(params.value("sparse_methods", std::string()))) {
     const size_t colon = item.find(':');
     auto fail = [&](const std::string& why) {
       throw Error("probe sparse_eval: sparse_methods item '" + item + "': " + why);
@@ -110,32 +110,52 @@ void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& par
     methods.push_back(m);
   }
   if (budgets.empty() || (phases.empty() && methods.empty()))
-    throw Error("probe sparse_eval: sparse_budgets, or both sparse_phases and sparse_methods, name none");
+    throw Error(
+        "probe sparse_eval: sparse_budgets, or both sparse_phases and sparse_methods, name none");
   for (const std::string& b : budgets) parse_budget(b);
-  bool first = true;
-  auto measure = [&](const std::string& prefix) {
-    for (const std::string& budget : budgets) {
-      opt.budget = budget;
-      const SparseEvalResult r = sparse_eval(model, task, opt);
-      const std::string p = prefix + parse_budget(budget).str() + "/";
-      add_scalar(out, run, step, p + "dce", r.dce);
-      add_scalar(out, run, step, p + "kl", r.kl);
-      add_scalar(out, run, step, p + "dacc", r.dacc);
-      add_scalar(out, run, step, p + "acc", r.acc_sparse);
-      add_scalar(out, run, step, p + "density", r.density);
-      if (first) add_scalar(out, run, step, "sparse/acc_dense", r.acc_dense);
-      first = false;
+  // One model at several lengths, as the Sparse Frontier measures length: the task remade at
+  // each (a needle task trained with len_min then evaluates at fixed lengths), scalars under
+  // "sparse/T<len>/".
+  const std::vector<std::string> lens = split_list(params.value("sparse_lens", std::string()));
+  std::vector<std::pair<std::string, std::unique_ptr<Task>>> tasks;
+  for (const std::string& len : lens) {
+    std::map<std::string, std::string> at = {{"len", len}};
+    if (task.describe().find("len_min=") != std::string::npos) at["len_min"] = "0";
+    tasks.emplace_back("sparse/T" + len + "/", make_task(task.describe(), at));
+    if (tasks.back().second->seq_len() > model.config().context)
+      throw Error("probe sparse_eval: sparse_lens " + len + " exceeds the model's context (" +
+                  std::to_string(model.config().context) + ")");
+  }
+  const std::string pattern = opt.pattern;
+  auto measure_on = [&](Task& t, const std::string& root) {
+    bool first = true;
+    auto measure = [&](const std::string& prefix) {
+      for (const std::string& budget : budgets) {
+        opt.budget = budget;
+        const SparseEvalResult r = sparse_eval(model, t, opt);
+        const std::string p = prefix + parse_budget(budget).str() + "/";
+        add_scalar(out, run, step, p + "dce", r.dce);
+        add_scalar(out, run, step, p + "kl", r.kl);
+        add_scalar(out, run, step, p + "dacc", r.dacc);
+        add_scalar(out, run, step, p + "acc", r.acc_sparse);
+        add_scalar(out, run, step, p + "density", r.density);
+        if (first) add_scalar(out, run, step, root + "acc_dense", r.acc_dense);
+        first = false;
+      }
+    };
+    opt.pattern = pattern;
+    for (const std::string& phase : phases) {
+      opt.phase = phase;
+      measure(root + phase + "/");
+    }
+    for (const Method& m : methods) {
+      opt.phase = m.phase;
+      opt.pattern = m.pattern;
+      measure(root + m.name + "/" + m.phase + "/");
     }
   };
-  for (const std::string& phase : phases) {
-    opt.phase = phase;
-    measure("sparse/" + phase + "/");
-  }
-  for (const Method& m : methods) {
-    opt.phase = m.phase;
-    opt.pattern = m.pattern;
-    measure("sparse/" + m.name + "/" + m.phase + "/");
-  }
+  if (tasks.empty()) measure_on(task, "sparse/");
+  for (auto& [root, t] : tasks) measure_on(*t, root);
 }
 
 void hybrid_kv_probe(Transformer& model, Task& task, const nlohmann::json& params,

@@ -1,6 +1,7 @@
 // Needle in a haystack: span metadata points at the needle, the question names its key, the
 // answer is its value; depth control; the text haystack.
 #include <algorithm>
+#include <set>
 #include <catch2/catch.hpp>
 
 #include "core/tensor/error.h"
@@ -151,4 +152,47 @@ TEST_CASE("needle: distractors are needles with other keys; only the real one an
   CHECK(NeedleTask(c).haystack_len() == 5);
   c.len = 35;
   CHECK_THROWS_AS(NeedleTask(c), Error);
+}
+
+TEST_CASE("needle: len_min draws each sample's length; the row past it is unscored filler") {
+  NeedleConfig c;
+  c.len = 64;
+  c.len_min = 32;
+  c.value_len = 8;
+  c.batch = 64;
+  NeedleTask task(c);
+  Batch batch;
+  task.next(batch);
+  REQUIRE(batch.T == 64);
+  std::set<int> lengths;
+  for (int b = 0; b < batch.B; ++b) {
+    const int32_t* x = batch.tokens.data() + b * batch.T;
+    const int32_t* y = batch.targets.data() + b * batch.T;
+    const float* mask = batch.mask.data() + b * batch.T;
+    const SampleMeta& m = task.meta()[b];
+    REQUIRE(m.query_positions.size() == size_t(c.value_len));
+    const int T = m.query_positions.back() + 1;  // this sample's own length
+    lengths.insert(T);
+    CHECK(T >= c.len_min);
+    CHECK(T <= c.len);
+    CHECK(x[0] == task.bos_token());
+    CHECK(x[T - c.value_len - c.key_len] == task.question_token());  // the question ends its sample
+    for (int t = 0; t < batch.T; ++t) CHECK(mask[t] == (t >= T - c.value_len && t < T ? 1.0f : 0.0f));
+    for (int i = 0; i < c.value_len; ++i) CHECK(y[m.query_positions[size_t(i)]] == x[m.needle_value.begin + i]);
+    CHECK(m.needle.end <= T - c.value_len - c.key_len);
+  }
+  CHECK(lengths.size() > 10);  // 33 lengths possible, 64 rows
+  CHECK(*lengths.begin() < 40);
+  CHECK(*lengths.rbegin() > 56);
+  CHECK(task.describe().find("len_min=32") != std::string::npos);
+  // Without len_min every row is the full length, as before.
+  c.len_min = 0;
+  NeedleTask fixed(c);
+  fixed.next(batch);
+  for (const SampleMeta& m : fixed.meta()) CHECK(m.query_positions.back() == 63);
+  CHECK(fixed.describe().find("len_min") == std::string::npos);
+  c.len_min = 65;
+  CHECK_THROWS_WITH(NeedleTask(c), Catch::Contains("len_min must be in [0, len=64]"));
+  c.len_min = 20;  // 21 tokens hold BOS, needle and question (1 + 2 x 11) no more
+  CHECK_THROWS_WITH(NeedleTask(c), Catch::Contains("len_min=20 leaves no haystack"));
 }

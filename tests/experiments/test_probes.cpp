@@ -300,6 +300,18 @@ TEST_CASE("sparse_eval probe: each phase with its own method", "[probes][sparse]
   auto prompt = scalars(run_probes(*n.model, *n.task, cfg, "run", 1, false));
   // The first answer token is no longer read from the compressed cache.
   CHECK(prompt["sparse/kv/25%/dce"] < decoded["sparse/kv/25%/dce"]);
+  // One model at several lengths: the task remade at each; at its own length the same numbers.
+  cfg["params"]["sparse_prefill"] = 0;
+  cfg["params"]["sparse_lens"] = "24,32";
+  auto lens = scalars(run_probes(*n.model, *n.task, cfg, "run", 1, false));
+  CHECK(lens["sparse/T32/kv/25%/dce"] == decoded["sparse/kv/25%/dce"]);
+  CHECK(lens["sparse/T32/acc_dense"] == decoded["sparse/acc_dense"]);
+  REQUIRE(lens.count("sparse/T24/kv/25%/dce"));
+  CHECK(lens["sparse/T24/kv/25%/dce"] != lens["sparse/T32/kv/25%/dce"]);
+  CHECK_FALSE(lens.count("sparse/kv/25%/dce"));
+  cfg["params"]["sparse_lens"] = "64";
+  CHECK_THROWS_WITH(run_probes(*n.model, *n.task, cfg, "run", 1, false), Catch::Contains("context"));
+  cfg["params"].erase("sparse_lens");
   cfg["params"]["sparse_prefill"] = "soon";
   CHECK_THROWS_WITH(run_probes(*n.model, *n.task, cfg, "run", 1, false), Catch::Contains("prefill 'soon'"));
 }
