@@ -202,7 +202,7 @@ std::vector<Trial> task_trials(const std::string& spec, int n, int context, uint
       t.prompt.assign(x, x + first + 1);
       for (int p : m.query_positions) t.answer.push_back(y[p]);
       t.span = m.needle_value;
-      t.length = batch.T;
+      t.length = m.query_positions.back() + 1;  // the sample's own (needle len_min)
       trials.push_back(std::move(t));
     }
   }

@@ -45,4 +45,13 @@ std::unique_ptr<Task> make_task(const std::string& spec,
 
 std::unique_ptr<Task> make_task(const std::string& spec) { return make_task(spec, {}); }
 
+std::unique_ptr<Task> fixed_length_task(const Task& task, int len) {
+  std::map<std::string, std::string> at;
+  if (len > 0 && len != task.seq_len()) at["len"] = std::to_string(len);
+  if (task.name() == "needle" && task.describe().find(",len_min=") != std::string::npos)
+    at["len_min"] = "0";
+  if (at.empty()) return nullptr;
+  return make_task(task.describe(), at);
+}
+
 }  // namespace attnlab

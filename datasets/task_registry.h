@@ -28,5 +28,9 @@ std::unique_ptr<Task> make_task(const std::string& spec);
 // --seed and --param k=v.
 std::unique_ptr<Task> make_task(const std::string& spec,
                                 const std::map<std::string, std::string>& overrides);
+// `task` remade with every row one length, for evaluations that read the answer's position from
+// the batch: `len` tokens when > 0 (else the task's own), a needle's len_min dropped. Null when
+// that is the task as it is.
+std::unique_ptr<Task> fixed_length_task(const Task& task, int len = 0);
 
 }  // namespace attnlab

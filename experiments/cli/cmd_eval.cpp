@@ -53,7 +53,8 @@ int cmd_eval(const Args& args) {
       throw Error(path + ": the checkpoint records no task; pass --task (e.g. needle(len=256))");
     task_spec = it->second;
   }
-  auto task = make_task(task_spec);
+  std::unique_ptr<Task> task = make_task(task_spec);
+  if (std::unique_ptr<Task> fixed = fixed_length_task(*task)) task = std::move(fixed);
   HeadTable t = sparse_eval_table(*m.model, *task, opt);
   t.set_meta("model", path);
   if (opt.heads == "each") {

@@ -116,15 +116,26 @@ void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& par
   // One model at several lengths, as the Sparse Frontier measures length: the task remade at
   // each (a needle task trained with len_min then evaluates at fixed lengths), scalars under
   // "sparse/T<len>/".
-  const std::vector<std::string> lens = split_list(params.value("sparse_lens", std::string()));
   std::vector<std::pair<std::string, std::unique_ptr<Task>>> tasks;
-  for (const std::string& len : lens) {
-    std::map<std::string, std::string> at = {{"len", len}};
-    if (task.describe().find("len_min=") != std::string::npos) at["len_min"] = "0";
-    tasks.emplace_back("sparse/T" + len + "/", make_task(task.describe(), at));
-    if (tasks.back().second->seq_len() > model.config().context)
-      throw Error("probe sparse_eval: sparse_lens " + len + " exceeds the model's context (" +
+  for (const std::string& item : split_list(params.value("sparse_lens", std::string()))) {
+    const std::string what = "probe sparse_eval: sparse_lens '" + item + "': ";
+    size_t used = 0;
+    int len = 0;
+    try {
+      len = std::stoi(item, &used);
+    } catch (const std::exception&) {
+    }
+    if (len < 1 || used != item.size()) throw Error(what + "not a length in tokens");
+    if (len > model.config().context)
+      throw Error(what + "exceeds the model's context (" +
                   std::to_string(model.config().context) + ")");
+    std::unique_ptr<Task> t;
+    try {
+      t = fixed_length_task(task, len);
+    } catch (const Error& e) {
+      throw Error(what + e.what());
+    }
+    tasks.emplace_back("sparse/T" + std::to_string(len) + "/", std::move(t));
   }
   const std::string pattern = opt.pattern;
   auto measure_on = [&](Task& t, const std::string& root) {
@@ -154,8 +165,11 @@ void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& par
       measure(root + m.name + "/" + m.phase + "/");
     }
   };
-  if (tasks.empty()) measure_on(task, "sparse/");
-  for (auto& [root, t] : tasks) measure_on(*t, root);
+  if (tasks.empty()) {
+    const std::unique_ptr<Task> fixed = fixed_length_task(task);  // a needle's len_min dropped
+    measure_on(fixed ? *fixed : task, "sparse/");
+  }
+  for (auto& [root, t] : tasks) measure_on(t ? *t : task, root);
 }
 
 void hybrid_kv_probe(Transformer& model, Task& task, const nlohmann::json& params,
@@ -192,6 +206,8 @@ void hybrid_kv_probe(Transformer& model, Task& task, const nlohmann::json& param
                 ",sinks=" + std::to_string(int(params.value("hybrid_sinks", 1))) + ")";
   opt.phase = "kv";
   opt.batches = std::max(1, int(params.value("sparse_batches", 2)));
+  const std::unique_ptr<Task> fixed = fixed_length_task(task);  // a needle's len_min dropped
+  Task& eval_task = fixed ? *fixed : task;
   // Every head but the protected ones runs sink + window.
   auto run_with = [&](const std::vector<HeadRef>& protect) {
     std::string heads;
@@ -199,7 +215,7 @@ void hybrid_kv_probe(Transformer& model, Task& task, const nlohmann::json& param
       if (std::find(protect.begin(), protect.end(), r) == protect.end())
         heads += (heads.empty() ? "" : ",") + r.str();
     opt.heads = heads;
-    return sparse_eval(model, task, opt);
+    return sparse_eval(model, eval_task, opt);
   };
   const std::vector<HeadRef> top(order.begin(), order.begin() + k);
   const SparseEvalResult rt = run_with(top);

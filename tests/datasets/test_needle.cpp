@@ -193,6 +193,21 @@ TEST_CASE("needle: len_min draws each sample's length; the row past it is unscor
   CHECK(fixed.describe().find("len_min") == std::string::npos);
   c.len_min = 65;
   CHECK_THROWS_WITH(NeedleTask(c), Catch::Contains("len_min must be in [0, len=64]"));
-  c.len_min = 20;  // 21 tokens hold BOS, needle and question (1 + 2 x 11) no more
-  CHECK_THROWS_WITH(NeedleTask(c), Catch::Contains("len_min=20 leaves no haystack"));
+  c.len_min = 22;  // 23 tokens (len + 1) hold BOS, needle and question (1 + 2 x 11): no haystack
+  CHECK_THROWS_WITH(NeedleTask(c), Catch::Contains("len_min=22 leaves no haystack"));
+  c.len_min = 23;
+  CHECK_NOTHROW(NeedleTask(c));
+  // mask_all scores every position of the sample, none of the filler; the filler holds no
+  // special token.
+  c.len_min = 32;
+  c.mask_all = true;
+  NeedleTask all(c);
+  all.next(batch);
+  for (int b = 0; b < batch.B; ++b) {
+    const int T = all.meta()[b].query_positions.back() + 1;
+    for (int t = 0; t < batch.T; ++t) {
+      CHECK(batch.mask[b * batch.T + t] == (t < T ? 1.0f : 0.0f));
+      if (t > T) CHECK(batch.tokens[b * batch.T + t] >= 3);
+    }
+  }
 }

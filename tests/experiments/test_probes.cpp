@@ -309,8 +309,27 @@ TEST_CASE("sparse_eval probe: each phase with its own method", "[probes][sparse]
   REQUIRE(lens.count("sparse/T24/kv/25%/dce"));
   CHECK(lens["sparse/T24/kv/25%/dce"] != lens["sparse/T32/kv/25%/dce"]);
   CHECK_FALSE(lens.count("sparse/kv/25%/dce"));
+  // A task of mixed lengths (len_min) is evaluated at fixed ones: at 32 exactly the numbers of
+  // the fixed-length task (same data), at 24 the rows really are 24 long (another density).
+  auto mixed = make_study_task({{"name", "needle"},
+                                {"params",
+                                 {{"vocab", 64}, {"key_len", 2}, {"value_len", 4}, {"distractors", 0},
+                                  {"len_min", 24}}}},
+                               3, 32, 32);
+  auto from_mixed = scalars(run_probes(*n.model, *mixed, cfg, "run", 1, false));
+  CHECK(from_mixed["sparse/T32/kv/25%/dce"] == lens["sparse/T32/kv/25%/dce"]);
+  CHECK(from_mixed["sparse/T24/kv/25%/dce"] == lens["sparse/T24/kv/25%/dce"]);
+  CHECK(lens["sparse/T24/kv/25%/density"] != lens["sparse/T32/kv/25%/density"]);
+  cfg["params"].erase("sparse_lens");
+  auto fixed = scalars(run_probes(*n.model, *mixed, cfg, "run", 1, false));  // len_min dropped
+  CHECK(fixed["sparse/kv/25%/dce"] == decoded["sparse/kv/25%/dce"]);
   cfg["params"]["sparse_lens"] = "64";
   CHECK_THROWS_WITH(run_probes(*n.model, *n.task, cfg, "run", 1, false), Catch::Contains("context"));
+  cfg["params"]["sparse_lens"] = "32,x";
+  CHECK_THROWS_WITH(run_probes(*n.model, *n.task, cfg, "run", 1, false), Catch::Contains("'x': not a length"));
+  cfg["params"]["sparse_lens"] = "13";  // too short for the needle and its question
+  CHECK_THROWS_WITH(run_probes(*n.model, *n.task, cfg, "run", 1, false),
+                    Catch::Contains("sparse_lens '13'") && Catch::Contains("no haystack"));
   cfg["params"].erase("sparse_lens");
   cfg["params"]["sparse_prefill"] = "soon";
   CHECK_THROWS_WITH(run_probes(*n.model, *n.task, cfg, "run", 1, false), Catch::Contains("prefill 'soon'"));
