@@ -16,9 +16,10 @@ int cmd_eval(const Args& args) {
   SparseEvalOptions opt;
   desc.add_options()("model", po::value(&path), "checkpoint file or folder")(
       "replace", po::value(&opt.pattern)->default_value(opt.pattern),
-      ("sparse pattern: " + pattern_help() + " (docs/sparse.md)").c_str())("budget", po::value(&opt.budget),
-                         "replaces the pattern's size: tokens (64), a fraction of the visible keys "
-                         "(0.25, 25%) or key blocks (4b)")(
+      ("sparse pattern: " + pattern_help() + " (docs/sparse.md)").c_str())(
+      "budget", po::value(&opt.budget),
+      "replaces the pattern's size: tokens (64), a fraction of the visible keys "
+      "(0.25, 25%) or key blocks (4b)")(
       "phase", po::value(&opt.phase)->default_value(opt.phase),
       "prefill (rows before the prefill length sparse) | decode (rows after it) | kv (keys dropped "
       "at the end "

@@ -127,8 +127,8 @@ void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& par
     }
     if (len < 1 || used != item.size()) throw Error(what + "not a length in tokens");
     if (len > model.config().context)
-      throw Error(what + "exceeds the model's context (" +
-                  std::to_string(model.config().context) + ")");
+      throw Error(what + "exceeds the model's context (" + std::to_string(model.config().context) +
+                  ")");
     std::unique_ptr<Task> t;
     try {
       t = fixed_length_task(task, len);

@@ -177,8 +177,10 @@ TEST_CASE("needle: len_min draws each sample's length; the row past it is unscor
     CHECK(T <= c.len);
     CHECK(x[0] == task.bos_token());
     CHECK(x[T - c.value_len - c.key_len] == task.question_token());  // the question ends its sample
-    for (int t = 0; t < batch.T; ++t) CHECK(mask[t] == (t >= T - c.value_len && t < T ? 1.0f : 0.0f));
-    for (int i = 0; i < c.value_len; ++i) CHECK(y[m.query_positions[size_t(i)]] == x[m.needle_value.begin + i]);
+    for (int t = 0; t < batch.T; ++t)
+      CHECK(mask[t] == (t >= T - c.value_len && t < T ? 1.0f : 0.0f));
+    for (int i = 0; i < c.value_len; ++i)
+      CHECK(y[m.query_positions[size_t(i)]] == x[m.needle_value.begin + i]);
     CHECK(m.needle.end <= T - c.value_len - c.key_len);
   }
   CHECK(lengths.size() > 10);  // 33 lengths possible, 64 rows
