@@ -20,7 +20,8 @@ struct HookState {
   KvKeptKeys kv;                                     // chosen heads; kv schedule: kept keys
   std::vector<std::unique_ptr<SparseSelector>> sel;  // [L*H], null where not chosen
   std::vector<std::vector<float>> q;                 // [L*H]: query rows seen, row t at t * Dh
-  // [L*H]: the last lookback() prefill rows, each `context` long (vertical_slash's and snapkv's estimate).
+  // [L*H]: the last lookback() prefill rows, each `context` long (vertical_slash's and snapkv's
+  // estimates).
   std::vector<std::vector<std::vector<float>>> est;
   std::vector<KeyMask> masks;             // [L]
   const ChannelCalibration* calibration = nullptr;

@@ -42,8 +42,6 @@ std::string make_label(const std::string& name, const std::vector<std::string>& 
 }
 std::string kv(const std::string& k, double v) { return k + "=" + format_number(v); }
 
-// Keys in all for a pattern that selects once per head from an estimate over the first `limit`
-// keys (vertical_slash, snapkv): a fraction budget counts the estimated keys.
 // Calls f(r, j, A_rj) over the last min(m, given) estimation rows r < v.limit and their keys j <= r.
 template <class F>
 void for_each_estimate(const HeadView& v, int m, F f) {
@@ -56,6 +54,8 @@ void for_each_estimate(const HeadView& v, int m, F f) {
   }
 }
 
+// Keys in all for a pattern that selects once per head from an estimate over the first `limit`
+// keys (vertical_slash, snapkv): a fraction budget counts the estimated keys.
 int estimate_keys(const Budget& b, int limit) {
   const double tok = b.kind == Budget::tokens   ? b.value
                      : b.kind == Budget::blocks ? b.value * kDefaultBlock

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "analysis/sequence_mean.h"
+#include "core/attention/spec.h"
 #include "core/model/transformer.h"
 #include "core/tensor/error.h"
 #include "datasets/task.h"
@@ -59,15 +60,10 @@ void parse_prefill(const std::string& s, SparseEvalOptions& opt) {
   opt.prompt_prefill = s == "prompt";
   opt.prefill = 0;
   if (opt.prompt_prefill) return;
-  size_t used = 0;
-  int n = -1;
-  try {
-    n = std::stoi(s, &used);
-  } catch (const std::exception&) {
-  }
-  if (n < 0 || used != s.size())
+  const std::optional<int> n = parse_whole_number(s);
+  if (!n || *n < 0)
     throw Error("prefill '" + s + "': give a token count, 0 (the first scored position) or prompt");
-  opt.prefill = n;
+  opt.prefill = *n;
 }
 
 SparseEvalResult sparse_eval(Transformer& model, Task& task, const SparseEvalOptions& opt) {

@@ -5,6 +5,7 @@
 #include "analysis/key_mask.h"
 #include "analysis/sparse/selection_stream.h"
 #include "core/attention/attention.h"
+#include "core/attention/spec.h"
 #include "core/tensor/error.h"
 
 namespace attnlab {
@@ -31,13 +32,7 @@ std::vector<HeadRef> parse_head_selection(const std::string& s, int n_layers, in
   }
   if (s.size() >= 2 && (s[0] == 'L' || s[0] == 'l') &&
       s.find_first_of("Hh,") == std::string::npos) {
-    int l = -1;
-    try {
-      size_t used = 0;
-      l = std::stoi(s.substr(1), &used);
-      if (used != s.size() - 1) l = -1;
-    } catch (const std::exception&) {
-    }
+    const int l = parse_whole_number(s.substr(1)).value_or(-1);
     if (l < 0 || l >= n_layers)
       throw Error("heads '" + s + "': the model has layers L0 .. L" + std::to_string(n_layers - 1));
     layer_heads(l);

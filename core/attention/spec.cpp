@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <stdexcept>
 
 #include "core/tensor/error.h"
 
@@ -80,6 +81,16 @@ std::vector<SpecTerm> parse_spec(const std::string& spec, const std::string& wha
     ++i;
   }
   return terms;
+}
+
+std::optional<int> parse_whole_number(const std::string& s) {
+  try {
+    size_t used = 0;
+    const int v = std::stoi(s, &used);
+    if (used == s.size()) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
 }
 
 std::string format_number(double v) {

@@ -2,6 +2,7 @@
 // Attention spec strings: "name(key=value,...)" optionally followed by mask modifiers joined
 // with '+', e.g. "softpick+window(size=64,sinks=4)". Values are ints, floats, bools
 // (true/false) or bare words; a few parameters accept expressions such as "-log_n".
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,8 @@ std::vector<SpecTerm> parse_spec(const std::string& spec, const std::string& wha
 
 // Formats a number so that it reads back to the same double and stays short ("0.8", "64", "-2.5").
 std::string format_number(double v);
+// `s` read whole as an int (std::stoi's syntax, nothing left over), or nullopt.
+std::optional<int> parse_whole_number(const std::string& s);
 
 // Typed access to one term's arguments. Each getter marks its key as a known parameter of the
 // variant; finish() then rejects any argument nobody asked for, listing the known ones.

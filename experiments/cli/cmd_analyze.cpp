@@ -2,7 +2,9 @@
 // prints per-head tables; --ablate re-runs them with heads knocked out, next to the baseline.
 // --device cuda measures on the GPU model's fused statistics pass (experiments/device/gpu_analysis.h).
 #include <iostream>
+#include <optional>
 
+#include "core/attention/spec.h"
 #include "core/io/open_model.h"
 #include "core/tensor/error.h"
 #include "experiments/cli/cli_options.h"
@@ -15,12 +17,8 @@ using exp::split_list;
 namespace {
 
 int parse_int_arg(const std::string& s, const std::string& flag) {
-  try {
-    size_t used = 0;
-    const int v = std::stoi(s, &used);
-    if (used == s.size() && v > 0) return v;
-  } catch (const std::exception&) {
-  }
+  const std::optional<int> v = parse_whole_number(s);
+  if (v && *v > 0) return *v;
   throw Error(flag + ": '" + s + "' is not a positive whole number");
 }
 

@@ -6,6 +6,7 @@
 #include "analysis/sparse/recall_analyzer.h"
 #include "analysis/sparse/selector.h"
 #include "analysis/sparse/sparse_eval.h"
+#include "core/attention/spec.h"
 #include "core/tensor/error.h"
 #include "core/tensor/rng.h"
 #include "datasets/task_registry.h"
@@ -119,13 +120,8 @@ void sparse_eval_probe(Transformer& model, Task& task, const nlohmann::json& par
   std::vector<std::pair<std::string, std::unique_ptr<Task>>> tasks;
   for (const std::string& item : split_list(params.value("sparse_lens", std::string()))) {
     const std::string what = "probe sparse_eval: sparse_lens '" + item + "': ";
-    size_t used = 0;
-    int len = 0;
-    try {
-      len = std::stoi(item, &used);
-    } catch (const std::exception&) {
-    }
-    if (len < 1 || used != item.size()) throw Error(what + "not a length in tokens");
+    const int len = parse_whole_number(item).value_or(0);
+    if (len < 1) throw Error(what + "not a length in tokens");
     if (len > model.config().context)
       throw Error(what + "exceeds the model's context (" + std::to_string(model.config().context) +
                   ")");
